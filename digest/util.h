@@ -1,0 +1,90 @@
+/*
+ * util — the small things every module needs: allocation that aborts on
+ * failure, growable strings and string vectors, status codes with an error
+ * message, and a 64-bit FNV-1a hash.  No I/O beyond what is named here.
+ */
+#ifndef DIGEST_UTIL_H
+#define DIGEST_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__GNUC__)
+#define UTIL_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define UTIL_PRINTF(a, b)
+#endif
+
+/* Status codes shared by every module.  Only cli.c maps them to sysexits. */
+typedef enum {
+	ST_OK = 0,
+	ST_USAGE,    /* bad command line                         -> 64 */
+	ST_DATAERR,  /* a whole source is not mail/calendar data -> 65 */
+	ST_NOINPUT,  /* a source or file is missing              -> 66 */
+	ST_SOFTWARE, /* internal error, database refused         -> 70 */
+	ST_CANTCREAT,/* cannot create an output file             -> 73 */
+	ST_IOERR,    /* read or write error                      -> 74 */
+	ST_TEMPFAIL, /* retry later: network, lock busy          -> 75 */
+	ST_CONFIG,   /* configuration error                      -> 78 */
+} status_t;
+
+/* An error: a status and a one-line message ("where: what"). */
+typedef struct {
+	status_t status;
+	char msg[1024];
+} err_t;
+
+/* Set *e (when not NULL) and return st, so callers can `return err_set(...)`. */
+status_t err_set(err_t *e, status_t st, const char *fmt, ...) UTIL_PRINTF(3, 4);
+
+/* Allocation: abort with a message on failure; never return NULL. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);                 /* NULL in, NULL out */
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) UTIL_PRINTF(1, 2); /* caller frees */
+
+/* Growable byte string, always NUL-terminated once anything was added. */
+typedef struct {
+	char *s;
+	size_t len, cap;
+} strbuf_t;
+
+void sb_add(strbuf_t *b, const char *s, size_t n);
+void sb_puts(strbuf_t *b, const char *s);
+void sb_putc(strbuf_t *b, char c);
+void sb_printf(strbuf_t *b, const char *fmt, ...) UTIL_PRINTF(2, 3);
+const char *sb_str(strbuf_t *b);              /* "" when empty */
+char *sb_steal(strbuf_t *b);                  /* caller frees; b is reset */
+void sb_free(strbuf_t *b);
+
+/* Vector of owned strings. */
+typedef struct {
+	char **v;
+	size_t n, cap;
+} strvec_t;
+
+void strvec_push(strvec_t *sv, const char *s);    /* copies s */
+void strvec_take(strvec_t *sv, char *s);          /* takes ownership */
+bool strvec_contains(const strvec_t *sv, const char *s); /* case-insensitive */
+void strvec_free(strvec_t *sv);
+
+/* Strings. */
+char *str_lower(char *s);                     /* ASCII, in place; returns s */
+char *str_trim(char *s);                      /* in place; returns the start */
+bool str_starts(const char *s, const char *prefix);
+bool str_iends(const char *s, const char *suffix); /* case-insensitive */
+/* Replace control characters (C0, DEL) by spaces and invalid UTF-8 by '?',
+ * in place: what comes from mail may be shown, logged or stored as text. */
+char *str_sanitize(char *s);
+
+/* 64-bit FNV-1a, and the same as 16 hex digits in out[17]. */
+uint64_t hash64(const void *data, size_t n);
+uint64_t hash64_more(uint64_t h, const void *data, size_t n);
+void hash64_hex(uint64_t h, char out[17]);
+/* 32-bit FNV-1a (for --shard). */
+uint32_t hash32(const void *data, size_t n);
+
+#endif
