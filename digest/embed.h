@@ -1,5 +1,5 @@
 /*
- * embed — files compiled into the binary (schema/*.sql, templates/*),
+ * embed — files compiled into the binary (schema/NNN-name.sql, templates),
  * generated at build time by cmake/embed.cmake.  Tables end with a
  * {NULL, NULL, 0} row and are sorted by name.
  */

@@ -1,0 +1,697 @@
+/*
+ * cli — argv, the command table and exit codes.
+ *
+ * Commands sit in one table whose rows say what each needs (the config,
+ * the database read-write or read-only), so cli_main acquires those before
+ * calling the handler, and `digest --help` is generated from the same
+ * table.  Handlers return a status_t; only this file prints errors, as
+ * "digest: <where>: <what>", and maps statuses to sysexits.h codes.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "contacts.h"
+#include "ingest.h"
+#include "mailsrc.h"
+#include "report.h"
+#include "store.h"
+#include "tz.h"
+#include "util.h"
+
+enum { V_QUIET = 0, V_NORMAL = 1, V_VERBOSE = 2 };
+
+/* Options; each command says which it takes. */
+enum {
+	O_CONFIG = 1 << 0,
+	O_VERBOSE = 1 << 1,
+	O_QUIET = 1 << 2,
+	O_NOW = 1 << 3,
+	O_HELP = 1 << 4,
+	O_LEADER = 1 << 5,
+	O_FORMAT = 1 << 6,
+	O_NEGLECTED = 1 << 7,
+	O_SINCE = 1 << 8,
+	O_UNTIL = 1 << 9,
+};
+#define O_GLOBAL (O_CONFIG | O_VERBOSE | O_QUIET | O_NOW | O_HELP)
+
+static const struct option long_options[] = {
+	{"config", required_argument, NULL, 'c'},
+	{"verbose", no_argument, NULL, 'v'},
+	{"quiet", no_argument, NULL, 'q'},
+	{"now", required_argument, NULL, 'N'},
+	{"help", no_argument, NULL, 'h'},
+	{"leader", required_argument, NULL, 'L'},
+	{"format", required_argument, NULL, 'F'},
+	{"neglected", no_argument, NULL, 'G'},
+	{"since", required_argument, NULL, 'S'},
+	{"until", required_argument, NULL, 'U'},
+	{NULL, 0, NULL, 0},
+};
+
+typedef struct {
+	const char *config_path;
+	int verbosity;
+	const char *now_arg;  /* --now as given, or NULL */
+	strvec_t leaders;     /* --leader */
+	const char *format;
+	bool neglected;
+	const char *since, *until;
+	config_t *cfg;
+	store_t *store;
+	bool partial;         /* some leaders failed, others succeeded */
+	bool tty;             /* stderr is a terminal: progress on one line */
+	bool progress_shown;
+} cli_t;
+
+/* What a command needs before its handler runs. */
+enum { NEED_CONFIG = 1, NEED_STORE_RW = 2, NEED_STORE_RO = 4 };
+
+typedef struct {
+	const char *name;
+	const char *args;
+	const char *summary;
+	unsigned needs;
+	unsigned options;
+	status_t (*fn)(cli_t *cli, int argc, char **argv);
+} cli_cmd_t;
+
+static status_t cmd_ingest(cli_t *cli, int argc, char **argv);
+static status_t cmd_contacts(cli_t *cli, int argc, char **argv);
+static status_t cmd_interactions(cli_t *cli, int argc, char **argv);
+static status_t cmd_check(cli_t *cli, int argc, char **argv);
+static status_t cmd_version(cli_t *cli, int argc, char **argv);
+static status_t cmd_help(cli_t *cli, int argc, char **argv);
+
+static const cli_cmd_t commands[] = {
+	{"ingest", "[--leader ID]... [--now DATETIME]",
+	 "read every source of every leader (or the named ones) into the store",
+	 NEED_CONFIG | NEED_STORE_RW, O_GLOBAL | O_LEADER, cmd_ingest},
+	{"contacts", "--leader ID [--format table|json|csv] [--now DATETIME]",
+	 "the people a leader was in touch with in the lookback window",
+	 NEED_CONFIG | NEED_STORE_RO, O_GLOBAL | O_LEADER | O_FORMAT | O_NEGLECTED,
+	 cmd_contacts},
+	{"interactions",
+	 "--leader ID [--since DATE] [--until DATE] [--format json|csv]",
+	 "every stored interaction of a leader, oldest first",
+	 NEED_CONFIG | NEED_STORE_RO,
+	 O_GLOBAL | O_LEADER | O_FORMAT | O_SINCE | O_UNTIL, cmd_interactions},
+	{"check", "", "validate the config and every source, change nothing",
+	 NEED_CONFIG, O_GLOBAL, cmd_check},
+	{"version", "", "print the version", 0, O_GLOBAL, cmd_version},
+	{"help", "", "this help", 0, O_GLOBAL, cmd_help},
+};
+
+static void print_err(const char *fmt, ...) UTIL_PRINTF(1, 2);
+
+static void print_err(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("digest: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int exit_code(status_t s)
+{
+	switch (s) {
+	case ST_OK:
+		return EX_OK;
+	case ST_USAGE:
+		return EX_USAGE;
+	case ST_DATAERR:
+		return EX_DATAERR;
+	case ST_NOINPUT:
+		return EX_NOINPUT;
+	case ST_SOFTWARE:
+		return EX_SOFTWARE;
+	case ST_CANTCREAT:
+		return EX_CANTCREAT;
+	case ST_IOERR:
+		return EX_IOERR;
+	case ST_TEMPFAIL:
+		return EX_TEMPFAIL;
+	case ST_CONFIG:
+		return EX_CONFIG;
+	}
+	return EX_SOFTWARE;
+}
+
+static void usage_line(FILE *out, const cli_cmd_t *c)
+{
+	fprintf(out, "  %-13s %s\n", c->name, c->args);
+}
+
+static status_t cmd_help(cli_t *cli, int argc, char **argv)
+{
+	printf("usage: digest [-c FILE] [-v|-q] [--now DATETIME] COMMAND [ARGS]\n\n");
+	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
+		usage_line(stdout, &commands[i]);
+		printf("  %-13s   %s\n", "", commands[i].summary);
+	}
+	printf("\n  -c FILE  config file (default $DIGEST_CONFIG, then "
+	       "~/.config/digest/digest.ini)\n"
+	       "  -v       progress and a summary line per leader\n"
+	       "  -q       errors only\n"
+	       "  --now    a fixed \"now\": 2026-11-30, 2026-11-30T07:00, "
+	       "2026-11-30T06:00:00Z\n");
+	return ST_OK;
+}
+
+static status_t cmd_version(cli_t *cli, int argc, char **argv)
+{
+	printf("digest %s\n", DIGEST_VERSION);
+	return ST_OK;
+}
+
+/* ---- shared by the commands ----------------------------------------- */
+
+/* "now" for leader l: --now read in the leader's zone, or the clock. */
+static int64_t leader_now(const cli_t *cli, const config_leader_t *l)
+{
+	int64_t now;
+	if (cli->now_arg && tz_parse(cli->now_arg, l->timezone, &now))
+		return now;
+	return (int64_t)time(NULL);
+}
+
+/* The leaders to work on: --leader ones (in that order) or all. */
+static status_t selected_leaders(cli_t *cli, const config_leader_t ***out,
+				 size_t *n)
+{
+	const config_t *cfg = cli->cfg;
+	*n = 0;
+	*out = xcalloc(cfg->nleaders + cli->leaders.n + 1, sizeof **out);
+	if (cli->leaders.n == 0) {
+		for (size_t i = 0; i < cfg->nleaders; i++)
+			(*out)[(*n)++] = &cfg->leaders[i];
+		return ST_OK;
+	}
+	for (size_t i = 0; i < cli->leaders.n; i++) {
+		const config_leader_t *l = config_leader(cfg, cli->leaders.v[i]);
+		if (!l) {
+			print_err("%s: no leader '%s'", cfg->file,
+				  cli->leaders.v[i]);
+			free(*out);
+			*out = NULL;
+			return ST_USAGE;
+		}
+		(*out)[(*n)++] = l;
+	}
+	return ST_OK;
+}
+
+/* Exactly one --leader, for the commands about one leader. */
+static status_t one_leader(cli_t *cli, const char *cmd,
+			   const config_leader_t **out)
+{
+	if (cli->leaders.n != 1) {
+		print_err("%s: give exactly one --leader ID", cmd);
+		return ST_USAGE;
+	}
+	*out = config_leader(cli->cfg, cli->leaders.v[0]);
+	if (!*out) {
+		print_err("%s: no leader '%s'", cli->cfg->file, cli->leaders.v[0]);
+		return ST_USAGE;
+	}
+	return ST_OK;
+}
+
+static void on_warn(void *ctx, const char *msg)
+{
+	cli_t *cli = ctx;
+	if (cli->verbosity < V_NORMAL)
+		return;
+	if (cli->progress_shown) {
+		fputs("\r\033[K", stderr);
+		cli->progress_shown = false;
+	}
+	fprintf(stderr, "digest: warning: %s\n", msg);
+}
+
+static void on_progress(void *ctx, const char *source, size_t done)
+{
+	cli_t *cli = ctx;
+	if (cli->verbosity < V_VERBOSE || !cli->tty)
+		return;
+	fprintf(stderr, "\r\033[K%s: %zu messages", source, done);
+	cli->progress_shown = true;
+}
+
+static void end_progress(cli_t *cli)
+{
+	if (cli->progress_shown)
+		fputs("\r\033[K", stderr);
+	cli->progress_shown = false;
+}
+
+/* ---- commands ------------------------------------------------------- */
+
+static bool source_supported(const config_source_t *src)
+{
+	return src->kind == SRC_MAILDIR || src->kind == SRC_MBOX;
+}
+
+/* Ingest every source of one leader; the first failure is returned
+ * after all sources were tried. */
+static status_t ingest_leader(cli_t *cli, const config_leader_t *l)
+{
+	ingest_diag_t diag = {on_warn, on_progress, cli};
+	ingest_stats_t stats = {0};
+	int64_t now = leader_now(cli, l), id;
+	status_t first = ST_OK, s;
+	err_t err = {0};
+
+	if ((s = store_begin(cli->store, &err)) ||
+	    (s = store_leader(cli->store, l->id, true, &id, &err)) ||
+	    (s = store_commit(cli->store, &err))) {
+		store_rollback(cli->store);
+		print_err("%s", err.msg);
+		return s;
+	}
+	for (size_t k = 0; k < l->nsent + l->ncalendar; k++) {
+		const config_source_t *src =
+			k < l->nsent ? &l->sent[k] : &l->calendar[k - l->nsent];
+		if (!source_supported(src)) {
+			char msg[1024];
+			snprintf(msg, sizeof msg,
+				 "%s: %s: not read: this version reads only "
+				 "Maildir and mbox",
+				 l->id, src->spec);
+			on_warn(cli, msg);
+			continue;
+		}
+		size_t before = stats.added;
+		s = ingest_source(cli->store, cli->cfg, l, id, src, now, &diag,
+				  &stats, &err);
+		end_progress(cli);
+		if (s) {
+			print_err("%s: %s", l->id, err.msg);
+			if (!first)
+				first = s;
+			continue;
+		}
+		if (cli->verbosity >= V_VERBOSE)
+			fprintf(stderr, "digest: %s: %s: %zu new\n", l->id,
+				src->spec, stats.added - before);
+	}
+	if (cli->verbosity >= V_VERBOSE)
+		fprintf(stderr,
+			"digest: %s: %zu messages read, %zu new interactions, "
+			"%zu duplicates, %zu not the leader's, %zu auto-replies, "
+			"%zu without recipients, %zu skipped\n",
+			l->id, stats.read, stats.added, stats.duplicates,
+			stats.not_leader, stats.automated, stats.nobody,
+			stats.skipped);
+	return first;
+}
+
+static status_t cmd_ingest(cli_t *cli, int argc, char **argv)
+{
+	const config_leader_t **ls = NULL;
+	size_t n, ok = 0, failed = 0;
+	status_t s, first = ST_OK;
+
+	if ((s = selected_leaders(cli, &ls, &n)))
+		return s;
+	for (size_t i = 0; i < n; i++) {
+		s = ingest_leader(cli, ls[i]);
+		if (s) {
+			failed++;
+			if (!first)
+				first = s;
+		} else {
+			ok++;
+		}
+	}
+	free(ls);
+	/* DESIGN §2: exit 1 when some leaders succeeded and others failed. */
+	cli->partial = ok && failed;
+	return first;
+}
+
+/* Load a leader's history in [since, until); an unknown leader (never
+ * ingested) has an empty one. */
+static status_t load_history(cli_t *cli, const config_leader_t *l,
+			     int64_t since, int64_t until, store_history_t *h)
+{
+	err_t err = {0};
+	int64_t id = 0;
+	status_t s;
+	memset(h, 0, sizeof *h);
+	if ((s = store_leader(cli->store, l->id, false, &id, &err)) ||
+	    (id && (s = store_history(cli->store, id, since, until, h, &err))))
+		print_err("%s", err.msg);
+	return s;
+}
+
+static status_t cmd_contacts(cli_t *cli, int argc, char **argv)
+{
+	const config_leader_t *l;
+	report_format_t fmt = REPORT_TABLE;
+	store_history_t h;
+	contacts_t c;
+	err_t err = {0};
+	status_t s;
+
+	if ((s = one_leader(cli, "contacts", &l)))
+		return s;
+	if (cli->format && !report_format(cli->format, &fmt)) {
+		print_err("contacts: unknown format '%s' (table, json, csv)",
+			  cli->format);
+		return ST_USAGE;
+	}
+	if (cli->neglected) {
+		print_err("contacts: --neglected needs the neglect model, which "
+			  "this version does not have yet");
+		return ST_USAGE;
+	}
+	int64_t now = leader_now(cli, l);
+	if ((s = load_history(cli, l, now - cli->cfg->lookback, now + 1, &h)))
+		return s;
+	contacts_build(cli->cfg, l, &h, &c);
+	s = report_contacts(stdout, fmt, l, &c, now, &err);
+	if (s)
+		print_err("contacts: %s", err.msg);
+	contacts_free(&c);
+	store_history_free(&h);
+	return s;
+}
+
+/* --since/--until: a date or date-time in the leader's zone; a bare
+ * --until date includes that whole day. */
+static status_t parse_bound(const char *arg, const char *opt,
+			    const config_leader_t *l, bool until, int64_t *out)
+{
+	if (!tz_parse(arg, l->timezone, out)) {
+		print_err("interactions: %s: not a date: '%s'", opt, arg);
+		return ST_USAGE;
+	}
+	if (until && strlen(arg) == 10) {
+		struct tm tm;
+		tz_localtime(l->timezone, *out, &tm);
+		tm.tm_mday++;
+		*out = tz_mktime(l->timezone, &tm);
+	}
+	return ST_OK;
+}
+
+static status_t cmd_interactions(cli_t *cli, int argc, char **argv)
+{
+	const config_leader_t *l;
+	report_format_t fmt = REPORT_JSON;
+	store_history_t h;
+	err_t err = {0};
+	status_t s;
+
+	if ((s = one_leader(cli, "interactions", &l)))
+		return s;
+	if (cli->format && (!report_format(cli->format, &fmt) ||
+			    fmt == REPORT_TABLE)) {
+		print_err("interactions: unknown format '%s' (json, csv)",
+			  cli->format);
+		return ST_USAGE;
+	}
+	int64_t since = INT64_MIN, until = leader_now(cli, l) + 1;
+	if ((cli->since && (s = parse_bound(cli->since, "--since", l, false, &since))) ||
+	    (cli->until && (s = parse_bound(cli->until, "--until", l, true, &until))))
+		return s;
+	if ((s = load_history(cli, l, since, until, &h)))
+		return s;
+	s = report_interactions(stdout, fmt, cli->cfg, l, &h, &err);
+	if (s)
+		print_err("interactions: %s", err.msg);
+	store_history_free(&h);
+	return s;
+}
+
+/* Can this source be read?  Opens it without reading a message. */
+static status_t check_source(const config_leader_t *l,
+			     const config_source_t *src, err_t *err)
+{
+	struct stat sb;
+	switch (src->kind) {
+	case SRC_MAILDIR:
+	case SRC_MBOX: {
+		mailsrc_t *ms = NULL;
+		status_t s = mailsrc_open(src->kind == SRC_MAILDIR
+						  ? MAILSRC_MAILDIR
+						  : MAILSRC_MBOX,
+					  src->path, NULL, NULL, NULL, &ms, err);
+		mailsrc_close(ms);
+		return s;
+	}
+	case SRC_ICS:
+		if (stat(src->path, &sb) < 0)
+			return err_set(err, errno == ENOENT ? ST_NOINPUT : ST_IOERR,
+				       "%s: %s", src->path, strerror(errno));
+		if (access(src->path, R_OK) < 0)
+			return err_set(err, ST_NOINPUT, "%s: %s", src->path,
+				       strerror(errno));
+		return ST_OK;
+	case SRC_IMAP:
+	case SRC_HTTP:
+		return ST_OK; /* remote: checked when read */
+	}
+	return ST_OK;
+}
+
+static status_t cmd_check(cli_t *cli, int argc, char **argv)
+{
+	status_t first = ST_OK;
+	for (size_t i = 0; i < cli->cfg->nleaders; i++) {
+		const config_leader_t *l = &cli->cfg->leaders[i];
+		for (size_t k = 0; k < l->nsent + l->ncalendar; k++) {
+			const config_source_t *src =
+				k < l->nsent ? &l->sent[k]
+					     : &l->calendar[k - l->nsent];
+			err_t err = {0};
+			status_t s = check_source(l, src, &err);
+			if (s) {
+				print_err("%s:%d: leader %s: %s", cli->cfg->file,
+					  src->line, l->id, err.msg);
+				if (!first)
+					first = s;
+			} else if (!source_supported(src) &&
+				   cli->verbosity >= V_NORMAL) {
+				fprintf(stderr,
+					"digest: warning: %s:%d: leader %s: %s: "
+					"not read by this version\n",
+					cli->cfg->file, src->line, l->id,
+					src->spec);
+			}
+		}
+	}
+	if (!first && cli->verbosity >= V_NORMAL)
+		printf("configuration OK\n");
+	return first;
+}
+
+/* ---- main ----------------------------------------------------------- */
+
+static const cli_cmd_t *find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static unsigned option_bit(int c)
+{
+	switch (c) {
+	case 'c':
+		return O_CONFIG;
+	case 'v':
+		return O_VERBOSE;
+	case 'q':
+		return O_QUIET;
+	case 'N':
+		return O_NOW;
+	case 'h':
+		return O_HELP;
+	case 'L':
+		return O_LEADER;
+	case 'F':
+		return O_FORMAT;
+	case 'G':
+		return O_NEGLECTED;
+	case 'S':
+		return O_SINCE;
+	case 'U':
+		return O_UNTIL;
+	}
+	return 0;
+}
+
+/* Parse options from argv[optind] on; a command allows `allowed`.
+ * Returns false (after printing why) on a usage error. */
+static bool parse_options(cli_t *cli, int argc, char **argv, const char *cmd,
+			  unsigned allowed, bool *help)
+{
+	int c, li = -1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, cmd ? "c:vqh" : "+c:vqh",
+				long_options, &li)) != -1) {
+		if (c == '?' || c == ':') {
+			const char *opt = argv[optind - 1];
+			if (optopt && c == '?')
+				print_err("%s%sunknown option '-%c'", cmd ? cmd : "",
+					  cmd ? ": " : "", optopt);
+			else
+				print_err("%s%s%s '%s'", cmd ? cmd : "", cmd ? ": " : "",
+					  c == ':' ? "missing value for"
+						   : "unknown option",
+					  opt);
+			return false;
+		}
+		if (!(option_bit(c) & allowed)) {
+			if (li >= 0)
+				print_err("%s: '--%s' is not an option of this "
+					  "command", cmd, long_options[li].name);
+			else
+				print_err("%s: '-%c' is not an option of this "
+					  "command", cmd, c);
+			return false;
+		}
+		li = -1;
+		switch (c) {
+		case 'c':
+			cli->config_path = optarg;
+			break;
+		case 'v':
+			cli->verbosity = V_VERBOSE;
+			break;
+		case 'q':
+			cli->verbosity = V_QUIET;
+			break;
+		case 'N':
+			cli->now_arg = optarg;
+			break;
+		case 'h':
+			*help = true;
+			break;
+		case 'L':
+			strvec_push(&cli->leaders, optarg);
+			break;
+		case 'F':
+			cli->format = optarg;
+			break;
+		case 'G':
+			cli->neglected = true;
+			break;
+		case 'S':
+			cli->since = optarg;
+			break;
+		case 'U':
+			cli->until = optarg;
+			break;
+		}
+	}
+	return true;
+}
+
+static status_t load_config(cli_t *cli)
+{
+	strvec_t errors = {0};
+	char *path = cli->config_path ? xstrdup(cli->config_path)
+				      : config_default_path();
+	status_t s = config_load(path, &cli->cfg, &errors);
+	for (size_t i = 0; i < errors.n; i++)
+		print_err("%s", errors.v[i]);
+	strvec_free(&errors);
+	free(path);
+	return s;
+}
+
+int cli_main(int argc, char **argv)
+{
+	cli_t cli = {.verbosity = V_NORMAL, .tty = isatty(STDERR_FILENO)};
+	const cli_cmd_t *cmd = NULL;
+	bool help = false;
+	status_t s = ST_OK;
+	err_t err = {0};
+
+	optind = 1;
+	if (!parse_options(&cli, argc, argv, NULL, O_GLOBAL, &help)) {
+		s = ST_USAGE;
+		goto done;
+	}
+	if (optind >= argc) {
+		if (help) {
+			s = cmd_help(&cli, 0, NULL);
+			goto done;
+		}
+		print_err("no command given; 'digest help' lists them");
+		s = ST_USAGE;
+		goto done;
+	}
+	cmd = find_command(argv[optind]);
+	if (!cmd) {
+		print_err("unknown command '%s'; 'digest help' lists them",
+			  argv[optind]);
+		s = ST_USAGE;
+		goto done;
+	}
+	/* The command's own options, and the global ones again. */
+	int cargc = argc - optind;
+	char **cargv = argv + optind;
+	optind = 1;
+	if (!parse_options(&cli, cargc, cargv, cmd->name, cmd->options, &help)) {
+		s = ST_USAGE;
+		goto done;
+	}
+	if (help) {
+		printf("usage: digest %s %s\n  %s\n", cmd->name, cmd->args,
+		       cmd->summary);
+		goto done;
+	}
+	if (optind < cargc) {
+		print_err("%s: unexpected argument '%s'", cmd->name, cargv[optind]);
+		s = ST_USAGE;
+		goto done;
+	}
+	int64_t probe;
+	if (cli.now_arg && !tz_parse(cli.now_arg, "UTC", &probe)) {
+		print_err("--now: not a date or date-time: '%s'", cli.now_arg);
+		s = ST_USAGE;
+		goto done;
+	}
+	if ((cmd->needs & NEED_CONFIG) && (s = load_config(&cli)))
+		goto done;
+	if (cmd->needs & (NEED_STORE_RW | NEED_STORE_RO)) {
+		s = (cmd->needs & NEED_STORE_RW)
+			    ? store_open(cli.cfg->database,
+					 (int)cli.cfg->lock_timeout_ms,
+					 &cli.store, &err)
+			    : store_open_readonly(cli.cfg->database, &cli.store,
+						  &err);
+		if (s) {
+			print_err("%s", err.msg);
+			goto done;
+		}
+	}
+	s = cmd->fn(&cli, cargc - optind, cargv + optind);
+done:
+	store_close(cli.store);
+	config_free(cli.cfg);
+	strvec_free(&cli.leaders);
+	if (fflush(stdout) == EOF && !s) {
+		print_err("cannot write the output: %s", strerror(errno));
+		s = ST_IOERR;
+	}
+	return cli.partial && s ? 1 : exit_code(s);
+}

@@ -1,0 +1,50 @@
+/*
+ * ingest — one source of one leader into the store: read what is new
+ * since the source's cursor, turn each message into an interaction
+ * (DESIGN §5), and commit the interactions together with the new cursor in
+ * one transaction.  A message that cannot be used is skipped with one
+ * warning, remembered in the store so it is not repeated next week.
+ */
+#ifndef DIGEST_INGEST_H
+#define DIGEST_INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "store.h"
+#include "util.h"
+
+/* Where warnings and progress go; either function may be NULL. */
+typedef struct {
+	void (*warn)(void *ctx, const char *msg);
+	void (*progress)(void *ctx, const char *source, size_t done);
+	void *ctx;
+} ingest_diag_t;
+
+typedef struct {
+	size_t read;        /* messages looked at */
+	size_t added;       /* new interactions */
+	size_t duplicates;  /* already stored (same Message-ID or hash) */
+	size_t not_leader;  /* From is not the leader's or a delegate's */
+	size_t automated;   /* the leader's auto-replies */
+	size_t nobody;      /* no recipient other than the leader */
+	size_t skipped;     /* unusable, with a warning */
+} ingest_stats_t;
+
+/* The weight of an email to n people: min(1, 3/n). */
+double ingest_email_weight(int n);
+
+/*
+ * Read source src of leader l (store row leader_id) as of now.  Returns
+ * ST_NOINPUT when the source is missing, ST_DATAERR when it is not mail
+ * data, ST_TEMPFAIL when the database is busy, ST_OK otherwise; on failure
+ * nothing of this source is committed.  stats are added to.
+ */
+status_t ingest_source(store_t *st, const config_t *cfg,
+		       const config_leader_t *l, int64_t leader_id,
+		       const config_source_t *src, int64_t now,
+		       const ingest_diag_t *diag, ingest_stats_t *stats,
+		       err_t *err);
+
+#endif

@@ -1,0 +1,271 @@
+/*
+ * report — output of `contacts` and `interactions`.  See report.h.
+ */
+#include "report.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <string.h>
+
+#include "ident.h"
+#include "tz.h"
+
+bool report_format(const char *s, report_format_t *out)
+{
+	static const char *const names[] = {"table", "json", "csv"};
+	for (int i = 0; i < 3; i++)
+		if (strcmp(s, names[i]) == 0) {
+			*out = (report_format_t)i;
+			return true;
+		}
+	return false;
+}
+
+static const char *channel_name(store_channel_t c)
+{
+	return c == STORE_MEETING ? "meeting" : "email";
+}
+
+/* A JSON string, or null for NULL.  Invalid UTF-8 cannot reach jansson:
+ * everything from mail went through str_sanitize. */
+static json_t *jstr(const char *s)
+{
+	json_t *j = s ? json_string(s) : NULL;
+	return j ? j : json_null();
+}
+
+static json_t *jtime(int64_t t)
+{
+	char buf[21];
+	if (t < 0)
+		return json_null();
+	tz_format_utc(t, buf);
+	return json_string(buf);
+}
+
+static status_t dump(FILE *out, json_t *root, err_t *err)
+{
+	int rc = json_dumpf(root, out, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+	json_decref(root);
+	if (rc < 0 || fputc('\n', out) == EOF)
+		return err_set(err, ST_IOERR, "cannot write the output");
+	return ST_OK;
+}
+
+/* One CSV field, RFC 4180 quoted; text that a spreadsheet would run as a
+ * formula gets a leading apostrophe. */
+static void csv_field(FILE *out, const char *s, bool last)
+{
+	if (s) {
+		bool quote = strpbrk(s, ",\"\r\n") != NULL;
+		if (quote)
+			fputc('"', out);
+		if (strchr("=+-@\t\r", *s) && *s)
+			fputc('\'', out);
+		for (const char *p = s; *p; p++) {
+			if (*p == '"')
+				fputc('"', out);
+			fputc(*p, out);
+		}
+		if (quote)
+			fputc('"', out);
+	}
+	fputc(last ? '\n' : ',', out);
+}
+
+static int64_t days_since(const contact_t *c, int64_t now)
+{
+	if (c->last_contact < 0)
+		return -1;
+	int64_t d = (now - c->last_contact) / 86400;
+	return d < 0 ? 0 : d;
+}
+
+static json_t *contact_json(const contact_t *c, int64_t now)
+{
+	json_t *o = json_object(), *addrs = json_array();
+	for (size_t i = 0; i < c->naddresses; i++)
+		json_array_append_new(addrs, json_string(c->addresses[i]));
+	int64_t ds = days_since(c, now);
+	json_object_set_new(o, "address", json_string(c->address));
+	json_object_set_new(o, "addresses", addrs);
+	json_object_set_new(o, "name", jstr(c->name));
+	json_object_set_new(o, "interactions", json_integer((json_int_t)c->interactions));
+	json_object_set_new(o, "touches", json_integer((json_int_t)c->touches));
+	json_object_set_new(o, "score", json_null());
+	json_object_set_new(o, "last_contact", jtime(c->last_contact));
+	json_object_set_new(o, "last_seen", jtime(c->last_seen));
+	json_object_set_new(o, "last_channel",
+			    c->last_contact < 0 ? json_null()
+						: json_string(channel_name(c->last_channel)));
+	json_object_set_new(o, "rhythm_days", json_null());
+	json_object_set_new(o, "days_since", ds < 0 ? json_null() : json_integer(ds));
+	json_object_set_new(o, "overdue", json_null());
+	json_object_set_new(o, "neglected", json_null());
+	json_object_set_new(o, "circle", jstr(c->circle));
+	json_object_set_new(o, "snoozed_until", json_null());
+	json_object_set_new(o, "note", json_null());
+	return o;
+}
+
+/* Print s padded or cut to width columns, counting UTF-8 code points. */
+static void table_cell(FILE *out, const char *s, int width)
+{
+	int col = 0;
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	while (*p && col < width) {
+		size_t n = 1;
+		while ((p[n] & 0xc0) == 0x80)
+			n++;
+		if (col == width - 1 && p[n]) {
+			fputs("…", out);
+			col++;
+			break;
+		}
+		fwrite(p, 1, n, out);
+		p += n;
+		col++;
+	}
+	for (; col < width; col++)
+		fputc(' ', out);
+}
+
+status_t report_contacts(FILE *out, report_format_t fmt,
+			 const config_leader_t *l, const contacts_t *c,
+			 int64_t now, err_t *err)
+{
+	if (fmt == REPORT_JSON) {
+		json_t *a = json_array();
+		for (size_t i = 0; i < c->n; i++)
+			json_array_append_new(a, contact_json(&c->v[i], now));
+		return dump(out, a, err);
+	}
+	if (fmt == REPORT_CSV)
+		fputs("address,addresses,name,interactions,touches,last_contact,"
+		      "last_seen,last_channel,days_since,circle\n",
+		      out);
+	else
+		fprintf(out, "%-24s %-32s %5s %7s  %-10s %-7s %s\n", "NAME",
+			"ADDRESS", "SEEN", "TOUCHES", "LAST", "VIA", "CIRCLE");
+	for (size_t i = 0; i < c->n; i++) {
+		const contact_t *p = &c->v[i];
+		char last[21] = "", seen[21] = "", ds[24] = "";
+		if (fmt == REPORT_CSV) {
+			strbuf_t all = {0};
+			for (size_t j = 0; j < p->naddresses; j++)
+				sb_printf(&all, "%s%s", j ? " " : "", p->addresses[j]);
+			if (p->last_contact >= 0) {
+				tz_format_utc(p->last_contact, last);
+				snprintf(ds, sizeof ds, "%lld",
+					 (long long)days_since(p, now));
+			}
+			tz_format_utc(p->last_seen, seen);
+			char n1[24], n2[24];
+			snprintf(n1, sizeof n1, "%zu", p->interactions);
+			snprintf(n2, sizeof n2, "%zu", p->touches);
+			csv_field(out, p->address, false);
+			csv_field(out, sb_str(&all), false);
+			csv_field(out, p->name, false);
+			csv_field(out, n1, false);
+			csv_field(out, n2, false);
+			csv_field(out, last, false);
+			csv_field(out, seen, false);
+			csv_field(out, p->last_contact >= 0 ? channel_name(p->last_channel) : "", false);
+			csv_field(out, ds, false);
+			csv_field(out, p->circle, true);
+			sb_free(&all);
+			continue;
+		}
+		if (p->last_contact >= 0)
+			tz_format_date(l->timezone, p->last_contact, last);
+		table_cell(out, p->name, 24);
+		fputc(' ', out);
+		table_cell(out, p->address, 32);
+		fprintf(out, " %5zu %7zu  %-10s ", p->interactions, p->touches,
+			p->last_contact >= 0 ? last : "-");
+		if (p->circle)
+			fprintf(out, "%-7s %s\n",
+				p->last_contact >= 0 ? channel_name(p->last_channel) : "-",
+				p->circle);
+		else
+			fprintf(out, "%s\n",
+				p->last_contact >= 0 ? channel_name(p->last_channel) : "-");
+	}
+	if (ferror(out))
+		return err_set(err, ST_IOERR, "cannot write the output");
+	return ST_OK;
+}
+
+/* The participants of ia that are people (not own, automated, list or
+ * ignored), as indices into h->addrs; returns how many. */
+static size_t people_of(const config_leader_t *l, const store_history_t *h,
+			const store_ia_t *ia, uint32_t *out)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < ia->nparts; i++)
+		if (ident_classify(l, h->addrs[ia->parts[i]].addr) == IDENT_CONTACT)
+			out[n++] = ia->parts[i];
+	return n;
+}
+
+status_t report_interactions(FILE *out, report_format_t fmt,
+			     const config_t *cfg, const config_leader_t *l,
+			     const store_history_t *h, err_t *err)
+{
+	json_t *a = fmt == REPORT_JSON ? json_array() : NULL;
+	uint32_t *ppl = NULL;
+	size_t cap = 0;
+
+	if (fmt == REPORT_CSV)
+		fprintf(out, "time,channel,size,weight,participants,source%s\n",
+			cfg->keep_subjects ? ",title" : "");
+	for (size_t i = 0; i < h->nias; i++) {
+		const store_ia_t *ia = &h->ias[i];
+		if (ia->nparts > cap) {
+			cap = ia->nparts;
+			ppl = xrealloc(ppl, cap * sizeof *ppl);
+		}
+		size_t n = people_of(l, h, ia, ppl);
+		if (n == 0)
+			continue;
+		double w = round(ia->weight * 1e4) / 1e4;
+		char t[21];
+		tz_format_utc(ia->time, t);
+		if (a) {
+			json_t *o = json_object(), *p = json_array();
+			for (size_t j = 0; j < n; j++)
+				json_array_append_new(p, json_string(h->addrs[ppl[j]].addr));
+			json_object_set_new(o, "time", json_string(t));
+			json_object_set_new(o, "channel", json_string(channel_name(ia->channel)));
+			json_object_set_new(o, "size", json_integer(ia->size));
+			json_object_set_new(o, "weight", json_real(w));
+			json_object_set_new(o, "participants", p);
+			json_object_set_new(o, "source", json_string(ia->source));
+			if (cfg->keep_subjects)
+				json_object_set_new(o, "title", jstr(ia->title));
+			json_array_append_new(a, o);
+			continue;
+		}
+		strbuf_t p = {0};
+		char size[16], weight[32];
+		for (size_t j = 0; j < n; j++)
+			sb_printf(&p, "%s%s", j ? " " : "", h->addrs[ppl[j]].addr);
+		snprintf(size, sizeof size, "%d", ia->size);
+		snprintf(weight, sizeof weight, "%g", w);
+		csv_field(out, t, false);
+		csv_field(out, channel_name(ia->channel), false);
+		csv_field(out, size, false);
+		csv_field(out, weight, false);
+		csv_field(out, sb_str(&p), false);
+		csv_field(out, ia->source, !cfg->keep_subjects);
+		if (cfg->keep_subjects)
+			csv_field(out, ia->title, true);
+		sb_free(&p);
+	}
+	free(ppl);
+	if (a)
+		return dump(out, a, err);
+	if (ferror(out))
+		return err_set(err, ST_IOERR, "cannot write the output");
+	return ST_OK;
+}

@@ -1,0 +1,655 @@
+/*
+ * store — SQLite state of digest.  See store.h for the contract and
+ * schema/NNN-*.sql for the tables.  sqlite3 is used nowhere else.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "embed.h"
+
+enum {
+	Q_LEADER_GET,
+	Q_LEADER_ADD,
+	Q_SOURCE_GET,
+	Q_SOURCE_ADD,
+	Q_SOURCE_DONE,
+	Q_SEEN_GET,
+	Q_SEEN_ADD,
+	Q_IA_ADD,
+	Q_ADDR_GET,
+	Q_ADDR_ADD,
+	Q_NAME_USE,
+	Q_PART_ADD,
+	Q_COUNT
+};
+
+static const char *const queries[Q_COUNT] = {
+	[Q_LEADER_GET] = "SELECT id FROM leader WHERE name = ?1",
+	[Q_LEADER_ADD] = "INSERT INTO leader (name) VALUES (?1)",
+	[Q_SOURCE_GET] = "SELECT id, cursor FROM source"
+			 " WHERE leader_id = ?1 AND spec = ?2",
+	[Q_SOURCE_ADD] = "INSERT INTO source (leader_id, spec, kind)"
+			 " VALUES (?1, ?2, ?3)",
+	[Q_SOURCE_DONE] = "UPDATE source SET cursor = ?2, last_scan = ?3,"
+			  " last_new = CASE WHEN ?4 OR last_new IS NULL"
+			  " THEN ?3 ELSE last_new END WHERE id = ?1",
+	[Q_SEEN_GET] = "SELECT status FROM seen WHERE source_id = ?1 AND key = ?2",
+	[Q_SEEN_ADD] = "INSERT OR REPLACE INTO seen (source_id, key, status)"
+		       " VALUES (?1, ?2, ?3)",
+	[Q_IA_ADD] = "INSERT INTO interaction (leader_id, source_id, channel,"
+		     " time, size, weight, dedup, title)"
+		     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+		     " ON CONFLICT (leader_id, dedup) DO NOTHING",
+	[Q_ADDR_GET] = "SELECT id FROM address WHERE leader_id = ?1 AND addr = ?2",
+	[Q_ADDR_ADD] = "INSERT INTO address (leader_id, addr) VALUES (?1, ?2)",
+	[Q_NAME_USE] = "INSERT INTO address_name (address_id, name, uses)"
+		       " VALUES (?1, ?2, 1) ON CONFLICT (address_id, name)"
+		       " DO UPDATE SET uses = uses + 1",
+	[Q_PART_ADD] = "INSERT OR IGNORE INTO participant"
+		       " (interaction_id, address_id) VALUES (?1, ?2)",
+};
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *q[Q_COUNT];
+};
+
+static status_t db_error(store_t *st, err_t *err, const char *what)
+{
+	int rc = sqlite3_extended_errcode(st->db);
+	status_t s = ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+			     ? ST_TEMPFAIL
+			     : ST_SOFTWARE;
+	return err_set(err, s, "%s: %s: %s", st->path, what,
+		       sqlite3_errmsg(st->db));
+}
+
+/* The prepared statement for query q, reset and unbound. */
+static sqlite3_stmt *stmt(store_t *st, int q)
+{
+	if (!st->q[q]) {
+		if (sqlite3_prepare_v3(st->db, queries[q], -1,
+				       SQLITE_PREPARE_PERSISTENT, &st->q[q],
+				       NULL) != SQLITE_OK)
+			return NULL;
+	} else {
+		sqlite3_reset(st->q[q]);
+		sqlite3_clear_bindings(st->q[q]);
+	}
+	return st->q[q];
+}
+
+int store_schema_version(void)
+{
+	int n = 0;
+	while (embed_schema[n].name)
+		n++;
+	return n;
+}
+
+/* mkdir -p for the directory part of path, mode 0700. */
+static int make_parent(const char *path)
+{
+	char *dir = xstrdup(path);
+	int rc = 0;
+	char *slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		goto done;
+	*slash = '\0';
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+			rc = -1;
+			goto done;
+		}
+		*p = '/';
+	}
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		rc = -1;
+done:
+	free(dir);
+	return rc;
+}
+
+static status_t exec(store_t *st, const char *sql, err_t *err)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		int rc = sqlite3_extended_errcode(st->db);
+		status_t s = ((rc & 0xff) == SQLITE_BUSY) ? ST_TEMPFAIL
+							   : ST_SOFTWARE;
+		err_set(err, s, "%s: %s", st->path, msg ? msg : "error");
+		sqlite3_free(msg);
+		return s;
+	}
+	return ST_OK;
+}
+
+static status_t migrate(store_t *st, err_t *err)
+{
+	status_t s = store_begin(st, err);
+	if (s)
+		return s;
+	sqlite3_stmt *q = NULL;
+	int have = 0, want = store_schema_version();
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q, NULL) !=
+		    SQLITE_OK ||
+	    sqlite3_step(q) != SQLITE_ROW) {
+		s = db_error(st, err, "reading the schema version");
+		goto done;
+	}
+	have = sqlite3_column_int(q, 0);
+	if (have > want) {
+		s = err_set(err, ST_SOFTWARE,
+			    "%s: database schema version %d is newer than this "
+			    "digest knows (%d): upgrade digest",
+			    st->path, have, want);
+		goto done;
+	}
+	for (int v = have; v < want; v++) {
+		if ((s = exec(st, embed_schema[v].data, err)))
+			goto done;
+		char sql[64];
+		snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v + 1);
+		if ((s = exec(st, sql, err)))
+			goto done;
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	return store_commit(st, err);
+done:
+	sqlite3_finalize(q);
+	store_rollback(st);
+	return s;
+}
+
+static status_t open_db(const char *path, int flags, int busy_ms,
+			store_t **out, err_t *err)
+{
+	store_t *st = xcalloc(1, sizeof *st);
+	status_t s = ST_OK;
+	st->path = xstrdup(path);
+	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
+		s = err_set(err, (flags & SQLITE_OPEN_CREATE) ? ST_CANTCREAT
+							       : ST_NOINPUT,
+			    "%s: cannot open database: %s", path,
+			    st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, busy_ms);
+	if ((s = exec(st, "PRAGMA foreign_keys = ON", err)))
+		goto fail;
+	*out = st;
+	return ST_OK;
+fail:
+	store_close(st);
+	return s;
+}
+
+status_t store_open(const char *path, int busy_ms, store_t **out, err_t *err)
+{
+	store_t *st = NULL;
+	status_t s;
+	*out = NULL;
+	if (make_parent(path) < 0)
+		return err_set(err, ST_CANTCREAT, "%s: cannot create directory: %s",
+			       path, strerror(errno));
+	/* Create the file ourselves so it is 0600 whatever the umask;
+	 * SQLite gives -wal and -shm the same mode. */
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return err_set(err, ST_CANTCREAT, "%s: cannot open database: %s",
+			       path, strerror(errno));
+	close(fd);
+	if ((s = open_db(path, SQLITE_OPEN_READWRITE, busy_ms, &st, err)))
+		return s;
+	sqlite3_stmt *q = NULL;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &q,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_step(q) != SQLITE_ROW ||
+	    strcmp((const char *)sqlite3_column_text(q, 0), "wal") != 0) {
+		s = db_error(st, err, "cannot switch to WAL mode");
+		sqlite3_finalize(q);
+		goto fail;
+	}
+	sqlite3_finalize(q);
+	if ((s = exec(st, "PRAGMA synchronous = NORMAL", err)) ||
+	    (s = migrate(st, err)))
+		goto fail;
+	*out = st;
+	return ST_OK;
+fail:
+	store_close(st);
+	return s;
+}
+
+status_t store_open_readonly(const char *path, store_t **out, err_t *err)
+{
+	store_t *st = NULL;
+	status_t s;
+	*out = NULL;
+	if (access(path, F_OK) < 0)
+		return err_set(err, ST_NOINPUT,
+			       "%s: no database yet: run 'digest ingest' first",
+			       path);
+	if ((s = open_db(path, SQLITE_OPEN_READONLY, 5000, &st, err)))
+		return s;
+	sqlite3_stmt *q = NULL;
+	int have = -1;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q, NULL) ==
+		    SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW)
+		have = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	if (have != store_schema_version()) {
+		s = err_set(err, ST_SOFTWARE,
+			    have > store_schema_version()
+				    ? "%s: database schema version %d is newer "
+				      "than this digest knows (%d): upgrade digest"
+				    : "%s: database schema version %d, expected "
+				      "%d: run 'digest ingest' to upgrade it",
+			    path, have, store_schema_version());
+		store_close(st);
+		return s;
+	}
+	*out = st;
+	return ST_OK;
+}
+
+void store_close(store_t *st)
+{
+	if (!st)
+		return;
+	for (int i = 0; i < Q_COUNT; i++)
+		sqlite3_finalize(st->q[i]);
+	sqlite3_close(st->db);
+	free(st->path);
+	free(st);
+}
+
+status_t store_begin(store_t *st, err_t *err)
+{
+	return exec(st, "BEGIN IMMEDIATE", err);
+}
+
+status_t store_commit(store_t *st, err_t *err)
+{
+	return exec(st, "COMMIT", err);
+}
+
+void store_rollback(store_t *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* Step a statement that returns no row or one row. */
+static int step(sqlite3_stmt *q)
+{
+	return q ? sqlite3_step(q) : SQLITE_ERROR;
+}
+
+status_t store_leader(store_t *st, const char *name, bool create,
+		      int64_t *id, err_t *err)
+{
+	sqlite3_stmt *q = stmt(st, Q_LEADER_GET);
+	*id = 0;
+	if (!q)
+		return db_error(st, err, "leader");
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_TRANSIENT);
+	int rc = step(q);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(q, 0);
+		return ST_OK;
+	}
+	if (rc != SQLITE_DONE)
+		return db_error(st, err, "leader");
+	if (!create)
+		return ST_OK;
+	q = stmt(st, Q_LEADER_ADD);
+	if (!q)
+		return db_error(st, err, "leader");
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_TRANSIENT);
+	if (step(q) != SQLITE_DONE)
+		return db_error(st, err, "adding leader");
+	*id = sqlite3_last_insert_rowid(st->db);
+	return ST_OK;
+}
+
+status_t store_source(store_t *st, int64_t leader, const char *spec,
+		      const char *kind, int64_t *id, char **cursor,
+		      err_t *err)
+{
+	sqlite3_stmt *q = stmt(st, Q_SOURCE_GET);
+	*cursor = NULL;
+	if (!q)
+		return db_error(st, err, "source");
+	sqlite3_bind_int64(q, 1, leader);
+	sqlite3_bind_text(q, 2, spec, -1, SQLITE_TRANSIENT);
+	int rc = step(q);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(q, 0);
+		*cursor = xstrdup((const char *)sqlite3_column_text(q, 1));
+		return ST_OK;
+	}
+	if (rc != SQLITE_DONE)
+		return db_error(st, err, "source");
+	q = stmt(st, Q_SOURCE_ADD);
+	if (!q)
+		return db_error(st, err, "source");
+	sqlite3_bind_int64(q, 1, leader);
+	sqlite3_bind_text(q, 2, spec, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(q, 3, kind, -1, SQLITE_TRANSIENT);
+	if (step(q) != SQLITE_DONE)
+		return db_error(st, err, "adding source");
+	*id = sqlite3_last_insert_rowid(st->db);
+	return ST_OK;
+}
+
+status_t store_source_done(store_t *st, int64_t source, const char *cursor,
+			   int64_t now, bool got_new, err_t *err)
+{
+	sqlite3_stmt *q = stmt(st, Q_SOURCE_DONE);
+	if (!q)
+		return db_error(st, err, "source");
+	sqlite3_bind_int64(q, 1, source);
+	sqlite3_bind_text(q, 2, cursor, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(q, 3, now);
+	sqlite3_bind_int(q, 4, got_new);
+	if (step(q) != SQLITE_DONE)
+		return db_error(st, err, "updating source");
+	return ST_OK;
+}
+
+status_t store_seen(store_t *st, int64_t source, const char *key,
+		    bool *seen, int *status, err_t *err)
+{
+	sqlite3_stmt *q = stmt(st, Q_SEEN_GET);
+	*seen = false;
+	if (!q)
+		return db_error(st, err, "seen");
+	sqlite3_bind_int64(q, 1, source);
+	sqlite3_bind_text(q, 2, key, -1, SQLITE_TRANSIENT);
+	int rc = step(q);
+	if (rc == SQLITE_ROW) {
+		*seen = true;
+		if (status)
+			*status = sqlite3_column_int(q, 0);
+	} else if (rc != SQLITE_DONE) {
+		return db_error(st, err, "seen");
+	}
+	return ST_OK;
+}
+
+status_t store_seen_add(store_t *st, int64_t source, const char *key,
+			int status, err_t *err)
+{
+	sqlite3_stmt *q = stmt(st, Q_SEEN_ADD);
+	if (!q)
+		return db_error(st, err, "seen");
+	sqlite3_bind_int64(q, 1, source);
+	sqlite3_bind_text(q, 2, key, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(q, 3, status);
+	if (step(q) != SQLITE_DONE)
+		return db_error(st, err, "recording seen");
+	return ST_OK;
+}
+
+static status_t address_id(store_t *st, int64_t leader, const char *addr,
+			   int64_t *id, err_t *err)
+{
+	sqlite3_stmt *q = stmt(st, Q_ADDR_GET);
+	if (!q)
+		return db_error(st, err, "address");
+	sqlite3_bind_int64(q, 1, leader);
+	sqlite3_bind_text(q, 2, addr, -1, SQLITE_TRANSIENT);
+	int rc = step(q);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(q, 0);
+		return ST_OK;
+	}
+	if (rc != SQLITE_DONE)
+		return db_error(st, err, "address");
+	q = stmt(st, Q_ADDR_ADD);
+	if (!q)
+		return db_error(st, err, "address");
+	sqlite3_bind_int64(q, 1, leader);
+	sqlite3_bind_text(q, 2, addr, -1, SQLITE_TRANSIENT);
+	if (step(q) != SQLITE_DONE)
+		return db_error(st, err, "adding address");
+	*id = sqlite3_last_insert_rowid(st->db);
+	return ST_OK;
+}
+
+status_t store_add_interaction(store_t *st, const store_interaction_t *ia,
+			       bool *added, err_t *err)
+{
+	sqlite3_stmt *q = stmt(st, Q_IA_ADD);
+	*added = false;
+	if (!q)
+		return db_error(st, err, "interaction");
+	sqlite3_bind_int64(q, 1, ia->leader);
+	sqlite3_bind_int64(q, 2, ia->source);
+	sqlite3_bind_text(q, 3, ia->channel == STORE_MEETING ? "meeting" : "email",
+			  -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, ia->time);
+	sqlite3_bind_int(q, 5, ia->size);
+	sqlite3_bind_double(q, 6, ia->weight);
+	sqlite3_bind_text(q, 7, ia->dedup, -1, SQLITE_TRANSIENT);
+	if (ia->title)
+		sqlite3_bind_text(q, 8, ia->title, -1, SQLITE_TRANSIENT);
+	if (step(q) != SQLITE_DONE)
+		return db_error(st, err, "adding interaction");
+	if (sqlite3_changes(st->db) == 0)
+		return ST_OK; /* a duplicate */
+	int64_t iid = sqlite3_last_insert_rowid(st->db);
+	for (size_t i = 0; i < ia->nparties; i++) {
+		int64_t aid = 0;
+		status_t s = address_id(st, ia->leader, ia->parties[i].addr,
+					&aid, err);
+		if (s)
+			return s;
+		if (ia->parties[i].name) {
+			q = stmt(st, Q_NAME_USE);
+			if (!q)
+				return db_error(st, err, "name");
+			sqlite3_bind_int64(q, 1, aid);
+			sqlite3_bind_text(q, 2, ia->parties[i].name, -1,
+					  SQLITE_TRANSIENT);
+			if (step(q) != SQLITE_DONE)
+				return db_error(st, err, "recording name");
+		}
+		q = stmt(st, Q_PART_ADD);
+		if (!q)
+			return db_error(st, err, "participant");
+		sqlite3_bind_int64(q, 1, iid);
+		sqlite3_bind_int64(q, 2, aid);
+		if (step(q) != SQLITE_DONE)
+			return db_error(st, err, "adding participant");
+	}
+	*added = true;
+	return ST_OK;
+}
+
+/* ---- reading history ------------------------------------------------ */
+
+typedef struct {
+	int64_t id;
+	uint32_t idx;
+} idmap_t;
+
+static int idmap_cmp(const void *a, const void *b)
+{
+	const idmap_t *x = a, *y = b;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
+static const char *intern_source(store_history_t *h, const char *spec)
+{
+	for (size_t i = 0; i < h->nsources; i++)
+		if (strcmp(h->sources[i], spec) == 0)
+			return h->sources[i];
+	h->sources = xrealloc(h->sources, (h->nsources + 1) * sizeof *h->sources);
+	h->sources[h->nsources] = xstrdup(spec);
+	return h->sources[h->nsources++];
+}
+
+status_t store_history(store_t *st, int64_t leader, int64_t since,
+		       int64_t until, store_history_t *out, err_t *err)
+{
+	static const char addr_sql[] =
+		"SELECT a.id, a.addr, (SELECT name FROM address_name n"
+		" WHERE n.address_id = a.id ORDER BY uses DESC, name LIMIT 1)"
+		" FROM address a WHERE leader_id = ?1 ORDER BY addr";
+	static const char ia_sql[] =
+		"SELECT i.id, i.time, i.channel, i.size, i.weight, i.title,"
+		" s.spec FROM interaction i JOIN source s ON s.id = i.source_id"
+		" WHERE i.leader_id = ?1 AND i.time >= ?2 AND i.time < ?3"
+		" ORDER BY i.time, i.id";
+	static const char part_sql[] =
+		"SELECT p.interaction_id, p.address_id FROM interaction i"
+		" JOIN participant p ON p.interaction_id = i.id"
+		" WHERE i.leader_id = ?1 AND i.time >= ?2 AND i.time < ?3"
+		" ORDER BY i.time, i.id";
+	sqlite3_stmt *q = NULL;
+	idmap_t *ids = NULL;
+	size_t cap = 0;
+	status_t s = ST_OK;
+	int rc;
+	int64_t *ia_ids = NULL;
+
+	memset(out, 0, sizeof *out);
+	if (sqlite3_prepare_v2(st->db, addr_sql, -1, &q, NULL) != SQLITE_OK)
+		goto dberr;
+	sqlite3_bind_int64(q, 1, leader);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (out->naddrs == cap) {
+			cap = cap ? 2 * cap : 256;
+			out->addrs = xrealloc(out->addrs, cap * sizeof *out->addrs);
+			ids = xrealloc(ids, cap * sizeof *ids);
+		}
+		store_addr_t *a = &out->addrs[out->naddrs];
+		a->addr = xstrdup((const char *)sqlite3_column_text(q, 1));
+		a->name = xstrdup((const char *)sqlite3_column_text(q, 2));
+		ids[out->naddrs].id = sqlite3_column_int64(q, 0);
+		ids[out->naddrs].idx = (uint32_t)out->naddrs;
+		out->naddrs++;
+	}
+	if (rc != SQLITE_DONE)
+		goto dberr;
+	sqlite3_finalize(q);
+	q = NULL;
+	if (out->naddrs)
+		qsort(ids, out->naddrs, sizeof *ids, idmap_cmp);
+
+	if (sqlite3_prepare_v2(st->db, ia_sql, -1, &q, NULL) != SQLITE_OK)
+		goto dberr;
+	sqlite3_bind_int64(q, 1, leader);
+	sqlite3_bind_int64(q, 2, since);
+	sqlite3_bind_int64(q, 3, until);
+	cap = 0;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (out->nias == cap) {
+			cap = cap ? 2 * cap : 1024;
+			out->ias = xrealloc(out->ias, cap * sizeof *out->ias);
+			ia_ids = xrealloc(ia_ids, cap * sizeof *ia_ids);
+		}
+		store_ia_t *ia = &out->ias[out->nias];
+		memset(ia, 0, sizeof *ia);
+		ia_ids[out->nias] = sqlite3_column_int64(q, 0);
+		ia->time = sqlite3_column_int64(q, 1);
+		ia->channel = strcmp((const char *)sqlite3_column_text(q, 2),
+				     "meeting") == 0
+				      ? STORE_MEETING
+				      : STORE_EMAIL;
+		ia->size = sqlite3_column_int(q, 3);
+		ia->weight = sqlite3_column_double(q, 4);
+		ia->title = xstrdup((const char *)sqlite3_column_text(q, 5));
+		ia->source = intern_source(out,
+					   (const char *)sqlite3_column_text(q, 6));
+		out->nias++;
+	}
+	if (rc != SQLITE_DONE)
+		goto dberr;
+	sqlite3_finalize(q);
+	q = NULL;
+
+	/* Participants come in the same order as the interactions. */
+	if (sqlite3_prepare_v2(st->db, part_sql, -1, &q, NULL) != SQLITE_OK)
+		goto dberr;
+	sqlite3_bind_int64(q, 1, leader);
+	sqlite3_bind_int64(q, 2, since);
+	sqlite3_bind_int64(q, 3, until);
+	size_t at = 0, pcap = 0;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		int64_t iid = sqlite3_column_int64(q, 0);
+		idmap_t key = {sqlite3_column_int64(q, 1), 0};
+		while (at < out->nias && ia_ids[at] != iid) {
+			at++;
+			pcap = 0;
+		}
+		idmap_t *m = bsearch(&key, ids, out->naddrs, sizeof *ids,
+				     idmap_cmp);
+		if (at == out->nias || !m)
+			continue; /* cannot happen with foreign keys on */
+		store_ia_t *ia = &out->ias[at];
+		if (ia->nparts == pcap) {
+			pcap = pcap ? 2 * pcap : 4;
+			ia->parts = xrealloc(ia->parts, pcap * sizeof *ia->parts);
+		}
+		ia->parts[ia->nparts++] = m->idx;
+	}
+	if (rc != SQLITE_DONE)
+		goto dberr;
+	for (size_t i = 0; i < out->nias; i++)
+		qsort(out->ias[i].parts, out->ias[i].nparts,
+		      sizeof *out->ias[i].parts, u32_cmp);
+	goto done;
+dberr:
+	s = db_error(st, err, "reading history");
+	store_history_free(out);
+done:
+	sqlite3_finalize(q);
+	free(ids);
+	free(ia_ids);
+	return s;
+}
+
+void store_history_free(store_history_t *h)
+{
+	if (!h)
+		return;
+	for (size_t i = 0; i < h->naddrs; i++) {
+		free(h->addrs[i].addr);
+		free(h->addrs[i].name);
+	}
+	for (size_t i = 0; i < h->nias; i++) {
+		free(h->ias[i].title);
+		free(h->ias[i].parts);
+	}
+	for (size_t i = 0; i < h->nsources; i++)
+		free(h->sources[i]);
+	free(h->addrs);
+	free(h->ias);
+	free(h->sources);
+	memset(h, 0, sizeof *h);
+}

@@ -1,0 +1,122 @@
+/*
+ * store — the only user of sqlite3: one database file holding, per leader,
+ * the sources with their incremental cursors, the addresses written to,
+ * and the interactions with their participants.
+ *
+ * The schema lives in schema/NNN-*.sql, compiled into the binary and
+ * applied in order by PRAGMA user_version.  WAL, foreign keys, every write
+ * transaction BEGIN IMMEDIATE, files created 0600.  Errors are returned as
+ * status codes with the detail in err_t; nothing here prints.
+ */
+#ifndef DIGEST_STORE_H
+#define DIGEST_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+typedef struct store store_t;
+
+/* The schema version this binary knows. */
+int store_schema_version(void);
+
+/*
+ * Open (creating it and its directory, mode 0600/0700) the database at
+ * path and bring its schema up to date.  A database whose schema is newer
+ * than this binary is refused (ST_SOFTWARE).  busy_ms: how long to wait for
+ * another writer.  Free with store_close.
+ */
+status_t store_open(const char *path, int busy_ms, store_t **out, err_t *err);
+/* Open an existing database read-only, or fail with ST_NOINPUT. */
+status_t store_open_readonly(const char *path, store_t **out, err_t *err);
+void store_close(store_t *st);
+
+/* A write transaction (BEGIN IMMEDIATE); ST_TEMPFAIL when busy. */
+status_t store_begin(store_t *st, err_t *err);
+status_t store_commit(store_t *st, err_t *err);
+void store_rollback(store_t *st);
+
+/* The row id of a leader, created when create is true; 0 when absent. */
+status_t store_leader(store_t *st, const char *name, bool create,
+		      int64_t *id, err_t *err);
+
+/* A leader's source: its row id and cursor (caller frees; NULL when none).
+ * Created when missing. */
+status_t store_source(store_t *st, int64_t leader, const char *spec,
+		      const char *kind, int64_t *id, char **cursor,
+		      err_t *err);
+/* After a read of the source: the new cursor, when it was read, and
+ * whether it brought anything new. */
+status_t store_source_done(store_t *st, int64_t source, const char *cursor,
+			   int64_t now, bool got_new, err_t *err);
+
+/* Has this source yielded key before?  *status gets its status (see the
+ * schema) when it has. */
+status_t store_seen(store_t *st, int64_t source, const char *key,
+		    bool *seen, int *status, err_t *err);
+status_t store_seen_add(store_t *st, int64_t source, const char *key,
+			int status, err_t *err);
+
+/* One participant of an interaction, as written by the leader. */
+typedef struct {
+	const char *addr; /* lower case */
+	const char *name; /* display name used, or NULL */
+} store_party_t;
+
+typedef enum { STORE_EMAIL, STORE_MEETING } store_channel_t;
+
+typedef struct {
+	int64_t leader;
+	int64_t source;
+	store_channel_t channel;
+	int64_t time;
+	int size;
+	double weight;
+	const char *dedup;   /* unique per leader */
+	const char *title;   /* or NULL */
+	const store_party_t *parties;
+	size_t nparties;
+} store_interaction_t;
+
+/* Insert an interaction unless one with the same dedup key exists
+ * (*added tells).  Records the participants' addresses and names. */
+status_t store_add_interaction(store_t *st, const store_interaction_t *ia,
+			       bool *added, err_t *err);
+
+/* ---- reading history ------------------------------------------------ */
+
+typedef struct {
+	char *addr;      /* lower case */
+	char *name;      /* the name the leader used most, or NULL */
+} store_addr_t;
+
+typedef struct {
+	int64_t time;
+	store_channel_t channel;
+	int size;
+	double weight;
+	char *title;     /* or NULL */
+	const char *source; /* the source's spec as configured (owned by the
+	                     * history) */
+	uint32_t *parts; /* indices into store_history_t.addrs, ascending */
+	size_t nparts;
+} store_ia_t;
+
+typedef struct {
+	store_addr_t *addrs;  /* every address of the leader, sorted by addr */
+	size_t naddrs;
+	store_ia_t *ias;      /* interactions in [since, until), oldest first */
+	size_t nias;
+	char **sources;       /* the specs that ias[].source point to */
+	size_t nsources;
+} store_history_t;
+
+/* Load a leader's interactions with since <= time < until.  Free with
+ * store_history_free. */
+status_t store_history(store_t *st, int64_t leader, int64_t since,
+		       int64_t until, store_history_t *out, err_t *err);
+void store_history_free(store_history_t *h);
+
+#endif

@@ -1,0 +1,149 @@
+/*
+ * tz — time zone conversions through the C library.  See tz.h.
+ */
+#include "tz.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "util.h"
+
+bool tz_known(const char *zone)
+{
+	if (!zone || !*zone)
+		return false;
+	if (strcmp(zone, "UTC") == 0)
+		return true;
+	if (zone[0] == '/' || strstr(zone, ".."))
+		return false;
+	char *path = xasprintf("/usr/share/zoneinfo/%s", zone);
+	struct stat sb;
+	bool ok = stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+	free(path);
+	return ok;
+}
+
+/* Run with TZ set to zone; the caller's TZ is put back afterwards. */
+typedef struct {
+	char *saved;
+	bool had;
+} tz_saved_t;
+
+static void tz_enter(const char *zone, tz_saved_t *sv)
+{
+	const char *old = getenv("TZ");
+	sv->had = old != NULL;
+	sv->saved = xstrdup(old);
+	setenv("TZ", zone, 1);
+	tzset();
+}
+
+static void tz_leave(tz_saved_t *sv)
+{
+	if (sv->had)
+		setenv("TZ", sv->saved, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	free(sv->saved);
+}
+
+int64_t tz_mktime(const char *zone, const struct tm *wall)
+{
+	tz_saved_t sv;
+	struct tm tm = *wall;
+	tz_enter(zone, &sv);
+	tm.tm_isdst = -1;
+	time_t t = mktime(&tm);
+	tz_leave(&sv);
+	return (int64_t)t;
+}
+
+void tz_localtime(const char *zone, int64_t t, struct tm *out)
+{
+	tz_saved_t sv;
+	time_t tt = (time_t)t;
+	tz_enter(zone, &sv);
+	localtime_r(&tt, out);
+	tz_leave(&sv);
+}
+
+static bool digits(const char **s, int n, int *out)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)(*s)[i]))
+			return false;
+		v = v * 10 + ((*s)[i] - '0');
+	}
+	*s += n;
+	*out = v;
+	return true;
+}
+
+bool tz_parse(const char *s, const char *zone, int64_t *out)
+{
+	struct tm tm = {0};
+	int y, mo, d, h = 0, mi = 0, sec = 0;
+	if (!digits(&s, 4, &y) || *s++ != '-' || !digits(&s, 2, &mo) ||
+	    *s++ != '-' || !digits(&s, 2, &d))
+		return false;
+	if (*s == 'T' || *s == ' ') {
+		s++;
+		if (!digits(&s, 2, &h) || *s++ != ':' || !digits(&s, 2, &mi))
+			return false;
+		if (*s == ':' && (s++, !digits(&s, 2, &sec)))
+			return false;
+	}
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+	    sec > 60)
+		return false;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	if (*s == '\0') {
+		*out = tz_mktime(zone, &tm);
+		return true;
+	}
+	int off;
+	if (*s == 'Z' || *s == 'z') {
+		off = 0;
+		s++;
+	} else if (*s == '+' || *s == '-') {
+		int sign = *s++ == '-' ? -1 : 1, oh, om;
+		if (!digits(&s, 2, &oh))
+			return false;
+		if (*s == ':')
+			s++;
+		if (!digits(&s, 2, &om) || oh > 23 || om > 59)
+			return false;
+		off = sign * (oh * 3600 + om * 60);
+	} else {
+		return false;
+	}
+	if (*s)
+		return false;
+	*out = (int64_t)timegm(&tm) - off;
+	return true;
+}
+
+void tz_format_utc(int64_t t, char buf[21])
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+	gmtime_r(&tt, &tm);
+	strftime(buf, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void tz_format_date(const char *zone, int64_t t, char buf[11])
+{
+	struct tm tm;
+	tz_localtime(zone, t, &tm);
+	strftime(buf, 11, "%Y-%m-%d", &tm);
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# `check`: every local source must exist and be mail; it changes nothing.
+. "$(dirname "$0")/lib.sh"
+
+mkdir -p "$TMP/notmaildir" "$TMP/md/cur"
+echo "not mail" >"$TMP/notmbox"
+: >"$TMP/empty.mbox"
+
+write_config "$TMP/c.ini" "sent = maildir:$FIXTURES/edge" "sent = mbox:$TMP/empty.mbox" \
+	"sent = maildir:$TMP/md"
+run 0 -c "$TMP/c.ini" check
+expect_grep "configuration OK" "$TMP/out"
+expect_empty "$TMP/err" "stderr"
+[ ! -e "$TMP/digest.db" ] || fail "check created the database"
+
+write_config "$TMP/c.ini" "sent = maildir:$TMP/missing"
+run 66 -c "$TMP/c.ini" check
+expect_grep "$TMP/c.ini:10: leader alex: " "$TMP/err"
+expect_grep "$TMP/missing" "$TMP/err"
+[ ! -s "$TMP/out" ] || fail "configuration OK printed for a missing source"
+
+write_config "$TMP/c.ini" "sent = maildir:$TMP/notmaildir"
+run 65 -c "$TMP/c.ini" check
+expect_grep "not a Maildir" "$TMP/err"
+
+write_config "$TMP/c.ini" "sent = mbox:$TMP/notmbox"
+run 65 -c "$TMP/c.ini" check
+expect_grep "not an mbox" "$TMP/err"
