@@ -3,6 +3,7 @@
  */
 #include "ingest.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,17 +49,6 @@ static void warnf(const ingest_t *in, const char *fmt, ...)
 	in->diag->warn(in->diag->ctx, str_sanitize(msg));
 }
 
-static bool seen_cb(void *ctx, const char *key)
-{
-	ingest_t *in = ctx;
-	bool seen = false;
-	if (in->failed)
-		return true;
-	in->failed = store_seen(in->st, in->source_id, key, &seen, NULL,
-				in->err);
-	return seen;
-}
-
 static bool from_leader(const ingest_t *in, const mailsrc_header_t *h)
 {
 	for (size_t i = 0; i < h->nfrom; i++)
@@ -74,7 +64,7 @@ static int party_cmp(const void *a, const void *b)
 }
 
 /* One message; returns the status to remember it with. */
-static int ingest_message(ingest_t *in, const mailsrc_item_t *item,
+static int ingest_message(ingest_t *in, const char *where,
 			  const mailsrc_header_t *h, const char *dedup,
 			  bool *stored)
 {
@@ -83,7 +73,7 @@ static int ingest_message(ingest_t *in, const mailsrc_item_t *item,
 
 	*stored = false;
 	if (h->nfrom == 0 || !h->has_date) {
-		warnf(in, "%s: skipped: no %s", item->where,
+		warnf(in, "%s: skipped: no %s", where,
 		      h->nfrom == 0 ? "usable From" : "usable Date");
 		in->stats->skipped++;
 		seen = SEEN_WARNED;
@@ -92,13 +82,13 @@ static int ingest_message(ingest_t *in, const mailsrc_item_t *item,
 	if (!from_leader(in, h)) {
 		if (in->not_leader++ == 0)
 			in->not_leader_example =
-				xasprintf("%s, From %s", item->where,
+				xasprintf("%s, From %s", where,
 					  h->from[0].addr);
 		in->stats->not_leader++;
 		goto done;
 	}
 	for (size_t i = 0; i < h->warnings.n; i++)
-		warnf(in, "%s: %s", item->where, h->warnings.v[i]);
+		warnf(in, "%s: %s", where, h->warnings.v[i]);
 	if (h->automated) {
 		in->stats->automated++;
 		goto done;
@@ -166,74 +156,221 @@ static char *dedup_key(const mailsrc_item_t *item, const mailsrc_header_t *h)
 	return xasprintf("hdr:%s", hex);
 }
 
+/*
+ * Reading and parsing run on a thread of their own, beside the database
+ * writer: the reader hands over parsed messages through a bounded queue,
+ * so memory stays flat however large the source.
+ */
+
+/* One message as the reader hands it over. */
+typedef struct {
+	char *key;   /* the backend's key, or NULL */
+	char *where;
+	char *error; /* could not be read: why */
+	char *dedup;
+	mailsrc_header_t h;
+	void *next;  /* in reader_t.used */
+} msg_t;
+
+#define QUEUE_SIZE 256
+
+typedef struct {
+	ingest_t *in;
+	mailsrc_t *ms;
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
+	msg_t *q[QUEUE_SIZE];
+	size_t head, count;
+	bool finished; /* the reader is done; rc and err say how */
+	bool stop;     /* the writer failed: the reader stops */
+	msg_t *used;   /* written messages, for the reader to free: memory
+	                * goes back to the thread that allocated it, and the
+	                * two threads do not contend for one malloc arena */
+	int rc;
+	err_t err;
+	strmap_t seen;  /* keys read before, loaded on first use */
+	bool seen_loaded;
+	status_t seen_status;
+} reader_t;
+
+static void msg_free(msg_t *m)
+{
+	if (!m)
+		return;
+	free(m->key);
+	free(m->where);
+	free(m->error);
+	free(m->dedup);
+	mailsrc_header_clear(&m->h);
+	free(m);
+}
+
+/* The Maildir backend asks before reading a file.  Runs on the reader
+ * thread: the keys are loaded once (the connection is opened in
+ * serialized mode), then looked up in memory. */
+static bool seen_cb(void *ctx, const char *key)
+{
+	reader_t *r = ctx;
+	if (!r->seen_loaded) {
+		r->seen_loaded = true;
+		r->seen_status = store_seen_keys(r->in->st, r->in->source_id,
+						 &r->seen, &r->err);
+	}
+	return r->seen_status || strmap_get(&r->seen, key, NULL);
+}
+
+static void msg_free_list(msg_t *m)
+{
+	while (m) {
+		msg_t *next = m->next;
+		msg_free(m);
+		m = next;
+	}
+}
+
+static void *reader_main(void *arg)
+{
+	reader_t *r = arg;
+	mailsrc_item_t item;
+	int rc;
+
+	while ((rc = mailsrc_next(r->ms, &item, &r->err)) > 0) {
+		if (r->seen_status) {
+			rc = -1;
+			break;
+		}
+		msg_t *m = xcalloc(1, sizeof *m);
+		m->key = xstrdup(item.key);
+		m->where = xstrdup(item.where);
+		if (item.header) {
+			mailsrc_parse_header(item.header, item.header_len,
+					     r->in->cfg->keep_subjects, &m->h);
+			m->dedup = dedup_key(&item, &m->h);
+		} else {
+			m->error = xstrdup(item.error ? item.error : "cannot read");
+		}
+		pthread_mutex_lock(&r->lock);
+		while (r->count == QUEUE_SIZE && !r->stop)
+			pthread_cond_wait(&r->changed, &r->lock);
+		if (r->stop) {
+			pthread_mutex_unlock(&r->lock);
+			msg_free(m);
+			rc = 0;
+			break;
+		}
+		r->q[(r->head + r->count++) % QUEUE_SIZE] = m;
+		msg_t *used = r->used;
+		r->used = NULL;
+		pthread_cond_broadcast(&r->changed);
+		pthread_mutex_unlock(&r->lock);
+		msg_free_list(used);
+	}
+	pthread_mutex_lock(&r->lock);
+	r->rc = rc;
+	r->finished = true;
+	pthread_cond_broadcast(&r->changed);
+	pthread_mutex_unlock(&r->lock);
+	return NULL;
+}
+
+/* Hand back the message written last (or NULL), and take the next one;
+ * NULL when the reader is done. */
+static msg_t *reader_pop(reader_t *r, msg_t *used)
+{
+	msg_t *m = NULL;
+	pthread_mutex_lock(&r->lock);
+	if (used) {
+		used->next = r->used;
+		r->used = used;
+	}
+	while (r->count == 0 && !r->finished)
+		pthread_cond_wait(&r->changed, &r->lock);
+	if (r->count) {
+		m = r->q[r->head];
+		r->head = (r->head + 1) % QUEUE_SIZE;
+		r->count--;
+		pthread_cond_broadcast(&r->changed);
+	}
+	pthread_mutex_unlock(&r->lock);
+	return m;
+}
+
+/* One message on the writer's side: returns non-zero on a store error. */
+static status_t write_msg(ingest_t *in, msg_t *m, bool *got_new)
+{
+	status_t s;
+	in->stats->read++;
+	if (in->diag && in->diag->progress && in->stats->read % 1000 == 0)
+		in->diag->progress(in->diag->ctx, in->src->spec, in->stats->read);
+	if (m->error) {
+		warnf(in, "%s: skipped: %s", m->where, m->error);
+		in->stats->skipped++;
+		return m->key ? store_seen_add(in->st, in->source_id, m->key,
+					       SEEN_WARNED, in->err)
+			      : ST_OK;
+	}
+	/* An mbox has no per-message key: what was read before is
+	 * recognised by its de-duplication key. */
+	const char *key = m->key ? m->key : m->dedup;
+	if (!m->key) {
+		bool seen = false;
+		if ((s = store_seen(in->st, in->source_id, key, &seen, NULL,
+				    in->err)))
+			return s;
+		if (seen)
+			return ST_OK;
+	}
+	bool stored = false;
+	int status = ingest_message(in, m->where, &m->h, m->dedup, &stored);
+	if (in->failed)
+		return in->failed;
+	*got_new |= stored;
+	return store_seen_add(in->st, in->source_id, key, status, in->err);
+}
+
 static status_t ingest_mail(ingest_t *in, mailsrc_kind_t kind,
 			    const char *cursor, char **new_cursor, bool *got_new)
 {
-	mailsrc_t *ms = NULL;
-	mailsrc_item_t item;
-	mailsrc_header_t h = {0};
-	status_t s;
-	int rc;
-	char *dedup = NULL;
+	reader_t r = {.in = in};
+	pthread_t thread;
+	status_t s = ST_OK;
+	msg_t *m;
 
-	s = mailsrc_open(kind, in->src->path, cursor, seen_cb, in, &ms, in->err);
+	s = mailsrc_open(kind, in->src->path, cursor, seen_cb, &r, &r.ms,
+			 in->err);
 	if (s)
 		return s;
-	while ((rc = mailsrc_next(ms, &item, in->err)) > 0) {
-		if (in->failed)
-			break;
-		in->stats->read++;
-		if (in->diag && in->diag->progress && in->stats->read % 1000 == 0)
-			in->diag->progress(in->diag->ctx, in->src->spec,
-					   in->stats->read);
-		if (!item.header) {
-			warnf(in, "%s: skipped: %s", item.where,
-			      item.error ? item.error : "cannot read");
-			in->stats->skipped++;
-			if (item.key && (s = store_seen_add(in->st, in->source_id,
-							    item.key, SEEN_WARNED,
-							    in->err)))
-				goto done;
-			continue;
-		}
-		mailsrc_header_clear(&h);
-		mailsrc_parse_header(item.header, item.header_len,
-				     in->cfg->keep_subjects, &h);
-		free(dedup);
-		dedup = dedup_key(&item, &h);
-		/* An mbox has no per-message key: what was read before is
-		 * recognised by its de-duplication key. */
-		const char *key = item.key ? item.key : dedup;
-		if (!item.key) {
-			bool seen = false;
-			if ((s = store_seen(in->st, in->source_id, key, &seen,
-					    NULL, in->err)))
-				goto done;
-			if (seen)
-				continue;
-		}
-		bool stored = false;
-		int status = ingest_message(in, &item, &h, dedup, &stored);
-		if (in->failed)
-			break;
-		*got_new |= stored;
-		if ((s = store_seen_add(in->st, in->source_id, key, status,
-					in->err)))
-			goto done;
-	}
-	if (in->failed) {
-		s = in->failed;
+	pthread_mutex_init(&r.lock, NULL);
+	pthread_cond_init(&r.changed, NULL);
+	if (pthread_create(&thread, NULL, reader_main, &r) != 0) {
+		s = err_set(in->err, ST_SOFTWARE, "%s: cannot start a thread",
+			    in->src->spec);
 		goto done;
 	}
-	if (rc < 0) {
-		s = in->err->status ? in->err->status : ST_IOERR;
-		goto done;
+	m = NULL;
+	while ((m = reader_pop(&r, m))) {
+		if (!s)
+			s = write_msg(in, m, got_new);
+		if (s) {
+			pthread_mutex_lock(&r.lock);
+			r.stop = true;
+			pthread_cond_broadcast(&r.changed);
+			pthread_mutex_unlock(&r.lock);
+		}
 	}
-	*new_cursor = mailsrc_cursor(ms);
+	pthread_join(thread, NULL);
+	msg_free_list(r.used);
+	if (!s && r.rc < 0) {
+		*in->err = r.err;
+		s = r.err.status ? r.err.status : ST_IOERR;
+	}
+	if (!s)
+		*new_cursor = mailsrc_cursor(r.ms);
 done:
-	mailsrc_header_clear(&h);
-	free(dedup);
-	mailsrc_close(ms);
+	pthread_cond_destroy(&r.changed);
+	pthread_mutex_destroy(&r.lock);
+	strmap_free(&r.seen);
+	mailsrc_close(r.ms);
 	return s;
 }
 

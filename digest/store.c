@@ -62,6 +62,10 @@ struct store {
 	sqlite3 *db;
 	char *path;
 	sqlite3_stmt *q[Q_COUNT];
+	/* address → row id of one leader, so that ingest does not look
+	 * every recipient up; dropped on rollback and leader change */
+	strmap_t addr_ids;
+	int64_t addr_leader;
 };
 
 static status_t db_error(store_t *st, err_t *err, const char *what)
@@ -214,7 +218,9 @@ status_t store_open(const char *path, int busy_ms, store_t **out, err_t *err)
 		return err_set(err, ST_CANTCREAT, "%s: cannot open database: %s",
 			       path, strerror(errno));
 	close(fd);
-	if ((s = open_db(path, SQLITE_OPEN_READWRITE, busy_ms, &st, err)))
+	/* Serialized: ingest reads the seen keys from its reader thread. */
+	if ((s = open_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
+			 busy_ms, &st, err)))
 		return s;
 	sqlite3_stmt *q = NULL;
 	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &q,
@@ -227,6 +233,7 @@ status_t store_open(const char *path, int busy_ms, store_t **out, err_t *err)
 	}
 	sqlite3_finalize(q);
 	if ((s = exec(st, "PRAGMA synchronous = NORMAL", err)) ||
+	    (s = exec(st, "PRAGMA cache_size = -16384", err)) ||
 	    (s = migrate(st, err)))
 		goto fail;
 	*out = st;
@@ -276,6 +283,7 @@ void store_close(store_t *st)
 	for (int i = 0; i < Q_COUNT; i++)
 		sqlite3_finalize(st->q[i]);
 	sqlite3_close(st->db);
+	strmap_free(&st->addr_ids);
 	free(st->path);
 	free(st);
 }
@@ -292,6 +300,7 @@ status_t store_commit(store_t *st, err_t *err)
 
 void store_rollback(store_t *st)
 {
+	strmap_free(&st->addr_ids); /* ids of rolled-back rows */
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
@@ -394,6 +403,21 @@ status_t store_seen(store_t *st, int64_t source, const char *key,
 	return ST_OK;
 }
 
+status_t store_seen_keys(store_t *st, int64_t source, strmap_t *keys,
+			 err_t *err)
+{
+	sqlite3_stmt *q = NULL;
+	int rc;
+	if (sqlite3_prepare_v2(st->db, "SELECT key FROM seen WHERE source_id = ?1",
+			       -1, &q, NULL) != SQLITE_OK)
+		return db_error(st, err, "seen");
+	sqlite3_bind_int64(q, 1, source);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		strmap_put(keys, (const char *)sqlite3_column_text(q, 0), 0);
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? ST_OK : db_error(st, err, "seen");
+}
+
 status_t store_seen_add(store_t *st, int64_t source, const char *key,
 			int status, err_t *err)
 {
@@ -411,6 +435,12 @@ status_t store_seen_add(store_t *st, int64_t source, const char *key,
 static status_t address_id(store_t *st, int64_t leader, const char *addr,
 			   int64_t *id, err_t *err)
 {
+	if (st->addr_leader != leader) {
+		strmap_free(&st->addr_ids);
+		st->addr_leader = leader;
+	}
+	if (strmap_get(&st->addr_ids, addr, id))
+		return ST_OK;
 	sqlite3_stmt *q = stmt(st, Q_ADDR_GET);
 	if (!q)
 		return db_error(st, err, "address");
@@ -419,18 +449,19 @@ static status_t address_id(store_t *st, int64_t leader, const char *addr,
 	int rc = step(q);
 	if (rc == SQLITE_ROW) {
 		*id = sqlite3_column_int64(q, 0);
-		return ST_OK;
+	} else if (rc != SQLITE_DONE) {
+		return db_error(st, err, "address");
+	} else {
+		q = stmt(st, Q_ADDR_ADD);
+		if (!q)
+			return db_error(st, err, "address");
+		sqlite3_bind_int64(q, 1, leader);
+		sqlite3_bind_text(q, 2, addr, -1, SQLITE_TRANSIENT);
+		if (step(q) != SQLITE_DONE)
+			return db_error(st, err, "adding address");
+		*id = sqlite3_last_insert_rowid(st->db);
 	}
-	if (rc != SQLITE_DONE)
-		return db_error(st, err, "address");
-	q = stmt(st, Q_ADDR_ADD);
-	if (!q)
-		return db_error(st, err, "address");
-	sqlite3_bind_int64(q, 1, leader);
-	sqlite3_bind_text(q, 2, addr, -1, SQLITE_TRANSIENT);
-	if (step(q) != SQLITE_DONE)
-		return db_error(st, err, "adding address");
-	*id = sqlite3_last_insert_rowid(st->db);
+	strmap_put(&st->addr_ids, addr, *id);
 	return ST_OK;
 }
 

@@ -56,6 +56,11 @@ status_t store_source_done(store_t *st, int64_t source, const char *cursor,
  * schema) when it has. */
 status_t store_seen(store_t *st, int64_t source, const char *key,
 		    bool *seen, int *status, err_t *err);
+/* Every key this source has yielded, into *keys (values 0).  May be
+ * called from another thread than the one writing: the connection is
+ * serialized. */
+status_t store_seen_keys(store_t *st, int64_t source, strmap_t *keys,
+			 err_t *err);
 status_t store_seen_add(store_t *st, int64_t source, const char *key,
 			int status, err_t *err);
 

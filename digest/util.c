@@ -178,6 +178,64 @@ void strvec_free(strvec_t *sv)
 	sv->n = sv->cap = 0;
 }
 
+static size_t strmap_slot(char *const *keys, size_t cap, const char *key)
+{
+	size_t i = (size_t)hash64(key, strlen(key)) & (cap - 1);
+	while (keys[i] && strcmp(keys[i], key) != 0)
+		i = (i + 1) & (cap - 1);
+	return i;
+}
+
+void strmap_put(strmap_t *m, const char *key, int64_t val)
+{
+	if ((m->n + 1) * 4 > m->cap * 3) {
+		size_t cap = m->cap ? m->cap * 2 : 64;
+		char **keys = xcalloc(cap, sizeof *keys);
+		int64_t *vals = xcalloc(cap, sizeof *vals);
+		for (size_t i = 0; i < m->cap; i++) {
+			if (!m->keys[i])
+				continue;
+			size_t j = strmap_slot(keys, cap, m->keys[i]);
+			keys[j] = m->keys[i];
+			vals[j] = m->vals[i];
+		}
+		free(m->keys);
+		free(m->vals);
+		m->keys = keys;
+		m->vals = vals;
+		m->cap = cap;
+	}
+	size_t i = strmap_slot(m->keys, m->cap, key);
+	if (!m->keys[i]) {
+		m->keys[i] = xstrdup(key);
+		m->n++;
+	}
+	m->vals[i] = val;
+}
+
+bool strmap_get(const strmap_t *m, const char *key, int64_t *val)
+{
+	if (!m->cap)
+		return false;
+	size_t i = strmap_slot(m->keys, m->cap, key);
+	if (!m->keys[i])
+		return false;
+	if (val)
+		*val = m->vals[i];
+	return true;
+}
+
+void strmap_free(strmap_t *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->cap; i++)
+		free(m->keys[i]);
+	free(m->keys);
+	free(m->vals);
+	memset(m, 0, sizeof *m);
+}
+
 char *str_lower(char *s)
 {
 	for (char *p = s; p && *p; p++)

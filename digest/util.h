@@ -71,6 +71,18 @@ void strvec_take(strvec_t *sv, char *s);          /* takes ownership */
 bool strvec_contains(const strvec_t *sv, const char *s); /* case-insensitive */
 void strvec_free(strvec_t *sv);
 
+/* A map from strings (copied) to int64 values: open addressing, grows as
+ * needed.  For caches of database ids and sets of keys. */
+typedef struct {
+	char **keys;
+	int64_t *vals;
+	size_t n, cap;
+} strmap_t;
+
+void strmap_put(strmap_t *m, const char *key, int64_t val);
+bool strmap_get(const strmap_t *m, const char *key, int64_t *val);
+void strmap_free(strmap_t *m);
+
 /* Strings. */
 char *str_lower(char *s);                     /* ASCII, in place; returns s */
 char *str_trim(char *s);                      /* in place; returns the start */

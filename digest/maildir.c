@@ -1,0 +1,396 @@
+/*
+ * maildir — the Maildir backend of mailsrc (ops table in mailsrc_priv.h).
+ *
+ * Walks cur/ and new/ itself (never tmp/, never dot-files) instead of
+ * using libetpan's maildir driver, which creates a maildirfolder file.
+ * A message's key is its file name up to the ':' (or mu's "!2,") that
+ * starts the flags, so a message moved from new/ to cur/ or re-flagged
+ * keeps its key.  Only the header block of each file is read, with
+ * O_NOATIME where permitted; nothing is ever written.
+ *
+ * The cursor records the mtimes of cur/ and new/ at open time, once a
+ * walk has finished.  Opening again with an equal cursor, when both
+ * mtimes are more than a second old (so a file delivered in the same
+ * clock tick cannot hide), yields nothing without reading the
+ * directories.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* O_NOATIME, fdopendir */
+#endif
+
+#include "mailsrc_priv.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* First read of a message; doubled until the header ends. */
+#define MD_FIRST_READ 4096
+
+static const char *const subdirs[2] = {"cur", "new"};
+
+struct md_entry {
+	char *name; /* file name in its subdirectory */
+	char *key;  /* name up to the flags */
+};
+
+struct md_state {
+	char *path;
+	mailsrc_seen_fn seen;
+	void *seen_ctx;
+	char *stamp;   /* "maildir1 CUR NEW": the cursor of this open */
+	bool finished; /* nothing more to yield, the walk was complete */
+	struct md_entry *ents[2];
+	size_t nents[2];
+	size_t dir, pos; /* next entry: ents[dir][pos] */
+	/* The item last yielded. */
+	char *where;
+	char *buf;
+	size_t cap;
+	char error[128];
+};
+
+/* ---- helpers -------------------------------------------------------- */
+
+/* open(2) with O_NOATIME, retried without it where it is not permitted
+ * (files of another user). */
+static int open_noatime(const char *path, int flags)
+{
+	int fd = open(path, flags | O_NOATIME | O_CLOEXEC);
+	if (fd < 0 && errno == EPERM)
+		fd = open(path, flags | O_CLOEXEC);
+	return fd;
+}
+
+/* Key of a file name: up to the first ':' or "!2,".  Caller frees. */
+static char *key_of(const char *name)
+{
+	size_t n = strcspn(name, ":");
+	const char *bang = strstr(name, "!2,");
+	if (bang && (size_t)(bang - name) < n)
+		n = (size_t)(bang - name);
+	return xstrndup(name, n);
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct md_entry *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+	return c ? c : strcmp(x->name, y->name);
+}
+
+static int key_cmp(const void *k, const void *e)
+{
+	return strcmp(k, ((const struct md_entry *)e)->key);
+}
+
+static void entries_free(struct md_entry *e, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(e[i].name);
+		free(e[i].key);
+	}
+	free(e);
+}
+
+/* "SEC.NSEC" of dir's mtime, or "-" when it does not exist; *ns gets the
+ * mtime in nanoseconds (or INT64_MIN). */
+static status_t stamp_of(const char *dir, char *out, size_t outsz, int64_t *ns,
+                         err_t *err)
+{
+	struct stat st;
+	if (stat(dir, &st) < 0) {
+		if (errno == ENOENT || errno == ENOTDIR) {
+			snprintf(out, outsz, "-");
+			*ns = INT64_MIN;
+			return ST_OK;
+		}
+		return err_set(err, ST_IOERR, "%s: %s", dir, strerror(errno));
+	}
+	snprintf(out, outsz, "%lld.%09ld", (long long)st.st_mtim.tv_sec,
+	         (long)st.st_mtim.tv_nsec);
+	*ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	return ST_OK;
+}
+
+/* Read the names in dir (missing = empty), sorted by key then name. */
+static status_t list_dir(const char *dir, struct md_entry **out, size_t *n,
+                         err_t *err)
+{
+	status_t st = ST_OK;
+	struct md_entry *e = NULL;
+	size_t ne = 0, cap = 0;
+	DIR *d = NULL;
+	int fd = open_noatime(dir, O_RDONLY | O_DIRECTORY);
+
+	if (fd < 0) {
+		if (errno != ENOENT)
+			st = err_set(err, ST_IOERR, "%s: %s", dir,
+			             strerror(errno));
+		goto done;
+	}
+	d = fdopendir(fd);
+	if (!d) {
+		st = err_set(err, ST_IOERR, "%s: %s", dir, strerror(errno));
+		close(fd);
+		goto done;
+	}
+	for (;;) {
+		errno = 0;
+		struct dirent *de = readdir(d);
+		if (!de) {
+			if (errno)
+				st = err_set(err, ST_IOERR, "%s: %s", dir,
+				             strerror(errno));
+			break;
+		}
+		/* dot-files, subfolders, and names with an empty key */
+		if (de->d_name[0] == '.' || de->d_name[0] == ':' ||
+		    str_starts(de->d_name, "!2,") || de->d_type == DT_DIR)
+			continue;
+		if (ne == cap) {
+			cap = cap ? cap * 2 : 64;
+			e = xrealloc(e, cap * sizeof *e);
+		}
+		e[ne].name = xstrdup(de->d_name);
+		e[ne].key = key_of(de->d_name);
+		ne++;
+	}
+	if (st == ST_OK && ne)
+		qsort(e, ne, sizeof *e, entry_cmp);
+done:
+	if (d)
+		closedir(d);
+	if (st != ST_OK) {
+		entries_free(e, ne);
+		e = NULL;
+		ne = 0;
+	}
+	*out = e;
+	*n = ne;
+	return st;
+}
+
+/*
+ * Read the header block of the file at path into s->buf.  Returns its
+ * length, or -1 with errno set: ENOENT when the file went away (moved or
+ * deleted since the listing), EISDIR for something that is not a file.
+ */
+static ssize_t read_header(struct md_state *s, const char *path)
+{
+	ssize_t ret = -1;
+	size_t len = 0, hlen = 0;
+	struct stat st;
+	int fd = open_noatime(path, O_RDONLY);
+
+	if (fd < 0)
+		goto done;
+	if (fstat(fd, &st) < 0)
+		goto done;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EISDIR;
+		goto done;
+	}
+	for (;;) {
+		if (len == s->cap) {
+			if (s->cap >= MAILSRC_HEADER_MAX)
+				break; /* cut: yield what we have */
+			s->cap = s->cap ? s->cap * 2 : MD_FIRST_READ;
+			if (s->cap > MAILSRC_HEADER_MAX)
+				s->cap = MAILSRC_HEADER_MAX;
+			s->buf = xrealloc(s->buf, s->cap);
+		}
+		ssize_t k = read(fd, s->buf + len, s->cap - len);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			goto done;
+		}
+		if (k == 0)
+			break;
+		len += (size_t)k;
+		hlen = mailsrc_header_length(s->buf, len);
+		if (hlen < len)
+			break;
+	}
+	hlen = mailsrc_header_length(s->buf ? s->buf : "", len);
+	ret = (ssize_t)hlen;
+done:
+	if (fd >= 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+	}
+	return ret;
+}
+
+/* ---- ops ------------------------------------------------------------ */
+
+static void md_close(void *state)
+{
+	struct md_state *s = state;
+	if (!s)
+		return;
+	for (int i = 0; i < 2; i++)
+		entries_free(s->ents[i], s->nents[i]);
+	free(s->path);
+	free(s->stamp);
+	free(s->where);
+	free(s->buf);
+	free(s);
+}
+
+static status_t md_open(const char *path, const char *cursor,
+                        mailsrc_seen_fn seen, void *seen_ctx, void **state,
+                        err_t *err)
+{
+	status_t st = ST_OK;
+	struct md_state *s = NULL;
+	char *sub = NULL;
+	char stamp[2][48];
+	int64_t mtime[2];
+	struct stat sb;
+
+	*state = NULL;
+	if (stat(path, &sb) < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			st = err_set(err, ST_NOINPUT, "%s: %s", path,
+			             strerror(errno));
+		else
+			st = err_set(err, ST_IOERR, "%s: %s", path,
+			             strerror(errno));
+		goto done;
+	}
+	bool has_sub = false;
+	for (int i = 0; S_ISDIR(sb.st_mode) && i < 2; i++) {
+		struct stat ss;
+		free(sub);
+		sub = xasprintf("%s/%s", path, subdirs[i]);
+		if (stat(sub, &ss) == 0 && S_ISDIR(ss.st_mode))
+			has_sub = true;
+	}
+	if (!has_sub) {
+		st = err_set(err, ST_DATAERR,
+		             "%s: not a Maildir (no cur/ or new/)", path);
+		goto done;
+	}
+
+	s = xcalloc(1, sizeof *s);
+	s->path = xstrdup(path);
+	for (size_t n = strlen(s->path); n > 1 && s->path[n - 1] == '/';)
+		s->path[--n] = '\0'; /* "Sent/" → "Sent/cur/x", not "Sent//" */
+	s->seen = seen;
+	s->seen_ctx = seen_ctx;
+	/* The mtimes first, then the listings: whatever changes after this
+	 * moves an mtime, and the next run walks again. */
+	for (int i = 0; i < 2; i++) {
+		free(sub);
+		sub = xasprintf("%s/%s", path, subdirs[i]);
+		st = stamp_of(sub, stamp[i], sizeof stamp[i], &mtime[i], err);
+		if (st != ST_OK)
+			goto done;
+	}
+	s->stamp = xasprintf("maildir1 %s %s", stamp[0], stamp[1]);
+
+	if (cursor && strcmp(cursor, s->stamp) == 0) {
+		struct timespec now;
+		clock_gettime(CLOCK_REALTIME, &now);
+		int64_t now_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+		bool old = true;
+		for (int i = 0; i < 2; i++)
+			if (mtime[i] != INT64_MIN &&
+			    now_ns - mtime[i] <= 1000000000)
+				old = false;
+		if (old) {
+			s->finished = true;
+			goto done;
+		}
+	}
+	for (int i = 0; i < 2; i++) {
+		free(sub);
+		sub = xasprintf("%s/%s", path, subdirs[i]);
+		st = list_dir(sub, &s->ents[i], &s->nents[i], err);
+		if (st != ST_OK)
+			goto done;
+	}
+done:
+	free(sub);
+	if (st != ST_OK) {
+		md_close(s);
+		s = NULL;
+	}
+	*state = s;
+	return st;
+}
+
+static int md_next(void *state, mailsrc_item_t *item, err_t *err)
+{
+	struct md_state *s = state;
+	(void)err;
+
+	while (!s->finished) {
+		if (s->pos >= s->nents[s->dir]) {
+			if (s->dir == 1) {
+				s->finished = true;
+				break;
+			}
+			s->dir++;
+			s->pos = 0;
+			continue;
+		}
+		size_t i = s->pos++;
+		const struct md_entry *e = &s->ents[s->dir][i];
+		/* One message per key: its first name in cur/, else new/. */
+		if (i > 0 && strcmp(e[-1].key, e->key) == 0)
+			continue;
+		if (s->dir == 1 && s->nents[0] &&
+		    bsearch(e->key, s->ents[0], s->nents[0], sizeof *e,
+		            key_cmp))
+			continue;
+		if (s->seen && s->seen(s->seen_ctx, e->key))
+			continue;
+
+		free(s->where);
+		s->where =
+		    xasprintf("%s/%s/%s", s->path, subdirs[s->dir], e->name);
+		ssize_t n = read_header(s, s->where);
+		if (n < 0 && (errno == ENOENT || errno == EISDIR))
+			continue; /* gone since the listing, or no file */
+		item->key = e->key;
+		item->where = s->where;
+		if (n < 0) {
+			item->header = NULL;
+			item->header_len = 0;
+			snprintf(s->error, sizeof s->error, "%s",
+			         strerror(errno));
+			item->error = s->error;
+		} else {
+			item->header = s->buf ? s->buf : "";
+			item->header_len = (size_t)n;
+			item->error = NULL;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+static char *md_cursor(const void *state)
+{
+	const struct md_state *s = state;
+	/* Before the walk is complete only "from the start" is safe; the
+	 * caller's seen() skips what was already taken. */
+	return xstrdup(s->finished ? s->stamp : "");
+}
+
+const struct mailsrc_ops mailsrc_maildir_ops = {
+    .open = md_open,
+    .next = md_next,
+    .cursor = md_cursor,
+    .close = md_close,
+};

@@ -1,0 +1,1012 @@
+/*
+ * mailhdr — one message's header block to a mailsrc_header_t (see
+ * mailsrc.h).
+ *
+ * libetpan's mailimf parser does the RFC 5322 work, one field at a time;
+ * this file wraps its traps (docs/libraries.md §4): a line it cannot read
+ * would silently end a whole-header parse (we drop that line, with a
+ * warning, and go on), an unparsable address field comes back as an
+ * optional field (we re-read it without its empty elements, then element
+ * by element), an addr-spec may lack its '@', quoted encoded words keep
+ * their quotes, two-digit years come back raw, "UT" and "+hh:mm" zones
+ * come back wrong.  Nothing here fails: what cannot be used is left out
+ * and named in h->warnings.  Only the header block is ever looked at.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* timegm */
+#endif
+
+#include "mailsrc.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <libetpan/libetpan.h>
+
+/* Dropped lines named one by one before they are summed up. */
+#define HDR_MAX_LINE_WARNINGS 20
+/* Bytes of a bad value quoted in a warning. */
+#define HDR_QUOTE_MAX 60
+
+/* Parse state shared by the field handlers. */
+struct hctx {
+	mailsrc_header_t *h;
+	bool want_subject;
+	bool have_mid, have_irt, have_subject, have_sender;
+	size_t dropped_lines; /* malformed lines dropped so far */
+};
+
+/* ---- small string helpers ------------------------------------------- */
+
+/* A copy of s[0..n) with folding undone (CR, LF become spaces), NULs
+ * turned into spaces and surrounding blanks trimmed.  Caller frees. */
+static char *unfold(const char *s, size_t n)
+{
+	char *r = xstrndup(s, n);
+	for (size_t i = 0; i < n; i++)
+		if (r[i] == '\r' || r[i] == '\n' || r[i] == '\0')
+			r[i] = ' ';
+	char *t = str_trim(r);
+	if (t != r)
+		memmove(r, t, strlen(t) + 1);
+	return r;
+}
+
+/* Sanitize s in place, collapse runs of blanks into one space and trim.
+ * Returns s, or NULL (s freed) when nothing is left. */
+static char *clean_text(char *s)
+{
+	if (!s)
+		return NULL;
+	str_sanitize(s);
+	char *w = s;
+	bool blank = true; /* drops leading blanks */
+	for (const char *r = s; *r; r++) {
+		if (*r == ' ' || *r == '\t') {
+			if (!blank)
+				*w++ = ' ';
+			blank = true;
+		} else {
+			*w++ = *r;
+			blank = false;
+		}
+	}
+	if (w > s && w[-1] == ' ')
+		w--;
+	*w = '\0';
+	if (!*s) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* A short, sanitized quote of s for a warning.  Caller frees. */
+static char *quote_for_warning(const char *s)
+{
+	size_t n = strlen(s);
+	bool cut = n > HDR_QUOTE_MAX;
+	char *q = unfold(s, cut ? HDR_QUOTE_MAX : n);
+	str_sanitize(q);
+	if (cut) {
+		char *r = xasprintf("%s...", q);
+		free(q);
+		q = r;
+	}
+	return q;
+}
+
+static void hdr_warn(struct hctx *c, const char *fmt, ...) UTIL_PRINTF(2, 3);
+
+static void hdr_warn(struct hctx *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	char *s = xmalloc((size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	strvec_take(&c->h->warnings, s);
+}
+
+/*
+ * Decode RFC 2047 encoded words in a display name, group name or Subject
+ * to UTF-8 (raw 8-bit bytes are taken as UTF-8), drop the quotes libetpan
+ * keeps around quoted encoded words, sanitize.  NULL when empty.  Caller
+ * frees.
+ */
+static char *decode_text(const char *raw)
+{
+	if (!raw)
+		return NULL;
+	char *in = unfold(raw, strlen(raw));
+	char *out = NULL;
+	char *res = NULL;
+	size_t idx = 0;
+	int r = mailmime_encoded_phrase_parse("utf-8", in, strlen(in), &idx,
+	                                      "utf-8", &out);
+	if (r == MAILIMF_NO_ERROR && out) {
+		res = xstrdup(out);
+	} else {
+		res = in;
+		in = NULL;
+	}
+	res = clean_text(res);
+	size_t n = res ? strlen(res) : 0;
+	if (n >= 2 && res[0] == '"' && res[n - 1] == '"') {
+		memmove(res, res + 1, n - 2);
+		res[n - 2] = '\0';
+		res = clean_text(res);
+	}
+	free(out); /* libetpan-allocated */
+	free(in);
+	return res;
+}
+
+/* Lower-case, sanitized addr-spec, or NULL when it is not usable: empty,
+ * no '@' with something on both sides, blanks or specials in it (libetpan
+ * lets "<a@b", "a@b@c" and "foobar" through).  Caller frees. */
+static char *clean_addr(const char *spec)
+{
+	char *a = unfold(spec, strlen(spec));
+	str_lower(str_sanitize(a));
+	char *at = strrchr(a, '@');
+	bool ok = at && at != a && at[1] != '\0' && !strpbrk(a, " \t<>(),;\\");
+	if (ok) { /* the domain: a name or a [literal] */
+		const char *d = at + 1;
+		size_t dn = strlen(d);
+		ok = d[0] == '[' ? d[dn - 1] == ']' && !strpbrk(d + 1, "[\"")
+		                 : !strpbrk(d, "[]:\"");
+	}
+	if (ok && a[0] != '"') { /* an unquoted local part */
+		for (const char *p = a; p < at && ok; p++)
+			ok = !strchr("@[]:\"", *p);
+	}
+	if (!ok) {
+		free(a);
+		return NULL;
+	}
+	return a;
+}
+
+/* ---- addresses ------------------------------------------------------ */
+
+/* Append to an array whose capacity is the next power of two >= *n. */
+static mailsrc_addr_t *addr_push(mailsrc_addr_t **arr, size_t *n)
+{
+	if ((*n & (*n - 1)) == 0) /* 0, 1, 2, 4, ...: full */
+		*arr = xrealloc(*arr, (*n ? *n * 2 : 1) * sizeof **arr);
+	mailsrc_addr_t *a = &(*arr)[(*n)++];
+	a->addr = NULL;
+	a->name = NULL;
+	return a;
+}
+
+/* Which list a field's mailboxes go to. */
+enum addr_dest {
+	DEST_FROM,
+	DEST_SENDER,
+	DEST_RCPT,
+};
+
+static void add_mailbox(struct hctx *c, const struct mailimf_mailbox *mb,
+                        enum addr_dest dest, const char *field)
+{
+	mailsrc_header_t *h = c->h;
+	const char *spec = mb->mb_addr_spec ? mb->mb_addr_spec : "";
+	char *addr = clean_addr(spec);
+	if (!addr) {
+		char *q = quote_for_warning(spec);
+		if (strchr(q, '@'))
+			hdr_warn(c, "dropped invalid address in %s: %s", field,
+			         q);
+		else if (*q)
+			hdr_warn(c, "dropped address without @ in %s: %s",
+			         field, q);
+		else if (mb->mb_display_name)
+			hdr_warn(c, "dropped empty address in %s", field);
+		/* else: what libetpan makes of a group of only comments */
+		free(q);
+		return;
+	}
+	char *name = decode_text(mb->mb_display_name);
+	mailsrc_addr_t *a = NULL;
+	switch (dest) {
+	case DEST_FROM:
+		a = addr_push(&h->from, &h->nfrom);
+		break;
+	case DEST_RCPT:
+		a = addr_push(&h->rcpt, &h->nrcpt);
+		break;
+	case DEST_SENDER:
+		if (c->have_sender) {
+			free(addr);
+			free(name);
+			return;
+		}
+		c->have_sender = true;
+		a = xcalloc(1, sizeof *a);
+		h->sender = a;
+		break;
+	}
+	a->addr = addr;
+	a->name = name;
+}
+
+static void add_mailbox_list(struct hctx *c,
+                             const struct mailimf_mailbox_list *l,
+                             enum addr_dest dest, const char *field)
+{
+	if (!l || !l->mb_list)
+		return;
+	for (clistiter *it = clist_begin(l->mb_list); it; it = clist_next(it))
+		add_mailbox(c, clist_content(it), dest, field);
+}
+
+static void add_address(struct hctx *c, const struct mailimf_address *ad,
+                        enum addr_dest dest, const char *field)
+{
+	if (ad->ad_type == MAILIMF_ADDRESS_MAILBOX)
+		add_mailbox(c, ad->ad_data.ad_mailbox, dest, field);
+	else if (ad->ad_type == MAILIMF_ADDRESS_GROUP)
+		/* Groups are flattened; the group name is not kept. */
+		add_mailbox_list(c, ad->ad_data.ad_group->grp_mb_list, dest,
+		                 field);
+}
+
+static void add_address_list(struct hctx *c,
+                             const struct mailimf_address_list *l,
+                             enum addr_dest dest, const char *field)
+{
+	if (!l || !l->ad_list) /* e.g. an empty Bcc: */
+		return;
+	for (clistiter *it = clist_begin(l->ad_list); it; it = clist_next(it))
+		add_address(c, clist_content(it), dest, field);
+}
+
+/*
+ * Split an address field value at the commas that separate list elements
+ * (not those inside quotes, comments or <>).  Elements are trimmed
+ * copies; empty ones are kept so callers can tell.
+ */
+static void split_elements(const char *v, strvec_t *out)
+{
+	const char *start = v;
+	bool quoted = false;
+	int paren = 0, angle = 0;
+	for (const char *p = v;; p++) {
+		if (*p == '\0' || (*p == ',' && !quoted && !paren && !angle)) {
+			char *e = xstrndup(start, (size_t)(p - start));
+			char *t = str_trim(e);
+			strvec_take(out, xstrdup(t));
+			free(e);
+			if (*p == '\0')
+				break;
+			start = p + 1;
+			continue;
+		}
+		if (*p == '\\' && (quoted || paren) && p[1]) {
+			p++;
+		} else if (*p == '"' && !paren) {
+			quoted = !quoted;
+		} else if (!quoted) {
+			if (*p == '(')
+				paren++;
+			else if (*p == ')' && paren)
+				paren--;
+			else if (*p == '<' && !paren)
+				angle++;
+			else if (*p == '>' && !paren && angle)
+				angle--;
+		}
+	}
+}
+
+/* Parse s as a whole address list: NULL unless it all parses. */
+static struct mailimf_address_list *parse_whole_list(const char *s)
+{
+	struct mailimf_address_list *l = NULL;
+	size_t len = strlen(s), idx = 0;
+	if (len == 0)
+		return NULL;
+	int r = mailimf_address_list_parse(s, len, &idx, &l);
+	if (r != MAILIMF_NO_ERROR)
+		return NULL;
+	while (idx < len && (s[idx] == ' ' || s[idx] == '\t'))
+		idx++;
+	if (idx != len) {
+		mailimf_address_list_free(l);
+		return NULL;
+	}
+	return l;
+}
+
+/* Remove (comments) outside quoted strings, in place; each becomes one
+ * space.  Returns s. */
+static char *strip_comments(char *s)
+{
+	char *w = s;
+	bool quoted = false;
+	int paren = 0;
+	for (const char *r = s; *r; r++) {
+		if (paren) {
+			if (*r == '\\' && r[1])
+				r++;
+			else if (*r == '(')
+				paren++;
+			else if (*r == ')' && --paren == 0)
+				*w++ = ' ';
+			continue;
+		}
+		if (*r == '\\' && quoted && r[1]) {
+			*w++ = *r++;
+		} else if (*r == '"') {
+			quoted = !quoted;
+		} else if (*r == '(' && !quoted) {
+			paren = 1;
+			continue;
+		}
+		*w++ = *r;
+	}
+	*w = '\0';
+	return s;
+}
+
+/* Parse s as exactly one mailbox (trailing blanks allowed), or NULL. */
+static struct mailimf_mailbox *parse_one_mailbox(const char *s)
+{
+	struct mailimf_mailbox *mb = NULL;
+	size_t n = strlen(s), idx = 0;
+	if (!n || mailimf_mailbox_parse(s, n, &idx, &mb) != MAILIMF_NO_ERROR)
+		return NULL;
+	while (idx < n && (s[idx] == ' ' || s[idx] == '\t'))
+		idx++;
+	if (idx != n) {
+		mailimf_mailbox_free(mb);
+		return NULL;
+	}
+	return mb;
+}
+
+/*
+ * One list element on its own, without a group's "name:" before it or its
+ * ';' after it.  Tried as is, then without (comments) and without an
+ * obsolete source route ("<@relay:a@b>").  Returns the mailbox or NULL;
+ * e is modified.
+ */
+static struct mailimf_mailbox *parse_lone_element(char *e)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (attempt == 1) {
+			strip_comments(e);
+			char *lt = strstr(e, "<@");
+			char *colon = lt ? strchr(lt, ':') : NULL;
+			char *gt = lt ? strchr(lt, '>') : NULL;
+			if (colon && (!gt || colon < gt))
+				memmove(lt + 1, colon + 1,
+				        strlen(colon + 1) + 1);
+		}
+		bool quoted = false;
+		int paren = 0, angle = 0;
+		char *colon = NULL;
+		for (char *p = e; *p; p++) {
+			if (*p == '\\' && (quoted || paren) && p[1])
+				p++;
+			else if (*p == '"' && !paren)
+				quoted = !quoted;
+			else if (!quoted && *p == '(')
+				paren++;
+			else if (!quoted && *p == ')' && paren)
+				paren--;
+			else if (!quoted && !paren && *p == '<')
+				angle++;
+			else if (!quoted && !paren && *p == '>' && angle)
+				angle--;
+			else if (!quoted && !paren && !angle && *p == ':' &&
+			         !colon)
+				colon = p;
+		}
+		char *s = str_trim(colon ? colon + 1 : e);
+		size_t n = strlen(s);
+		if (n && s[n - 1] == ';')
+			s[--n] = '\0';
+		s = str_trim(s);
+		if (!*s)
+			return NULL; /* e.g. "name:;", nothing to try again */
+		struct mailimf_mailbox *mb = parse_one_mailbox(s);
+		if (mb)
+			return mb;
+		memmove(e, s, strlen(s) + 1);
+	}
+	return NULL;
+}
+
+/*
+ * An address field libetpan could not parse (it came back as an optional
+ * field).  Re-read it without its empty elements; failing that, element
+ * by element, keeping the good ones.
+ */
+static void repair_address_field(struct hctx *c, const char *raw,
+                                 enum addr_dest dest, const char *field)
+{
+	char *v = unfold(raw, strlen(raw));
+	strvec_t el = {0};
+	strbuf_t joined = {0};
+	struct mailimf_address_list *l = NULL;
+
+	split_elements(v, &el);
+	for (size_t i = 0; i < el.n; i++) {
+		if (!*el.v[i])
+			continue;
+		if (joined.len)
+			sb_puts(&joined, ", ");
+		sb_puts(&joined, el.v[i]);
+	}
+	if (!joined.len)
+		goto done; /* nothing but commas: nothing to say */
+
+	l = parse_whole_list(sb_str(&joined));
+	if (l) {
+		add_address_list(c, l, dest, field);
+		goto done;
+	}
+	for (size_t i = 0; i < el.n; i++) {
+		if (!*el.v[i])
+			continue;
+		char *copy = xstrdup(el.v[i]);
+		struct mailimf_mailbox *mb = parse_lone_element(copy);
+		free(copy);
+		if (mb) {
+			add_mailbox(c, mb, dest, field);
+			mailimf_mailbox_free(mb);
+			continue;
+		}
+		/* A lone "name:;" group or a ';' is not an error. */
+		if (strchr(el.v[i], '@') || !strpbrk(el.v[i], ":;")) {
+			char *q = quote_for_warning(el.v[i]);
+			hdr_warn(c, "dropped unparsable address in %s: %s",
+			         field, q);
+			free(q);
+		}
+	}
+done:
+	if (l)
+		mailimf_address_list_free(l);
+	sb_free(&joined);
+	strvec_free(&el);
+	free(v);
+}
+
+/* ---- dates ---------------------------------------------------------- */
+
+static int days_in_month(int year, int mon)
+{
+	static const int dm[12] = {31, 28, 31, 30, 31, 30,
+	                           31, 31, 30, 31, 30, 31};
+	bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+	return mon == 2 && leap ? 29 : dm[mon - 1];
+}
+
+/*
+ * A broken-down date with its zone (±hhmm as a decimal int, as libetpan
+ * gives it) to UTC seconds.  Fixes two- and three-digit years; refuses
+ * impossible dates with a warning.
+ */
+static bool set_date(struct hctx *c, int year, int mon, int day, int hour,
+                     int min, int sec, int zone)
+{
+	if (year >= 0 && year < 50)
+		year += 2000;
+	else if (year >= 50 && year < 1000)
+		year += 1900;
+	if (year < 1970 || year > 9999 || mon < 1 || mon > 12 || day < 1 ||
+	    day > days_in_month(year, mon) || hour < 0 || hour > 23 ||
+	    min < 0 || min > 59 || sec < 0 || sec > 60) {
+		hdr_warn(
+		    c, "ignored impossible Date %04d-%02d-%02d %02d:%02d:%02d",
+		    year, mon, day, hour, min, sec);
+		return false;
+	}
+	int az = zone < 0 ? -zone : zone;
+	if (az % 100 >= 60 || az / 100 > 14) {
+		hdr_warn(c, "ignored bad time zone %+05d in Date", zone);
+		zone = 0;
+		az = 0;
+	}
+	struct tm tm = {0};
+	tm.tm_year = year - 1900;
+	tm.tm_mon = mon - 1;
+	tm.tm_mday = day;
+	tm.tm_hour = hour;
+	tm.tm_min = min;
+	tm.tm_sec = sec;
+	int64_t t = (int64_t)timegm(&tm);
+	int64_t off = (int64_t)(az / 100 * 3600 + az % 100 * 60);
+	c->h->date = zone < 0 ? t + off : t - off;
+	c->h->has_date = true;
+	return true;
+}
+
+/* v: the Date value the date-time was parsed from. */
+static void set_date_etpan(struct hctx *c, const struct mailimf_date_time *d,
+                           const char *v)
+{
+	int zone = d->dt_zone;
+	/* libetpan 1.9.4 stores TRUE (1) as the zone of "UT". */
+	if (zone == 1 && !strstr(v, "+0001"))
+		zone = 0;
+	set_date(c, d->dt_year, d->dt_month, d->dt_day, d->dt_hour, d->dt_min,
+	         d->dt_sec, zone);
+}
+
+static int month_number(const char *m)
+{
+	static const char *const names[12] = {"jan", "feb", "mar", "apr",
+	                                      "may", "jun", "jul", "aug",
+	                                      "sep", "oct", "nov", "dec"};
+	for (int i = 0; i < 12; i++)
+		if (strncasecmp(m, names[i], 3) == 0)
+			return i + 1;
+	return 0;
+}
+
+/* "Z", "+hhmm", "+hh:mm", "+hh" at s → ±hhmm; 0 when absent. */
+static int parse_zone_suffix(const char *s)
+{
+	while (*s == ' ')
+		s++;
+	int sign = *s == '-' ? -1 : 1;
+	if (*s != '+' && *s != '-')
+		return 0;
+	s++;
+	int hh = 0, mm = 0;
+	if (sscanf(s, "%2d:%2d", &hh, &mm) == 2 ||
+	    sscanf(s, "%2d%2d", &hh, &mm) >= 1)
+		return sign * (hh * 100 + mm);
+	return 0;
+}
+
+/*
+ * A Date value (raw, as written).  Tried in order: libetpan's RFC 5322
+ * date-time parser (obsolete forms, named zones; trailing junk ignored;
+ * "+hh:mm" zones, which it misreads as "+00hh", rewritten first),
+ * asctime() style ("Tue Jul  1 10:52:37 2003", zone name optional, taken
+ * as UTC) and ISO 8601 ("2003-07-01 10:52:37", "T" and a zone optional).
+ */
+static void set_date_raw(struct hctx *c, const char *raw, size_t rawlen)
+{
+	char *v = strip_comments(unfold(raw, rawlen));
+	/* "09 : 55 : 06" → "09:55:06" (obsolete syntax allows blanks) */
+	char *w = v;
+	for (const char *r = v; *r; r++) {
+		if (*r == ':') {
+			while (w > v && w[-1] == ' ')
+				w--;
+			*w++ = ':';
+			while (r[1] == ' ')
+				r++;
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = '\0';
+	size_t n = strlen(v);
+	/* "+02:00" → "+0200" where a zone would be. */
+	for (size_t i = 1; i + 5 < n; i++) {
+		char *z = v + i;
+		if ((z[0] == '+' || z[0] == '-') && z[-1] == ' ' &&
+		    isdigit((unsigned char)z[1]) &&
+		    isdigit((unsigned char)z[2]) && z[3] == ':' &&
+		    isdigit((unsigned char)z[4]) &&
+		    isdigit((unsigned char)z[5])) {
+			memmove(z + 3, z + 4, n - (i + 4) + 1);
+			n--;
+		}
+	}
+
+	struct mailimf_date_time *d = NULL;
+	size_t idx = 0;
+	if (n && mailimf_date_time_parse(v, n, &idx, &d) == MAILIMF_NO_ERROR &&
+	    d) {
+		set_date_etpan(c, d, v);
+		mailimf_date_time_free(d);
+		goto done;
+	}
+
+	char wd[8], mon[8], zn[16];
+	int day, hour, min, sec, year, consumed = 0;
+	if (sscanf(v, "%7s %7s %d %d:%d:%d %d", wd, mon, &day, &hour, &min,
+	           &sec, &year) == 7 ||
+	    sscanf(v, "%7s %7s %d %d:%d:%d %15s %d", wd, mon, &day, &hour, &min,
+	           &sec, zn, &year) == 8) {
+		int m = month_number(mon);
+		if (m) {
+			set_date(c, year, m, day, hour, min, sec, 0);
+			goto done;
+		}
+	}
+	int mo;
+	sec = 0;
+	if (sscanf(v, "%4d-%2d-%2d%*1[T ]%2d:%2d%n", &year, &mo, &day, &hour,
+	           &min, &consumed) == 5 &&
+	    consumed > 0) {
+		const char *rest = v + consumed;
+		int k = 0;
+		if (sscanf(rest, ":%2d%n", &sec, &k) == 1)
+			rest += k;
+		while (*rest == '.' || isdigit((unsigned char)*rest))
+			rest++; /* fractions of a second */
+		set_date(c, year, mo, day, hour, min, sec,
+		         parse_zone_suffix(rest));
+		goto done;
+	}
+	char *q = quote_for_warning(v);
+	hdr_warn(c, "ignored unparsable Date: %s", q);
+	free(q);
+done:
+	free(v);
+}
+
+/* ---- other fields --------------------------------------------------- */
+
+/* A msg-id without <>, sanitized; NULL when empty.  Caller frees. */
+static char *clean_id(const char *s, size_t n)
+{
+	char *v = unfold(s, n);
+	size_t len = strlen(v);
+	if (len && v[len - 1] == '>')
+		v[--len] = '\0';
+	if (len && v[0] == '<')
+		memmove(v, v + 1, len--);
+	char *t = str_trim(v);
+	if (t != v)
+		memmove(v, t, strlen(t) + 1);
+	str_sanitize(v);
+	if (!*v) {
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
+/* A Message-ID or In-Reply-To libetpan refused: the first <...> in it,
+ * else (Message-ID only) the whole trimmed value. */
+static char *raw_id(const char *raw, bool whole_ok)
+{
+	const char *lt = strchr(raw, '<');
+	const char *gt = lt ? strchr(lt, '>') : NULL;
+	if (lt && gt)
+		return clean_id(lt + 1, (size_t)(gt - lt - 1));
+	return whole_ok ? clean_id(raw, strlen(raw)) : NULL;
+}
+
+/* First token of a structured value, (comments) skipped, up to a blank or
+ * ';'.  Copied into out (truncated). */
+static void first_token(const char *v, char *out, size_t outsz)
+{
+	int paren = 0;
+	size_t n = 0;
+	for (const char *p = v; *p; p++) {
+		if (paren) {
+			if (*p == '\\' && p[1])
+				p++;
+			else if (*p == '(')
+				paren++;
+			else if (*p == ')')
+				paren--;
+			continue;
+		}
+		if (*p == '(') {
+			if (n)
+				break;
+			paren++;
+			continue;
+		}
+		if (isspace((unsigned char)*p) || *p == ';') {
+			if (n)
+				break;
+			continue;
+		}
+		if (n + 1 < outsz)
+			out[n++] = *p;
+	}
+	out[n] = '\0';
+}
+
+static void handle_optional(struct hctx *c,
+                            const struct mailimf_optional_field *o)
+{
+	const char *name = o->fld_name ? o->fld_name : "";
+	const char *value = o->fld_value ? o->fld_value : "";
+	char tok[32];
+
+	if (strcasecmp(name, "Auto-Submitted") == 0) {
+		first_token(value, tok, sizeof tok);
+		if (*tok && strcasecmp(tok, "no") != 0)
+			c->h->automated = true;
+	} else if (strcasecmp(name, "Precedence") == 0) {
+		first_token(value, tok, sizeof tok);
+		if (strcasecmp(tok, "bulk") == 0 ||
+		    strcasecmp(tok, "junk") == 0 ||
+		    strcasecmp(tok, "list") == 0)
+			c->h->automated = true;
+	} else if (strcasecmp(name, "From") == 0) {
+		repair_address_field(c, value, DEST_FROM, "From");
+	} else if (strcasecmp(name, "Sender") == 0) {
+		if (!c->have_sender)
+			repair_address_field(c, value, DEST_SENDER, "Sender");
+	} else if (strcasecmp(name, "To") == 0) {
+		repair_address_field(c, value, DEST_RCPT, "To");
+	} else if (strcasecmp(name, "Cc") == 0) {
+		repair_address_field(c, value, DEST_RCPT, "Cc");
+	} else if (strcasecmp(name, "Bcc") == 0) {
+		repair_address_field(c, value, DEST_RCPT, "Bcc");
+	} else if (strcasecmp(name, "Date") == 0) {
+		if (!c->h->has_date)
+			set_date_raw(c, value, strlen(value));
+	} else if (strcasecmp(name, "Message-ID") == 0) {
+		if (!c->have_mid) {
+			c->h->message_id = raw_id(value, true);
+			c->have_mid = c->h->message_id != NULL;
+		}
+	} else if (strcasecmp(name, "In-Reply-To") == 0) {
+		if (!c->have_irt) {
+			c->h->in_reply_to = raw_id(value, false);
+			c->have_irt = c->h->in_reply_to != NULL;
+		}
+	}
+}
+
+/* raw: the field's value as written (after the colon), rawlen bytes. */
+static void handle_field(struct hctx *c, const struct mailimf_field *f,
+                         const char *raw, size_t rawlen)
+{
+	mailsrc_header_t *h = c->h;
+	switch (f->fld_type) {
+	case MAILIMF_FIELD_ORIG_DATE:
+		/* From the raw value: libetpan's own result loses "+hh:mm"
+		 * zones and "UT". */
+		if (!h->has_date)
+			set_date_raw(c, raw, rawlen);
+		break;
+	case MAILIMF_FIELD_FROM:
+		add_mailbox_list(c, f->fld_data.fld_from->frm_mb_list,
+		                 DEST_FROM, "From");
+		break;
+	case MAILIMF_FIELD_SENDER:
+		if (f->fld_data.fld_sender->snd_mb)
+			add_mailbox(c, f->fld_data.fld_sender->snd_mb,
+			            DEST_SENDER, "Sender");
+		break;
+	case MAILIMF_FIELD_TO:
+		add_address_list(c, f->fld_data.fld_to->to_addr_list, DEST_RCPT,
+		                 "To");
+		break;
+	case MAILIMF_FIELD_CC:
+		add_address_list(c, f->fld_data.fld_cc->cc_addr_list, DEST_RCPT,
+		                 "Cc");
+		break;
+	case MAILIMF_FIELD_BCC:
+		add_address_list(c, f->fld_data.fld_bcc->bcc_addr_list,
+		                 DEST_RCPT, "Bcc");
+		break;
+	case MAILIMF_FIELD_MESSAGE_ID:
+		if (!c->have_mid && f->fld_data.fld_message_id->mid_value) {
+			const char *v = f->fld_data.fld_message_id->mid_value;
+			h->message_id = clean_id(v, strlen(v));
+			c->have_mid = h->message_id != NULL;
+		}
+		break;
+	case MAILIMF_FIELD_IN_REPLY_TO:
+		if (!c->have_irt) {
+			clist *l = f->fld_data.fld_in_reply_to->mid_list;
+			clistiter *it = l ? clist_begin(l) : NULL;
+			const char *v = it ? clist_content(it) : NULL;
+			if (v) {
+				h->in_reply_to = clean_id(v, strlen(v));
+				c->have_irt = h->in_reply_to != NULL;
+			}
+		}
+		break;
+	case MAILIMF_FIELD_SUBJECT:
+		if (c->want_subject && !c->have_subject) {
+			c->have_subject = true;
+			h->subject =
+			    decode_text(f->fld_data.fld_subject->sbj_value);
+		}
+		break;
+	case MAILIMF_FIELD_OPTIONAL_FIELD:
+		handle_optional(c, f->fld_data.fld_optional_field);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- the header block ----------------------------------------------- */
+
+/* Offset of the empty line that ends the header (or len), and the length
+ * of the block including that line. */
+static void header_bounds(const char *buf, size_t len, size_t *content_end,
+                          size_t *block_end)
+{
+	size_t p = 0; /* start of the current line */
+	while (p < len) {
+		if (buf[p] == '\n') {
+			*content_end = p;
+			*block_end = p + 1;
+			return;
+		}
+		if (buf[p] == '\r' && p + 1 < len && buf[p + 1] == '\n') {
+			*content_end = p;
+			*block_end = p + 2;
+			return;
+		}
+		const char *nl = memchr(buf + p, '\n', len - p);
+		if (!nl)
+			break;
+		p = (size_t)(nl - buf) + 1;
+	}
+	*content_end = len;
+	*block_end = len;
+}
+
+size_t mailsrc_header_length(const char *buf, size_t len)
+{
+	size_t content_end, block_end;
+	header_bounds(buf, len, &content_end, &block_end);
+	return block_end;
+}
+
+/* True when the line at s (n bytes available) is an mbox "From " envelope
+ * line rather than a "From:" field (obsolete syntax allows "From :"). */
+static bool is_envelope_line(const char *s, size_t n)
+{
+	if (n < 5 || memcmp(s, "From ", 5) != 0)
+		return false;
+	size_t i = 4;
+	while (i < n && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	return !(i < n && s[i] == ':');
+}
+
+static size_t count_lines(const char *s, size_t from, size_t to)
+{
+	size_t k = 0;
+	for (size_t i = from; i < to; i++)
+		if (s[i] == '\n')
+			k++;
+	return k;
+}
+
+void mailsrc_parse_header(const char *buf, size_t len, bool want_subject,
+                          mailsrc_header_t *h)
+{
+	struct hctx c = {.h = h, .want_subject = want_subject};
+	char *w = NULL;
+	size_t content_end, block_end;
+
+	if (!buf || !len)
+		goto done;
+	header_bounds(buf, len, &content_end, &block_end);
+
+	size_t start = 0, first_line = 1;
+	if (content_end >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
+		start = 3;
+	if (is_envelope_line(buf + start, content_end - start)) {
+		const char *nl = memchr(buf + start, '\n', content_end - start);
+		start = nl ? (size_t)(nl - buf) + 1 : content_end;
+		first_line = 2;
+	}
+	if (start >= content_end)
+		goto done;
+
+	/* A private copy: NULs would cut libetpan's strings short, and the
+	 * last line needs its newline to count as a field. */
+	size_t wlen = content_end - start;
+	w = xmalloc(wlen + 2);
+	memcpy(w, buf + start, wlen);
+	for (size_t i = 0; i < wlen; i++)
+		if (w[i] == '\0')
+			w[i] = ' ';
+	if (w[wlen - 1] != '\n')
+		w[wlen++] = '\n';
+	w[wlen] = '\0';
+
+	/*
+	 * One field at a time (its first line and the continuation lines
+	 * under it), so each field's raw text is at hand.  On a whole
+	 * header, libetpan stops (with MAILIMF_NO_ERROR) at the first line
+	 * it cannot read and loses the rest; here such a field is dropped
+	 * with a warning and the next one is parsed.
+	 */
+	size_t pos = 0, lineno = first_line;
+	while (pos < wlen) {
+		size_t end = pos, nlines = 0;
+		do {
+			const char *nl = memchr(w + end, '\n', wlen - end);
+			end = nl ? (size_t)(nl - w) + 1 : wlen;
+			nlines++;
+		} while (end < wlen && (w[end] == ' ' || w[end] == '\t'));
+
+		size_t idx = pos;
+		struct mailimf_fields *fields = NULL;
+		int r = mailimf_envelope_and_optional_fields_parse(w, end, &idx,
+		                                                   &fields);
+		if (r != MAILIMF_NO_ERROR)
+			idx = pos;
+		if (idx < end) {
+			/* Refused or only partly read (a broken address list,
+			 * a References with a bad id): as an optional field,
+			 * "Name: raw value", which handle_optional repairs. */
+			size_t oidx = pos;
+			struct mailimf_fields *opt = NULL;
+			r = mailimf_optional_fields_parse(w, end, &oidx, &opt);
+			if (r == MAILIMF_NO_ERROR && oidx == end && opt) {
+				if (fields)
+					mailimf_fields_free(fields);
+				fields = opt;
+				idx = end;
+			} else if (r == MAILIMF_NO_ERROR && opt) {
+				mailimf_fields_free(opt);
+			}
+		}
+		if (fields) {
+			const char *colon = memchr(w + pos, ':', end - pos);
+			const char *raw = colon ? colon + 1 : w + end;
+			size_t rawlen = (size_t)(w + end - raw);
+			for (clistiter *it = clist_begin(fields->fld_list); it;
+			     it = clist_next(it))
+				handle_field(&c, clist_content(it), raw,
+				             rawlen);
+			mailimf_fields_free(fields);
+		}
+		if (idx < end) {
+			size_t at = idx > pos ? idx : pos;
+			c.dropped_lines++;
+			if (c.dropped_lines <= HDR_MAX_LINE_WARNINGS)
+				hdr_warn(&c,
+				         "dropped malformed header line %zu",
+				         lineno + count_lines(w, pos, at));
+		}
+		lineno += nlines;
+		pos = end;
+	}
+	if (c.dropped_lines > HDR_MAX_LINE_WARNINGS)
+		hdr_warn(&c, "dropped %zu more malformed header lines",
+		         c.dropped_lines - HDR_MAX_LINE_WARNINGS);
+done:
+	free(w);
+}
+
+static void addr_free(mailsrc_addr_t *a, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(a[i].addr);
+		free(a[i].name);
+	}
+	free(a);
+}
+
+void mailsrc_header_clear(mailsrc_header_t *h)
+{
+	if (!h)
+		return;
+	addr_free(h->from, h->nfrom);
+	addr_free(h->sender, h->sender ? 1 : 0);
+	addr_free(h->rcpt, h->nrcpt);
+	free(h->message_id);
+	free(h->in_reply_to);
+	free(h->subject);
+	strvec_free(&h->warnings);
+	memset(h, 0, sizeof *h);
+}

@@ -1,0 +1,50 @@
+/*
+ * mailsrc_priv — the table every mail backend fills in (mbsync style),
+ * private to mailsrc.c, maildir.c and mbox.c.  Each slot's contract is
+ * written next to it; mailsrc.c only dispatches.
+ */
+#ifndef DIGEST_MAILSRC_PRIV_H
+#define DIGEST_MAILSRC_PRIV_H
+
+#include "mailsrc.h"
+
+/* The most header bytes a backend hands out per message: longer header
+ * blocks are cut there (the parser drops the torn last line). */
+#define MAILSRC_HEADER_MAX (1024 * 1024)
+
+struct mailsrc_ops {
+	/*
+	 * Open the source at path (already checked non-NULL) and return the
+	 * backend's state in *state.  cursor is NULL, "" or a string an
+	 * earlier cursor() of the same backend returned; one that cannot be
+	 * read means "from the start".  seen(seen_ctx, key), when not NULL,
+	 * is asked before a message with a key is read.  Returns ST_OK, or
+	 * ST_NOINPUT (path missing), ST_DATAERR (not this kind of source),
+	 * ST_IOERR, with err set and nothing left to close.  Never writes.
+	 */
+	status_t (*open)(const char *path, const char *cursor,
+	                 mailsrc_seen_fn seen, void *seen_ctx, void **state,
+	                 err_t *err);
+	/*
+	 * Yield the next message: 1 with *item filled (pointers owned by the
+	 * state, valid until the next call to next or close), 0 at the end
+	 * (and at every later call), -1 on an error that stops the source
+	 * (err set).  A message that cannot be read is not an error: it is
+	 * yielded with header NULL and error set.
+	 */
+	int (*next)(void *state, mailsrc_item_t *item, err_t *err);
+	/*
+	 * A cursor covering exactly what was yielded so far: opening with
+	 * it again yields nothing already yielded, or (when the source
+	 * changed under it) starts again and relies on the caller's
+	 * de-duplication.  Never NULL; caller frees.
+	 */
+	char *(*cursor)(const void *state);
+	/* Free the state; accepts NULL. */
+	void (*close)(void *state);
+};
+
+extern const struct mailsrc_ops mailsrc_maildir_ops;
+extern const struct mailsrc_ops mailsrc_mbox_ops;
+
+#endif
