@@ -242,12 +242,20 @@ static void on_warn(void *ctx, const char *msg)
 	fprintf(stderr, "digest: warning: %s\n", msg);
 }
 
-static void on_progress(void *ctx, const char *source, size_t done)
+/* A progress bar on a terminal, with -v. */
+static void on_progress(void *ctx, const char *source, size_t done,
+			double fraction)
 {
 	cli_t *cli = ctx;
+	char bar[31];
 	if (cli->verbosity < V_VERBOSE || !cli->tty)
 		return;
-	fprintf(stderr, "\r\033[K%s: %zu messages", source, done);
+	int full = (int)(fraction * 30 + 0.5);
+	for (int i = 0; i < 30; i++)
+		bar[i] = i < full ? '#' : '.';
+	bar[30] = '\0';
+	fprintf(stderr, "\r\033[K[%s] %3d%% %zu messages, %s", bar,
+		(int)(fraction * 100), done, source);
 	cli->progress_shown = true;
 }
 

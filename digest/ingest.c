@@ -188,6 +188,7 @@ typedef struct {
 	                * two threads do not contend for one malloc arena */
 	int rc;
 	err_t err;
+	double progress; /* of the source, when the last message was queued */
 	strmap_t seen;  /* keys read before, loaded on first use */
 	bool seen_loaded;
 	status_t seen_status;
@@ -259,6 +260,7 @@ static void *reader_main(void *arg)
 			break;
 		}
 		r->q[(r->head + r->count++) % QUEUE_SIZE] = m;
+		r->progress = mailsrc_progress(r->ms);
 		msg_t *used = r->used;
 		r->used = NULL;
 		pthread_cond_broadcast(&r->changed);
@@ -296,12 +298,14 @@ static msg_t *reader_pop(reader_t *r, msg_t *used)
 }
 
 /* One message on the writer's side: returns non-zero on a store error. */
-static status_t write_msg(ingest_t *in, msg_t *m, bool *got_new)
+static status_t write_msg(ingest_t *in, msg_t *m, double progress,
+			  bool *got_new)
 {
 	status_t s;
 	in->stats->read++;
-	if (in->diag && in->diag->progress && in->stats->read % 1000 == 0)
-		in->diag->progress(in->diag->ctx, in->src->spec, in->stats->read);
+	if (in->diag && in->diag->progress && in->stats->read % 500 == 0)
+		in->diag->progress(in->diag->ctx, in->src->spec,
+				   in->stats->read, progress);
 	if (m->error) {
 		warnf(in, "%s: skipped: %s", m->where, m->error);
 		in->stats->skipped++;
@@ -350,7 +354,7 @@ static status_t ingest_mail(ingest_t *in, mailsrc_kind_t kind,
 	m = NULL;
 	while ((m = reader_pop(&r, m))) {
 		if (!s)
-			s = write_msg(in, m, got_new);
+			s = write_msg(in, m, r.progress, got_new);
 		if (s) {
 			pthread_mutex_lock(&r.lock);
 			r.stop = true;

@@ -18,7 +18,8 @@
 /* Where warnings and progress go; either function may be NULL. */
 typedef struct {
 	void (*warn)(void *ctx, const char *msg);
-	void (*progress)(void *ctx, const char *source, size_t done);
+	void (*progress)(void *ctx, const char *source, size_t done,
+			 double fraction);
 	void *ctx;
 } ingest_diag_t;
 

@@ -380,6 +380,14 @@ static int md_next(void *state, mailsrc_item_t *item, err_t *err)
 	return 0;
 }
 
+static double md_progress(const void *state)
+{
+	const struct md_state *s = state;
+	size_t total = s->nents[0] + s->nents[1];
+	size_t done = s->finished ? total : s->pos + (s->dir ? s->nents[0] : 0);
+	return total ? (double)done / (double)total : 1.0;
+}
+
 static char *md_cursor(const void *state)
 {
 	const struct md_state *s = state;
@@ -392,5 +400,6 @@ const struct mailsrc_ops mailsrc_maildir_ops = {
     .open = md_open,
     .next = md_next,
     .cursor = md_cursor,
+    .progress = md_progress,
     .close = md_close,
 };

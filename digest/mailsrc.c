@@ -52,6 +52,11 @@ char *mailsrc_cursor(const mailsrc_t *src)
 	return src->ops->cursor(src->state);
 }
 
+double mailsrc_progress(const mailsrc_t *src)
+{
+	return src->ops->progress(src->state);
+}
+
 void mailsrc_close(mailsrc_t *src)
 {
 	if (!src)

@@ -106,6 +106,10 @@ int mailsrc_next(mailsrc_t *src, mailsrc_item_t *item, err_t *err);
  * Caller frees. */
 char *mailsrc_cursor(const mailsrc_t *src);
 
+/* How much of the source has been gone through, 0 to 1 (for a progress
+ * bar: entries of a Maildir, bytes of an mbox). */
+double mailsrc_progress(const mailsrc_t *src);
+
 void mailsrc_close(mailsrc_t *src);
 
 #endif

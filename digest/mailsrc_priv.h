@@ -40,6 +40,9 @@ struct mailsrc_ops {
 	 * de-duplication.  Never NULL; caller frees.
 	 */
 	char *(*cursor)(const void *state);
+	/* How much of the source has been gone through, 0 to 1: for a
+	 * progress bar only. */
+	double (*progress)(const void *state);
 	/* Free the state; accepts NULL. */
 	void (*close)(void *state);
 };

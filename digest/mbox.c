@@ -219,6 +219,14 @@ static bool parse_cursor(const char *s, struct mbox_pos *p)
 	return true;
 }
 
+static double mbox_progress(const void *state)
+{
+	const struct mbox_state *s = state;
+	if (s->done || s->rd.end <= 0)
+		return 1.0;
+	return (double)s->rd.pos / (double)s->rd.end;
+}
+
 static char *mbox_cursor(const void *state)
 {
 	const struct mbox_state *s = state;
@@ -426,5 +434,6 @@ const struct mailsrc_ops mailsrc_mbox_ops = {
     .open = mbox_open,
     .next = mbox_next,
     .cursor = mbox_cursor,
+    .progress = mbox_progress,
     .close = mbox_close,
 };
