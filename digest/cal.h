@@ -23,7 +23,7 @@ typedef struct {
 	bool resource;   /* CUTYPE=ROOM or CUTYPE=RESOURCE */
 } cal_person_t;
 
-typedef struct {
+typedef struct cal_instance {
 	char *uid;
 	int64_t start;          /* UTC instant the instance starts; an all-day
 	                         * instance starts at 00:00 of its first day in

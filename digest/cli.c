@@ -23,7 +23,7 @@
 #include "config.h"
 #include "contacts.h"
 #include "ingest.h"
-#include "mailsrc.h"
+#include "people.h"
 #include "report.h"
 #include "store.h"
 #include "tz.h"
@@ -43,6 +43,7 @@ enum {
 	O_NEGLECTED = 1 << 7,
 	O_SINCE = 1 << 8,
 	O_UNTIL = 1 << 9,
+	O_UNDO = 1 << 10,
 };
 #define O_GLOBAL (O_CONFIG | O_VERBOSE | O_QUIET | O_NOW | O_HELP)
 
@@ -57,6 +58,7 @@ static const struct option long_options[] = {
 	{"neglected", no_argument, NULL, 'G'},
 	{"since", required_argument, NULL, 'S'},
 	{"until", required_argument, NULL, 'U'},
+	{"undo", no_argument, NULL, 'R'},
 	{NULL, 0, NULL, 0},
 };
 
@@ -68,6 +70,7 @@ typedef struct {
 	const char *format;
 	bool neglected;
 	const char *since, *until;
+	bool undo;
 	config_t *cfg;
 	store_t *store;
 	bool partial;         /* some leaders failed, others succeeded */
@@ -84,6 +87,7 @@ typedef struct {
 	const char *summary;
 	unsigned needs;
 	unsigned options;
+	int min_args, max_args; /* positional arguments; max -1: any */
 	status_t (*fn)(cli_t *cli, int argc, char **argv);
 } cli_cmd_t;
 
@@ -93,24 +97,47 @@ static status_t cmd_interactions(cli_t *cli, int argc, char **argv);
 static status_t cmd_check(cli_t *cli, int argc, char **argv);
 static status_t cmd_version(cli_t *cli, int argc, char **argv);
 static status_t cmd_help(cli_t *cli, int argc, char **argv);
+static status_t cmd_snooze(cli_t *cli, int argc, char **argv);
+static status_t cmd_ignore(cli_t *cli, int argc, char **argv);
+static status_t cmd_cadence(cli_t *cli, int argc, char **argv);
+static status_t cmd_note(cli_t *cli, int argc, char **argv);
+static status_t cmd_merge(cli_t *cli, int argc, char **argv);
 
 static const cli_cmd_t commands[] = {
 	{"ingest", "[--leader ID]... [--now DATETIME]",
 	 "read every source of every leader (or the named ones) into the store",
-	 NEED_CONFIG | NEED_STORE_RW, O_GLOBAL | O_LEADER, cmd_ingest},
-	{"contacts", "--leader ID [--format table|json|csv] [--now DATETIME]",
+	 NEED_CONFIG | NEED_STORE_RW, O_GLOBAL | O_LEADER, 0, 0, cmd_ingest},
+	{"contacts",
+	 "--leader ID [--neglected] [--format table|json|csv] [--now DATETIME]",
 	 "the people a leader was in touch with in the lookback window",
 	 NEED_CONFIG | NEED_STORE_RO, O_GLOBAL | O_LEADER | O_FORMAT | O_NEGLECTED,
-	 cmd_contacts},
+	 0, 0, cmd_contacts},
 	{"interactions",
 	 "--leader ID [--since DATE] [--until DATE] [--format json|csv]",
 	 "every stored interaction of a leader, oldest first",
 	 NEED_CONFIG | NEED_STORE_RO,
-	 O_GLOBAL | O_LEADER | O_FORMAT | O_SINCE | O_UNTIL, cmd_interactions},
+	 O_GLOBAL | O_LEADER | O_FORMAT | O_SINCE | O_UNTIL, 0, 0,
+	 cmd_interactions},
+	{"snooze", "--leader ID ADDRESS DURATION",
+	 "leave someone out of the digest for a while (30d, 6w)",
+	 NEED_CONFIG | NEED_STORE_RW, O_GLOBAL | O_LEADER, 2, 2, cmd_snooze},
+	{"ignore", "--leader ID PATTERN",
+	 "never count these addresses as people ('*@lists.example.org')",
+	 NEED_CONFIG | NEED_STORE_RW, O_GLOBAL | O_LEADER, 1, 1, cmd_ignore},
+	{"cadence", "--leader ID ADDRESS DURATION|auto",
+	 "a wanted rhythm for one person, or back to the learned one",
+	 NEED_CONFIG | NEED_STORE_RW, O_GLOBAL | O_LEADER, 2, 2, cmd_cadence},
+	{"note", "--leader ID ADDRESS TEXT",
+	 "what matters to this person (\"\" removes the note)",
+	 NEED_CONFIG | NEED_STORE_RW, O_GLOBAL | O_LEADER, 2, 2, cmd_note},
+	{"merge", "--leader ID ADDRESS ADDRESS... | --leader ID --undo ADDRESS",
+	 "several addresses, one person; or split an address off again",
+	 NEED_CONFIG | NEED_STORE_RW, O_GLOBAL | O_LEADER | O_UNDO, 1, -1,
+	 cmd_merge},
 	{"check", "", "validate the config and every source, change nothing",
-	 NEED_CONFIG, O_GLOBAL, cmd_check},
-	{"version", "", "print the version", 0, O_GLOBAL, cmd_version},
-	{"help", "", "this help", 0, O_GLOBAL, cmd_help},
+	 NEED_CONFIG, O_GLOBAL, 0, 0, cmd_check},
+	{"version", "", "print the version", 0, O_GLOBAL, 0, 0, cmd_version},
+	{"help", "", "this help", 0, O_GLOBAL, 0, 0, cmd_help},
 };
 
 static void print_err(const char *fmt, ...) UTIL_PRINTF(1, 2);
@@ -268,11 +295,6 @@ static void end_progress(cli_t *cli)
 
 /* ---- commands ------------------------------------------------------- */
 
-static bool source_supported(const config_source_t *src)
-{
-	return src->kind == SRC_MAILDIR || src->kind == SRC_MBOX;
-}
-
 /* Ingest every source of one leader; the first failure is returned
  * after all sources were tried. */
 static status_t ingest_leader(cli_t *cli, const config_leader_t *l)
@@ -293,16 +315,16 @@ static status_t ingest_leader(cli_t *cli, const config_leader_t *l)
 	for (size_t k = 0; k < l->nsent + l->ncalendar; k++) {
 		const config_source_t *src =
 			k < l->nsent ? &l->sent[k] : &l->calendar[k - l->nsent];
-		if (!source_supported(src)) {
+		if (!ingest_supported(src)) {
 			char msg[1024];
 			snprintf(msg, sizeof msg,
-				 "%s: %s: not read: this version reads only "
-				 "Maildir and mbox",
+				 "%s: %s: not read: this version reads "
+				 "Maildir, mbox and .ics files",
 				 l->id, src->spec);
 			on_warn(cli, msg);
 			continue;
 		}
-		size_t before = stats.added;
+		size_t before = stats.added + stats.meetings;
 		s = ingest_source(cli->store, cli->cfg, l, id, src, now, &diag,
 				  &stats, &err);
 		end_progress(cli);
@@ -314,16 +336,19 @@ static status_t ingest_leader(cli_t *cli, const config_leader_t *l)
 		}
 		if (cli->verbosity >= V_VERBOSE)
 			fprintf(stderr, "digest: %s: %s: %zu new\n", l->id,
-				src->spec, stats.added - before);
+				src->spec,
+				stats.added + stats.meetings - before);
 	}
 	if (cli->verbosity >= V_VERBOSE)
 		fprintf(stderr,
 			"digest: %s: %zu messages read, %zu new interactions, "
 			"%zu duplicates, %zu not the leader's, %zu auto-replies, "
-			"%zu without recipients, %zu skipped\n",
+			"%zu without recipients, %zu skipped; %zu calendar "
+			"files read, %zu new meetings, %zu coming up\n",
 			l->id, stats.read, stats.added, stats.duplicates,
 			stats.not_leader, stats.automated, stats.nobody,
-			stats.skipped);
+			stats.skipped, stats.files, stats.meetings,
+			stats.upcoming);
 	return first;
 }
 
@@ -351,17 +376,20 @@ static status_t cmd_ingest(cli_t *cli, int argc, char **argv)
 	return first;
 }
 
-/* Load a leader's history in [since, until); an unknown leader (never
- * ingested) has an empty one. */
+/* Load a leader's history in [since, until) and what the leader said
+ * about people; an unknown leader (never ingested) has none. */
 static status_t load_history(cli_t *cli, const config_leader_t *l,
-			     int64_t since, int64_t until, store_history_t *h)
+			     int64_t since, int64_t until, store_history_t *h,
+			     store_said_t *said)
 {
 	err_t err = {0};
 	int64_t id = 0;
 	status_t s;
 	memset(h, 0, sizeof *h);
+	memset(said, 0, sizeof *said);
 	if ((s = store_leader(cli->store, l->id, false, &id, &err)) ||
-	    (id && (s = store_history(cli->store, id, since, until, h, &err))))
+	    (id && (s = store_history(cli->store, id, since, until, h, &err))) ||
+	    (id && (s = store_said(cli->store, id, said, &err))))
 		print_err("%s", err.msg);
 	return s;
 }
@@ -370,9 +398,10 @@ static status_t cmd_contacts(cli_t *cli, int argc, char **argv)
 {
 	const config_leader_t *l;
 	report_format_t fmt = REPORT_TABLE;
-	store_history_t h;
-	contacts_t c;
+	people_t p;
 	err_t err = {0};
+	int64_t id = 0;
+	size_t *all = NULL;
 	status_t s;
 
 	if ((s = one_leader(cli, "contacts", &l)))
@@ -382,20 +411,23 @@ static status_t cmd_contacts(cli_t *cli, int argc, char **argv)
 			  cli->format);
 		return ST_USAGE;
 	}
-	if (cli->neglected) {
-		print_err("contacts: --neglected needs the neglect model, which "
-			  "this version does not have yet");
-		return ST_USAGE;
-	}
-	int64_t now = leader_now(cli, l);
-	if ((s = load_history(cli, l, now - cli->cfg->lookback, now + 1, &h)))
+	if ((s = store_leader(cli->store, l->id, false, &id, &err)) ||
+	    (s = people_load(cli->store, cli->cfg, l, id, leader_now(cli, l), &p,
+			     &err))) {
+		print_err("%s", err.msg);
 		return s;
-	contacts_build(cli->cfg, l, &h, &c);
-	s = report_contacts(stdout, fmt, l, &c, now, &err);
+	}
+	/* Everyone in address order, or the neglected as ranked. */
+	all = xcalloc(p.contacts.n ? p.contacts.n : 1, sizeof *all);
+	for (size_t i = 0; i < p.contacts.n; i++)
+		all[i] = i;
+	s = report_contacts(stdout, fmt, l, &p,
+			    cli->neglected ? p.neglected : all,
+			    cli->neglected ? p.nneglected : p.contacts.n, &err);
 	if (s)
 		print_err("contacts: %s", err.msg);
-	contacts_free(&c);
-	store_history_free(&h);
+	free(all);
+	people_free(&p);
 	return s;
 }
 
@@ -422,6 +454,7 @@ static status_t cmd_interactions(cli_t *cli, int argc, char **argv)
 	const config_leader_t *l;
 	report_format_t fmt = REPORT_JSON;
 	store_history_t h;
+	store_said_t said;
 	err_t err = {0};
 	status_t s;
 
@@ -437,44 +470,15 @@ static status_t cmd_interactions(cli_t *cli, int argc, char **argv)
 	if ((cli->since && (s = parse_bound(cli->since, "--since", l, false, &since))) ||
 	    (cli->until && (s = parse_bound(cli->until, "--until", l, true, &until))))
 		return s;
-	if ((s = load_history(cli, l, since, until, &h)))
-		return s;
-	s = report_interactions(stdout, fmt, cli->cfg, l, &h, &err);
+	if ((s = load_history(cli, l, since, until, &h, &said)))
+		goto done;
+	s = report_interactions(stdout, fmt, cli->cfg, l, &said, &h, &err);
 	if (s)
 		print_err("interactions: %s", err.msg);
+done:
 	store_history_free(&h);
+	store_said_free(&said);
 	return s;
-}
-
-/* Can this source be read?  Opens it without reading a message. */
-static status_t check_source(const config_leader_t *l,
-			     const config_source_t *src, err_t *err)
-{
-	struct stat sb;
-	switch (src->kind) {
-	case SRC_MAILDIR:
-	case SRC_MBOX: {
-		mailsrc_t *ms = NULL;
-		status_t s = mailsrc_open(src->kind == SRC_MAILDIR
-						  ? MAILSRC_MAILDIR
-						  : MAILSRC_MBOX,
-					  src->path, NULL, NULL, NULL, &ms, err);
-		mailsrc_close(ms);
-		return s;
-	}
-	case SRC_ICS:
-		if (stat(src->path, &sb) < 0)
-			return err_set(err, errno == ENOENT ? ST_NOINPUT : ST_IOERR,
-				       "%s: %s", src->path, strerror(errno));
-		if (access(src->path, R_OK) < 0)
-			return err_set(err, ST_NOINPUT, "%s: %s", src->path,
-				       strerror(errno));
-		return ST_OK;
-	case SRC_IMAP:
-	case SRC_HTTP:
-		return ST_OK; /* remote: checked when read */
-	}
-	return ST_OK;
 }
 
 static status_t cmd_check(cli_t *cli, int argc, char **argv)
@@ -487,13 +491,15 @@ static status_t cmd_check(cli_t *cli, int argc, char **argv)
 				k < l->nsent ? &l->sent[k]
 					     : &l->calendar[k - l->nsent];
 			err_t err = {0};
-			status_t s = check_source(l, src, &err);
+			ingest_diag_t diag = {on_warn, NULL, cli};
+			status_t s = ingest_check(cli->cfg, l, src,
+						  leader_now(cli, l), &diag, &err);
 			if (s) {
 				print_err("%s:%d: leader %s: %s", cli->cfg->file,
 					  src->line, l->id, err.msg);
 				if (!first)
 					first = s;
-			} else if (!source_supported(src) &&
+			} else if (!ingest_supported(src) &&
 				   cli->verbosity >= V_NORMAL) {
 				fprintf(stderr,
 					"digest: warning: %s:%d: leader %s: %s: "
@@ -506,6 +512,165 @@ static status_t cmd_check(cli_t *cli, int argc, char **argv)
 	if (!first && cli->verbosity >= V_NORMAL)
 		printf("configuration OK\n");
 	return first;
+}
+
+/* ---- what the leader says about people ------------------------------ */
+
+/* An address from the command line, lower-cased; NULL (after saying
+ * why) when it is not one. */
+static char *arg_address(const char *cmd, const char *arg)
+{
+	const char *at = strchr(arg, '@');
+	if (!at || at == arg || !at[1] || strchr(at + 1, '@') ||
+	    strpbrk(arg, " \t\r\n<>,;\"")) {
+		print_err("%s: not an email address: '%s'", cmd, arg);
+		return NULL;
+	}
+	return str_lower(xstrdup(arg));
+}
+
+/* The leader of a people command and their row (created if need be). */
+static status_t people_leader(cli_t *cli, const char *cmd,
+			      const config_leader_t **l, int64_t *id)
+{
+	err_t err = {0};
+	status_t s = one_leader(cli, cmd, l);
+	if (s)
+		return s;
+	if ((s = store_begin(cli->store, &err)) ||
+	    (s = store_leader(cli->store, (*l)->id, true, id, &err)) ||
+	    (s = store_commit(cli->store, &err))) {
+		store_rollback(cli->store);
+		print_err("%s", err.msg);
+	}
+	return s;
+}
+
+static status_t saved(status_t s, const err_t *err)
+{
+	if (s)
+		print_err("%s", err->msg);
+	return s;
+}
+
+static status_t cmd_snooze(cli_t *cli, int argc, char **argv)
+{
+	const config_leader_t *l;
+	int64_t id, secs;
+	err_t err = {0};
+	status_t s;
+	char *addr = NULL;
+
+	if ((s = people_leader(cli, "snooze", &l, &id)))
+		return s;
+	if (!(addr = arg_address("snooze", argv[0])))
+		return ST_USAGE;
+	if (!config_parse_duration(argv[1], &secs) || secs <= 0) {
+		print_err("snooze: not a duration: '%s' (30d, 6w)", argv[1]);
+		s = ST_USAGE;
+	} else {
+		s = saved(store_snooze(cli->store, id, addr,
+				       leader_now(cli, l) + secs, &err),
+			  &err);
+	}
+	free(addr);
+	return s;
+}
+
+static status_t cmd_ignore(cli_t *cli, int argc, char **argv)
+{
+	const config_leader_t *l;
+	int64_t id;
+	err_t err = {0};
+	status_t s;
+
+	if ((s = people_leader(cli, "ignore", &l, &id)))
+		return s;
+	if (!*argv[0] || strpbrk(argv[0], " \t\r\n")) {
+		print_err("ignore: not an address pattern: '%s'", argv[0]);
+		return ST_USAGE;
+	}
+	char *pattern = str_lower(xstrdup(argv[0]));
+	s = saved(store_ignore(cli->store, id, pattern, &err), &err);
+	free(pattern);
+	return s;
+}
+
+static status_t cmd_cadence(cli_t *cli, int argc, char **argv)
+{
+	const config_leader_t *l;
+	int64_t id, secs = 0;
+	err_t err = {0};
+	status_t s;
+	char *addr = NULL;
+
+	if ((s = people_leader(cli, "cadence", &l, &id)))
+		return s;
+	if (!(addr = arg_address("cadence", argv[0])))
+		return ST_USAGE;
+	if (strcmp(argv[1], "auto") != 0 &&
+	    (!config_parse_duration(argv[1], &secs) || secs < 86400)) {
+		print_err("cadence: not a duration of a day or more, nor "
+			  "'auto': '%s'", argv[1]);
+		s = ST_USAGE;
+	} else {
+		s = saved(store_cadence(cli->store, id, addr, secs / 86400.0,
+					&err),
+			  &err);
+	}
+	free(addr);
+	return s;
+}
+
+static status_t cmd_note(cli_t *cli, int argc, char **argv)
+{
+	const config_leader_t *l;
+	int64_t id;
+	err_t err = {0};
+	status_t s;
+	char *addr = NULL;
+
+	if ((s = people_leader(cli, "note", &l, &id)))
+		return s;
+	if (!(addr = arg_address("note", argv[0])))
+		return ST_USAGE;
+	char *text = str_sanitize(xstrdup(argv[1]));
+	s = saved(store_note(cli->store, id, addr, str_trim(text), &err), &err);
+	free(text);
+	free(addr);
+	return s;
+}
+
+static status_t cmd_merge(cli_t *cli, int argc, char **argv)
+{
+	const config_leader_t *l;
+	int64_t id;
+	err_t err = {0};
+	status_t s;
+	strvec_t addrs = {0};
+
+	if ((s = people_leader(cli, "merge", &l, &id)))
+		return s;
+	if (cli->undo ? argc != 1 : argc < 2) {
+		print_err("usage: digest merge --leader ID ADDRESS ADDRESS... "
+			  "| --leader ID --undo ADDRESS");
+		return ST_USAGE;
+	}
+	for (int i = 0; i < argc; i++) {
+		char *a = arg_address("merge", argv[i]);
+		if (!a) {
+			s = ST_USAGE;
+			goto done;
+		}
+		strvec_take(&addrs, a);
+	}
+	s = cli->undo ? store_unmerge(cli->store, id, addrs.v[0], &err)
+		      : store_merge(cli->store, id, (const char *const *)addrs.v,
+				    addrs.n, &err);
+	saved(s, &err);
+done:
+	strvec_free(&addrs);
+	return s;
 }
 
 /* ---- main ----------------------------------------------------------- */
@@ -541,6 +706,8 @@ static unsigned option_bit(int c)
 		return O_SINCE;
 	case 'U':
 		return O_UNTIL;
+	case 'R':
+		return O_UNDO;
 	}
 	return 0;
 }
@@ -607,6 +774,9 @@ static bool parse_options(cli_t *cli, int argc, char **argv, const char *cmd,
 		case 'U':
 			cli->until = optarg;
 			break;
+		case 'R':
+			cli->undo = true;
+			break;
 		}
 	}
 	return true;
@@ -667,8 +837,14 @@ int cli_main(int argc, char **argv)
 		       cmd->summary);
 		goto done;
 	}
-	if (optind < cargc) {
-		print_err("%s: unexpected argument '%s'", cmd->name, cargv[optind]);
+	int nargs = cargc - optind;
+	if (nargs < cmd->min_args ||
+	    (cmd->max_args >= 0 && nargs > cmd->max_args)) {
+		if (nargs > cmd->max_args && cmd->max_args >= 0)
+			print_err("%s: unexpected argument '%s'", cmd->name,
+				  cargv[optind + cmd->max_args]);
+		else
+			print_err("usage: digest %s %s", cmd->name, cmd->args);
 		s = ST_USAGE;
 		goto done;
 	}

@@ -39,14 +39,37 @@ static int keyed_cmp(const void *a, const void *b)
 	return c ? c : x->idx - y->idx;
 }
 
-/* Join addresses that share a merge key (same local part, same name). */
-static void auto_merge(const store_history_t *h, const bool *is_contact,
-		       int *parent)
+static int addr_cmp(const void *key, const void *a)
 {
-	keyed_t *k = xcalloc(h->naddrs, sizeof *k);
+	return strcmp(key, ((const store_addr_t *)a)->addr);
+}
+
+/* The index of addr in h->addrs (sorted), or -1. */
+static int addr_index(const store_history_t *h, const char *addr)
+{
+	const store_addr_t *a = bsearch(addr, h->addrs, h->naddrs,
+					sizeof *h->addrs, addr_cmp);
+	return a ? (int)(a - h->addrs) : -1;
+}
+
+static bool in_list(const strvec_t *sv, const char *s)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		if (strcmp(sv->v[i], s) == 0)
+			return true;
+	return false;
+}
+
+/* Join addresses that share a merge key (same local part, same name),
+ * except those the leader split off. */
+static void auto_merge(const store_history_t *h, const store_said_t *said,
+		       const bool *is_contact, int *parent)
+{
+	keyed_t *k = xcalloc(h->naddrs ? h->naddrs : 1, sizeof *k);
 	size_t n = 0;
 	for (size_t i = 0; i < h->naddrs; i++) {
-		if (!is_contact[i])
+		if (!is_contact[i] ||
+		    (said && in_list(&said->unmerged, h->addrs[i].addr)))
 			continue;
 		char *key = ident_merge_key(h->addrs[i].addr, h->addrs[i].name);
 		if (key)
@@ -67,8 +90,20 @@ static int order_cmp(const void *a, const void *b, void *v)
 	return strcmp(c[*(const int *)a].address, c[*(const int *)b].address);
 }
 
+ident_class_t contacts_classify(const config_leader_t *l,
+				const store_said_t *said, const char *addr)
+{
+	ident_class_t c = ident_classify(l, addr);
+	if (c == IDENT_CONTACT && said)
+		for (size_t i = 0; i < said->ignore.n; i++)
+			if (ident_glob(said->ignore.v[i], addr))
+				return IDENT_IGNORED;
+	return c;
+}
+
 void contacts_build(const config_t *cfg, const config_leader_t *l,
-		    const store_history_t *h, contacts_t *out)
+		    const store_said_t *said, const store_history_t *h,
+		    contacts_t *out)
 {
 	size_t na = h->naddrs;
 	bool *is_contact = xcalloc(na, sizeof *is_contact);
@@ -81,11 +116,17 @@ void contacts_build(const config_t *cfg, const config_leader_t *l,
 	out->person_of = xcalloc(na, sizeof *out->person_of);
 	for (size_t i = 0; i < na; i++) {
 		parent[i] = (int)i;
-		is_contact[i] = ident_classify(l, h->addrs[i].addr) ==
+		is_contact[i] = contacts_classify(l, said, h->addrs[i].addr) ==
 				IDENT_CONTACT;
 	}
 	if (cfg->auto_merge)
-		auto_merge(h, is_contact, parent);
+		auto_merge(h, said, is_contact, parent);
+	for (size_t i = 0; said && i + 1 < said->merged.n; i += 2) {
+		int a = addr_index(h, said->merged.v[i]);
+		int b = addr_index(h, said->merged.v[i + 1]);
+		if (a >= 0 && b >= 0 && is_contact[a] && is_contact[b])
+			join(parent, a, b);
+	}
 
 	/* A person for every group with an address seen in the window. */
 	for (size_t i = 0; i < h->nias; i++)

@@ -1,7 +1,7 @@
 /*
  * contacts — people from a leader's history: addresses grouped into
- * persons (auto_merge of DESIGN §5), noise left out, and per person the
- * counts and times of DESIGN §2 `contacts`.  Pure: no I/O.
+ * persons (`merge`, and auto_merge of DESIGN §5), noise left out, and per
+ * person the counts and times of DESIGN §2 `contacts`.  Pure: no I/O.
  */
 #ifndef DIGEST_CONTACTS_H
 #define DIGEST_CONTACTS_H
@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "ident.h"
 #include "store.h"
 
 /* An interaction of weight >= this counts as contact (DESIGN §5). */
@@ -26,6 +27,7 @@ typedef struct {
 	int64_t last_contact;   /* latest touch, or -1 */
 	int64_t last_seen;      /* latest interaction, or -1 */
 	store_channel_t last_channel; /* of the latest touch */
+	const char *note;       /* the leader's note, or NULL */
 } contact_t;
 
 typedef struct {
@@ -40,7 +42,13 @@ typedef struct {
  * config, which must outlive it.  Free with contacts_free.
  */
 void contacts_build(const config_t *cfg, const config_leader_t *l,
-		    const store_history_t *h, contacts_t *out);
+		    const store_said_t *said, const store_history_t *h,
+		    contacts_t *out);
+
+/* What an address is to leader l: ident_classify, and the `ignore`
+ * patterns given on the command line (said may be NULL). */
+ident_class_t contacts_classify(const config_leader_t *l,
+				const store_said_t *said, const char *addr);
 void contacts_free(contacts_t *c);
 
 #endif

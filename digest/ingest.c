@@ -1,43 +1,26 @@
 /*
- * ingest — sources → interactions → store.  See ingest.h.
+ * ingest — sources → interactions → store: one source of one leader per
+ * call, in one transaction with the source's cursor.  See ingest.h; the
+ * mail and calendar readers are in ingest_mail.c and ingest_cal.c.
  */
-#include "ingest.h"
+#include "ingest_priv.h"
 
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "ident.h"
-#include "mailsrc.h"
-
-/* Status of a key in the seen table (schema/001). */
-enum { SEEN_OK = 0, SEEN_WARNED = 1, SEEN_QUIET = 2 };
-
-typedef struct {
-	store_t *st;
-	const config_t *cfg;
-	const config_leader_t *l;
-	int64_t leader_id;
-	const config_source_t *src;
-	int64_t source_id;
-	const ingest_diag_t *diag;
-	ingest_stats_t *stats;
-	err_t *err;
-	status_t failed;          /* a store error inside a callback */
-	size_t not_leader;        /* this run, for the summary warning */
-	char *not_leader_example; /* "PATH (From x@y)" */
-} ingest_t;
+bool ingest_supported(const config_source_t *src)
+{
+	return src->kind == SRC_MAILDIR || src->kind == SRC_MBOX ||
+	       src->kind == SRC_ICS;
+}
 
 double ingest_email_weight(int n)
 {
 	return n <= 3 ? 1.0 : 3.0 / n;
 }
 
-static void warnf(const ingest_t *in, const char *fmt, ...) UTIL_PRINTF(2, 3);
-
-static void warnf(const ingest_t *in, const char *fmt, ...)
+void ingest_warnf(const ingest_t *in, const char *fmt, ...)
 {
 	if (!in->diag || !in->diag->warn)
 		return;
@@ -47,335 +30,6 @@ static void warnf(const ingest_t *in, const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	in->diag->warn(in->diag->ctx, str_sanitize(msg));
-}
-
-static bool from_leader(const ingest_t *in, const mailsrc_header_t *h)
-{
-	for (size_t i = 0; i < h->nfrom; i++)
-		if (ident_is_sender(in->l, h->from[i].addr))
-			return true;
-	return false;
-}
-
-static int party_cmp(const void *a, const void *b)
-{
-	return strcmp(((const store_party_t *)a)->addr,
-		      ((const store_party_t *)b)->addr);
-}
-
-/* One message; returns the status to remember it with. */
-static int ingest_message(ingest_t *in, const char *where,
-			  const mailsrc_header_t *h, const char *dedup,
-			  bool *stored)
-{
-	store_party_t *parties = NULL;
-	int seen = SEEN_QUIET;
-
-	*stored = false;
-	if (h->nfrom == 0 || !h->has_date) {
-		warnf(in, "%s: skipped: no %s", where,
-		      h->nfrom == 0 ? "usable From" : "usable Date");
-		in->stats->skipped++;
-		seen = SEEN_WARNED;
-		goto done;
-	}
-	if (!from_leader(in, h)) {
-		if (in->not_leader++ == 0)
-			in->not_leader_example =
-				xasprintf("%s, From %s", where,
-					  h->from[0].addr);
-		in->stats->not_leader++;
-		goto done;
-	}
-	for (size_t i = 0; i < h->warnings.n; i++)
-		warnf(in, "%s: %s", where, h->warnings.v[i]);
-	if (h->automated) {
-		in->stats->automated++;
-		goto done;
-	}
-
-	/* Distinct recipients other than the leader: n of DESIGN §5. */
-	size_t n = 0;
-	parties = xcalloc(h->nrcpt ? h->nrcpt : 1, sizeof *parties);
-	for (size_t i = 0; i < h->nrcpt; i++) {
-		if (ident_is_own(in->l, h->rcpt[i].addr))
-			continue;
-		parties[n].addr = h->rcpt[i].addr;
-		parties[n].name = h->rcpt[i].name;
-		n++;
-	}
-	qsort(parties, n, sizeof *parties, party_cmp);
-	size_t m = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (m && strcmp(parties[m - 1].addr, parties[i].addr) == 0) {
-			if (!parties[m - 1].name)
-				parties[m - 1].name = parties[i].name;
-			continue;
-		}
-		parties[m++] = parties[i];
-	}
-	if (m == 0) {
-		in->stats->nobody++;
-		goto done;
-	}
-	store_interaction_t ia = {
-		.leader = in->leader_id,
-		.source = in->source_id,
-		.channel = STORE_EMAIL,
-		.time = h->date,
-		.size = (int)m,
-		.weight = ingest_email_weight((int)m),
-		.dedup = dedup,
-		.title = h->subject,
-		.parties = parties,
-		.nparties = m,
-	};
-	bool added = false;
-	if ((in->failed = store_add_interaction(in->st, &ia, &added, in->err)))
-		goto done;
-	if (added) {
-		in->stats->added++;
-		*stored = true;
-	} else {
-		in->stats->duplicates++;
-	}
-	seen = h->warnings.n ? SEEN_WARNED : SEEN_OK;
-done:
-	free(parties);
-	return seen;
-}
-
-/* The de-duplication key of a message: its Message-ID, else a hash of the
- * header block.  Caller frees. */
-static char *dedup_key(const mailsrc_item_t *item, const mailsrc_header_t *h)
-{
-	if (h->message_id && *h->message_id)
-		return xasprintf("mid:%s", h->message_id);
-	char hex[17];
-	hash64_hex(hash64(item->header, item->header_len), hex);
-	return xasprintf("hdr:%s", hex);
-}
-
-/*
- * Reading and parsing run on a thread of their own, beside the database
- * writer: the reader hands over parsed messages through a bounded queue,
- * so memory stays flat however large the source.
- */
-
-/* One message as the reader hands it over. */
-typedef struct {
-	char *key;   /* the backend's key, or NULL */
-	char *where;
-	char *error; /* could not be read: why */
-	char *dedup;
-	mailsrc_header_t h;
-	void *next;  /* in reader_t.used */
-} msg_t;
-
-#define QUEUE_SIZE 256
-
-typedef struct {
-	ingest_t *in;
-	mailsrc_t *ms;
-	pthread_mutex_t lock;
-	pthread_cond_t changed;
-	msg_t *q[QUEUE_SIZE];
-	size_t head, count;
-	bool finished; /* the reader is done; rc and err say how */
-	bool stop;     /* the writer failed: the reader stops */
-	msg_t *used;   /* written messages, for the reader to free: memory
-	                * goes back to the thread that allocated it, and the
-	                * two threads do not contend for one malloc arena */
-	int rc;
-	err_t err;
-	double progress; /* of the source, when the last message was queued */
-	strmap_t seen;  /* keys read before, loaded on first use */
-	bool seen_loaded;
-	status_t seen_status;
-} reader_t;
-
-static void msg_free(msg_t *m)
-{
-	if (!m)
-		return;
-	free(m->key);
-	free(m->where);
-	free(m->error);
-	free(m->dedup);
-	mailsrc_header_clear(&m->h);
-	free(m);
-}
-
-/* The Maildir backend asks before reading a file.  Runs on the reader
- * thread: the keys are loaded once (the connection is opened in
- * serialized mode), then looked up in memory. */
-static bool seen_cb(void *ctx, const char *key)
-{
-	reader_t *r = ctx;
-	if (!r->seen_loaded) {
-		r->seen_loaded = true;
-		r->seen_status = store_seen_keys(r->in->st, r->in->source_id,
-						 &r->seen, &r->err);
-	}
-	return r->seen_status || strmap_get(&r->seen, key, NULL);
-}
-
-static void msg_free_list(msg_t *m)
-{
-	while (m) {
-		msg_t *next = m->next;
-		msg_free(m);
-		m = next;
-	}
-}
-
-static void *reader_main(void *arg)
-{
-	reader_t *r = arg;
-	mailsrc_item_t item;
-	int rc;
-
-	while ((rc = mailsrc_next(r->ms, &item, &r->err)) > 0) {
-		if (r->seen_status) {
-			rc = -1;
-			break;
-		}
-		msg_t *m = xcalloc(1, sizeof *m);
-		m->key = xstrdup(item.key);
-		m->where = xstrdup(item.where);
-		if (item.header) {
-			mailsrc_parse_header(item.header, item.header_len,
-					     r->in->cfg->keep_subjects, &m->h);
-			m->dedup = dedup_key(&item, &m->h);
-		} else {
-			m->error = xstrdup(item.error ? item.error : "cannot read");
-		}
-		pthread_mutex_lock(&r->lock);
-		while (r->count == QUEUE_SIZE && !r->stop)
-			pthread_cond_wait(&r->changed, &r->lock);
-		if (r->stop) {
-			pthread_mutex_unlock(&r->lock);
-			msg_free(m);
-			rc = 0;
-			break;
-		}
-		r->q[(r->head + r->count++) % QUEUE_SIZE] = m;
-		r->progress = mailsrc_progress(r->ms);
-		msg_t *used = r->used;
-		r->used = NULL;
-		pthread_cond_broadcast(&r->changed);
-		pthread_mutex_unlock(&r->lock);
-		msg_free_list(used);
-	}
-	pthread_mutex_lock(&r->lock);
-	r->rc = rc;
-	r->finished = true;
-	pthread_cond_broadcast(&r->changed);
-	pthread_mutex_unlock(&r->lock);
-	return NULL;
-}
-
-/* Hand back the message written last (or NULL), and take the next one;
- * NULL when the reader is done. */
-static msg_t *reader_pop(reader_t *r, msg_t *used)
-{
-	msg_t *m = NULL;
-	pthread_mutex_lock(&r->lock);
-	if (used) {
-		used->next = r->used;
-		r->used = used;
-	}
-	while (r->count == 0 && !r->finished)
-		pthread_cond_wait(&r->changed, &r->lock);
-	if (r->count) {
-		m = r->q[r->head];
-		r->head = (r->head + 1) % QUEUE_SIZE;
-		r->count--;
-		pthread_cond_broadcast(&r->changed);
-	}
-	pthread_mutex_unlock(&r->lock);
-	return m;
-}
-
-/* One message on the writer's side: returns non-zero on a store error. */
-static status_t write_msg(ingest_t *in, msg_t *m, double progress,
-			  bool *got_new)
-{
-	status_t s;
-	in->stats->read++;
-	if (in->diag && in->diag->progress && in->stats->read % 500 == 0)
-		in->diag->progress(in->diag->ctx, in->src->spec,
-				   in->stats->read, progress);
-	if (m->error) {
-		warnf(in, "%s: skipped: %s", m->where, m->error);
-		in->stats->skipped++;
-		return m->key ? store_seen_add(in->st, in->source_id, m->key,
-					       SEEN_WARNED, in->err)
-			      : ST_OK;
-	}
-	/* An mbox has no per-message key: what was read before is
-	 * recognised by its de-duplication key. */
-	const char *key = m->key ? m->key : m->dedup;
-	if (!m->key) {
-		bool seen = false;
-		if ((s = store_seen(in->st, in->source_id, key, &seen, NULL,
-				    in->err)))
-			return s;
-		if (seen)
-			return ST_OK;
-	}
-	bool stored = false;
-	int status = ingest_message(in, m->where, &m->h, m->dedup, &stored);
-	if (in->failed)
-		return in->failed;
-	*got_new |= stored;
-	return store_seen_add(in->st, in->source_id, key, status, in->err);
-}
-
-static status_t ingest_mail(ingest_t *in, mailsrc_kind_t kind,
-			    const char *cursor, char **new_cursor, bool *got_new)
-{
-	reader_t r = {.in = in};
-	pthread_t thread;
-	status_t s = ST_OK;
-	msg_t *m;
-
-	s = mailsrc_open(kind, in->src->path, cursor, seen_cb, &r, &r.ms,
-			 in->err);
-	if (s)
-		return s;
-	pthread_mutex_init(&r.lock, NULL);
-	pthread_cond_init(&r.changed, NULL);
-	if (pthread_create(&thread, NULL, reader_main, &r) != 0) {
-		s = err_set(in->err, ST_SOFTWARE, "%s: cannot start a thread",
-			    in->src->spec);
-		goto done;
-	}
-	m = NULL;
-	while ((m = reader_pop(&r, m))) {
-		if (!s)
-			s = write_msg(in, m, r.progress, got_new);
-		if (s) {
-			pthread_mutex_lock(&r.lock);
-			r.stop = true;
-			pthread_cond_broadcast(&r.changed);
-			pthread_mutex_unlock(&r.lock);
-		}
-	}
-	pthread_join(thread, NULL);
-	msg_free_list(r.used);
-	if (!s && r.rc < 0) {
-		*in->err = r.err;
-		s = r.err.status ? r.err.status : ST_IOERR;
-	}
-	if (!s)
-		*new_cursor = mailsrc_cursor(r.ms);
-done:
-	pthread_cond_destroy(&r.changed);
-	pthread_mutex_destroy(&r.lock);
-	strmap_free(&r.seen);
-	mailsrc_close(r.ms);
-	return s;
 }
 
 static const char *kind_name(config_src_kind_t k)
@@ -395,6 +49,24 @@ static const char *kind_name(config_src_kind_t k)
 	return "?";
 }
 
+status_t ingest_check(const config_t *cfg, const config_leader_t *l,
+		      const config_source_t *src, int64_t now,
+		      const ingest_diag_t *diag, err_t *err)
+{
+	ingest_t in = {.cfg = cfg, .l = l, .src = src, .diag = diag, .err = err};
+	switch (src->kind) {
+	case SRC_MAILDIR:
+	case SRC_MBOX:
+		return ingest_check_mail(src, err);
+	case SRC_ICS:
+		return ingest_check_calendar(&in, now);
+	case SRC_IMAP:
+	case SRC_HTTP:
+		break; /* remote: checked when read */
+	}
+	return ST_OK;
+}
+
 status_t ingest_source(store_t *st, const config_t *cfg,
 		       const config_leader_t *l, int64_t leader_id,
 		       const config_source_t *src, int64_t now,
@@ -409,7 +81,7 @@ status_t ingest_source(store_t *st, const config_t *cfg,
 	bool got_new = false;
 	status_t s;
 
-	if (src->kind != SRC_MAILDIR && src->kind != SRC_MBOX)
+	if (!ingest_supported(src))
 		return err_set(err, ST_CONFIG, "%s: %s sources are not supported yet",
 			       src->spec, kind_name(src->kind));
 	if ((s = store_begin(st, err)))
@@ -417,13 +89,14 @@ status_t ingest_source(store_t *st, const config_t *cfg,
 	if ((s = store_source(st, leader_id, src->spec, kind_name(src->kind),
 			      &in.source_id, &cursor, err)))
 		goto done;
-	s = ingest_mail(&in, src->kind == SRC_MAILDIR ? MAILSRC_MAILDIR
-						       : MAILSRC_MBOX,
-			cursor, &new_cursor, &got_new);
+	if (src->kind == SRC_ICS)
+		s = ingest_calendar(&in, now, &got_new);
+	else
+		s = ingest_mail(&in, cursor, &new_cursor, &got_new);
 	if (s)
 		goto done;
 	if (in.not_leader)
-		warnf(&in,
+		ingest_warnf(&in,
 		      "%s: %zu message%s not from %s skipped (e.g. %s): add the "
 		      "sender to `aliases` or `delegates` if it is the leader's",
 		      src->spec, in.not_leader, in.not_leader == 1 ? "" : "s",

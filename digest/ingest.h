@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cal.h"
 #include "config.h"
 #include "store.h"
 #include "util.h"
@@ -31,10 +32,37 @@ typedef struct {
 	size_t automated;   /* the leader's auto-replies */
 	size_t nobody;      /* no recipient other than the leader */
 	size_t skipped;     /* unusable, with a warning */
+	size_t files;       /* calendar files expanded */
+	size_t meetings;    /* new meeting interactions */
+	size_t upcoming;    /* meetings of the coming week */
 } ingest_stats_t;
+
+/*
+ * Can source src be read, as `check` asks?  Opens a Maildir or mbox
+ * without reading a message; reads and expands a calendar (a broken file
+ * in a directory is a warning).  Writes nothing.  Same status codes as
+ * ingest_source.
+ */
+status_t ingest_check(const config_t *cfg, const config_leader_t *l,
+		      const config_source_t *src, int64_t now,
+		      const ingest_diag_t *diag, err_t *err);
+
+/* Whether this version reads such a source (not IMAP or http yet). */
+bool ingest_supported(const config_source_t *src);
 
 /* The weight of an email to n people: min(1, 3/n). */
 double ingest_email_weight(int n);
+/* The weight of a meeting of n people: 2 min(1, 4/n), 0 above 25. */
+double ingest_meeting_weight(int n);
+
+/* The people of a meeting instance for leader l (DESIGN §5): organizer
+ * and attendees other than the leader, distinct, without those who
+ * declined and without rooms and resources, into out (room for
+ * inst->npeople; pointers into inst).  Returns how many, or -1 when the
+ * leader does not take part (neither organizer nor an attendee who did
+ * not decline). */
+int ingest_meeting_parties(const config_leader_t *l, const cal_instance_t *inst,
+			   store_party_t *out);
 
 /*
  * Read source src of leader l (store row leader_id) as of now.  Returns

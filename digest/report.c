@@ -7,7 +7,6 @@
 #include <math.h>
 #include <string.h>
 
-#include "ident.h"
 #include "tz.h"
 
 bool report_format(const char *s, report_format_t *out)
@@ -73,38 +72,43 @@ static void csv_field(FILE *out, const char *s, bool last)
 	fputc(last ? '\n' : ',', out);
 }
 
-static int64_t days_since(const contact_t *c, int64_t now)
+/* A number rounded to 2 decimals, or null when negative (unknown). */
+static json_t *jnum(double v)
 {
-	if (c->last_contact < 0)
-		return -1;
-	int64_t d = (now - c->last_contact) / 86400;
-	return d < 0 ? 0 : d;
+	return v < 0 ? json_null() : json_real(round(v * 100) / 100);
 }
 
-static json_t *contact_json(const contact_t *c, int64_t now)
+static json_t *contact_json(const config_leader_t *l, const contact_t *c,
+			    const score_t *s, const score_input_t *in)
 {
 	json_t *o = json_object(), *addrs = json_array();
 	for (size_t i = 0; i < c->naddresses; i++)
 		json_array_append_new(addrs, json_string(c->addresses[i]));
-	int64_t ds = days_since(c, now);
+	int64_t ds = s->days_since;
 	json_object_set_new(o, "address", json_string(c->address));
 	json_object_set_new(o, "addresses", addrs);
 	json_object_set_new(o, "name", jstr(c->name));
 	json_object_set_new(o, "interactions", json_integer((json_int_t)c->interactions));
 	json_object_set_new(o, "touches", json_integer((json_int_t)c->touches));
-	json_object_set_new(o, "score", json_null());
+	json_object_set_new(o, "score", jnum(s->score));
 	json_object_set_new(o, "last_contact", jtime(c->last_contact));
 	json_object_set_new(o, "last_seen", jtime(c->last_seen));
 	json_object_set_new(o, "last_channel",
 			    c->last_contact < 0 ? json_null()
 						: json_string(channel_name(c->last_channel)));
-	json_object_set_new(o, "rhythm_days", json_null());
+	json_object_set_new(o, "rhythm_days", jnum(s->rhythm_days));
 	json_object_set_new(o, "days_since", ds < 0 ? json_null() : json_integer(ds));
-	json_object_set_new(o, "overdue", json_null());
-	json_object_set_new(o, "neglected", json_null());
+	json_object_set_new(o, "overdue", jnum(s->overdue));
+	json_object_set_new(o, "neglected", json_boolean(s->neglected));
 	json_object_set_new(o, "circle", jstr(c->circle));
-	json_object_set_new(o, "snoozed_until", json_null());
-	json_object_set_new(o, "note", json_null());
+	if (s->snoozed) {
+		char date[11];
+		tz_format_date(l->timezone, in->snoozed_until, date);
+		json_object_set_new(o, "snoozed_until", json_string(date));
+	} else {
+		json_object_set_new(o, "snoozed_until", json_null());
+	}
+	json_object_set_new(o, "note", jstr(c->note));
 	return o;
 }
 
@@ -131,25 +135,42 @@ static void table_cell(FILE *out, const char *s, int width)
 }
 
 status_t report_contacts(FILE *out, report_format_t fmt,
-			 const config_leader_t *l, const contacts_t *c,
-			 int64_t now, err_t *err)
+			 const config_leader_t *l, const people_t *pp,
+			 const size_t *order, size_t n, err_t *err)
 {
+	const contacts_t *c = &pp->contacts;
+	const score_t *s = pp->scores;
 	if (fmt == REPORT_JSON) {
 		json_t *a = json_array();
-		for (size_t i = 0; i < c->n; i++)
-			json_array_append_new(a, contact_json(&c->v[i], now));
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(a, contact_json(l, &c->v[order[i]],
+							      &s[order[i]],
+							      &pp->input[order[i]]));
 		return dump(out, a, err);
 	}
 	if (fmt == REPORT_CSV)
 		fputs("address,addresses,name,interactions,touches,last_contact,"
-		      "last_seen,last_channel,days_since,circle\n",
+		      "last_seen,last_channel,rhythm_days,days_since,overdue,"
+		      "neglected,circle\n",
 		      out);
 	else
-		fprintf(out, "%-24s %-32s %5s %7s  %-10s %-7s %s\n", "NAME",
-			"ADDRESS", "SEEN", "TOUCHES", "LAST", "VIA", "CIRCLE");
-	for (size_t i = 0; i < c->n; i++) {
-		const contact_t *p = &c->v[i];
-		char last[21] = "", seen[21] = "", ds[24] = "";
+		fprintf(out, "%-24s %-32s %5s %7s  %-10s %-7s %5s %7s %s\n",
+			"NAME", "ADDRESS", "SEEN", "TOUCHES", "LAST", "VIA",
+			"EVERY", "OVERDUE", "CIRCLE");
+	for (size_t i = 0; i < n; i++) {
+		const contact_t *p = &c->v[order[i]];
+		const score_t *ps = &s[order[i]];
+		const char *via = p->last_contact >= 0
+					  ? channel_name(p->last_channel)
+					  : (fmt == REPORT_CSV ? "" : "-");
+		char last[21] = "", seen[21] = "", ds[24] = "", every[24] = "",
+		     overdue[24] = "";
+		if (ps->rhythm_days >= 0)
+			snprintf(every, sizeof every, fmt == REPORT_CSV ? "%g" : "%.0fd",
+				 round(ps->rhythm_days * 100) / 100);
+		if (ps->overdue >= 0)
+			snprintf(overdue, sizeof overdue, "%.2f%s", ps->overdue,
+				 fmt != REPORT_CSV && ps->neglected ? "!" : "");
 		if (fmt == REPORT_CSV) {
 			strbuf_t all = {0};
 			for (size_t j = 0; j < p->naddresses; j++)
@@ -157,7 +178,7 @@ status_t report_contacts(FILE *out, report_format_t fmt,
 			if (p->last_contact >= 0) {
 				tz_format_utc(p->last_contact, last);
 				snprintf(ds, sizeof ds, "%lld",
-					 (long long)days_since(p, now));
+					 (long long)ps->days_since);
 			}
 			tz_format_utc(p->last_seen, seen);
 			char n1[24], n2[24];
@@ -170,8 +191,11 @@ status_t report_contacts(FILE *out, report_format_t fmt,
 			csv_field(out, n2, false);
 			csv_field(out, last, false);
 			csv_field(out, seen, false);
-			csv_field(out, p->last_contact >= 0 ? channel_name(p->last_channel) : "", false);
+			csv_field(out, via, false);
+			csv_field(out, every, false);
 			csv_field(out, ds, false);
+			csv_field(out, overdue, false);
+			csv_field(out, ps->neglected ? "yes" : "no", false);
 			csv_field(out, p->circle, true);
 			sb_free(&all);
 			continue;
@@ -181,15 +205,12 @@ status_t report_contacts(FILE *out, report_format_t fmt,
 		table_cell(out, p->name, 24);
 		fputc(' ', out);
 		table_cell(out, p->address, 32);
-		fprintf(out, " %5zu %7zu  %-10s ", p->interactions, p->touches,
-			p->last_contact >= 0 ? last : "-");
+		fprintf(out, " %5zu %7zu  %-10s %-7s %5s %7s", p->interactions,
+			p->touches, p->last_contact >= 0 ? last : "-", via,
+			every[0] ? every : "-", overdue[0] ? overdue : "-");
 		if (p->circle)
-			fprintf(out, "%-7s %s\n",
-				p->last_contact >= 0 ? channel_name(p->last_channel) : "-",
-				p->circle);
-		else
-			fprintf(out, "%s\n",
-				p->last_contact >= 0 ? channel_name(p->last_channel) : "-");
+			fprintf(out, " %s", p->circle);
+		fputc('\n', out);
 	}
 	if (ferror(out))
 		return err_set(err, ST_IOERR, "cannot write the output");
@@ -198,19 +219,22 @@ status_t report_contacts(FILE *out, report_format_t fmt,
 
 /* The participants of ia that are people (not own, automated, list or
  * ignored), as indices into h->addrs; returns how many. */
-static size_t people_of(const config_leader_t *l, const store_history_t *h,
-			const store_ia_t *ia, uint32_t *out)
+static size_t people_of(const config_leader_t *l, const store_said_t *said,
+			const store_history_t *h, const store_ia_t *ia,
+			uint32_t *out)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < ia->nparts; i++)
-		if (ident_classify(l, h->addrs[ia->parts[i]].addr) == IDENT_CONTACT)
+		if (contacts_classify(l, said, h->addrs[ia->parts[i]].addr) ==
+		    IDENT_CONTACT)
 			out[n++] = ia->parts[i];
 	return n;
 }
 
 status_t report_interactions(FILE *out, report_format_t fmt,
 			     const config_t *cfg, const config_leader_t *l,
-			     const store_history_t *h, err_t *err)
+			     const store_said_t *said, const store_history_t *h,
+			     err_t *err)
 {
 	json_t *a = fmt == REPORT_JSON ? json_array() : NULL;
 	uint32_t *ppl = NULL;
@@ -225,7 +249,7 @@ status_t report_interactions(FILE *out, report_format_t fmt,
 			cap = ia->nparts;
 			ppl = xrealloc(ppl, cap * sizeof *ppl);
 		}
-		size_t n = people_of(l, h, ia, ppl);
+		size_t n = people_of(l, said, h, ia, ppl);
 		if (n == 0)
 			continue;
 		double w = round(ia->weight * 1e4) / 1e4;

@@ -11,7 +11,7 @@
 #include <stdio.h>
 
 #include "config.h"
-#include "contacts.h"
+#include "people.h"
 #include "store.h"
 
 typedef enum { REPORT_TABLE, REPORT_JSON, REPORT_CSV } report_format_t;
@@ -19,15 +19,17 @@ typedef enum { REPORT_TABLE, REPORT_JSON, REPORT_CSV } report_format_t;
 /* "table", "json", "csv" → format; false when unknown. */
 bool report_format(const char *s, report_format_t *out);
 
-/* Write the contacts of leader l as of now. */
+/* Write people of leader l: p->contacts.v[order[0..n)].  The table marks
+ * the neglected with "!". */
 status_t report_contacts(FILE *out, report_format_t fmt,
-			 const config_leader_t *l, const contacts_t *c,
-			 int64_t now, err_t *err);
+			 const config_leader_t *l, const people_t *p,
+			 const size_t *order, size_t n, err_t *err);
 
 /* Write the interactions of history h that include a person; only
  * REPORT_JSON and REPORT_CSV. */
 status_t report_interactions(FILE *out, report_format_t fmt,
 			     const config_t *cfg, const config_leader_t *l,
-			     const store_history_t *h, err_t *err);
+			     const store_said_t *said, const store_history_t *h,
+			     err_t *err);
 
 #endif

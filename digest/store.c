@@ -29,6 +29,10 @@ enum {
 	Q_ADDR_ADD,
 	Q_NAME_USE,
 	Q_PART_ADD,
+	Q_UP_ADD,
+	Q_UP_PART_ADD,
+	Q_CAL_GET,
+	Q_CAL_SET,
 	Q_COUNT
 };
 
@@ -46,9 +50,19 @@ static const char *const queries[Q_COUNT] = {
 	[Q_SEEN_ADD] = "INSERT OR REPLACE INTO seen (source_id, key, status)"
 		       " VALUES (?1, ?2, ?3)",
 	[Q_IA_ADD] = "INSERT INTO interaction (leader_id, source_id, channel,"
-		     " time, size, weight, dedup, title)"
-		     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+		     " time, size, weight, dedup, title, item)"
+		     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
 		     " ON CONFLICT (leader_id, dedup) DO NOTHING",
+	[Q_UP_ADD] = "INSERT INTO upcoming (leader_id, source_id, time, size,"
+		     " dedup, title, item) VALUES (?1, ?2, ?4, ?5, ?7, ?8, ?9)"
+		     " ON CONFLICT (leader_id, dedup) DO NOTHING",
+	[Q_UP_PART_ADD] = "INSERT OR IGNORE INTO upcoming_participant"
+			  " (upcoming_id, address_id) VALUES (?1, ?2)",
+	[Q_CAL_GET] = "SELECT hash, win_from, win_to FROM cal_file"
+		      " WHERE source_id = ?1 AND item = ?2",
+	[Q_CAL_SET] = "INSERT OR REPLACE INTO cal_file"
+		      " (source_id, item, hash, win_from, win_to)"
+		      " VALUES (?1, ?2, ?3, ?4, ?5)",
 	[Q_ADDR_GET] = "SELECT id FROM address WHERE leader_id = ?1 AND addr = ?2",
 	[Q_ADDR_ADD] = "INSERT INTO address (leader_id, addr) VALUES (?1, ?2)",
 	[Q_NAME_USE] = "INSERT INTO address_name (address_id, name, uses)"
@@ -465,23 +479,31 @@ static status_t address_id(store_t *st, int64_t leader, const char *addr,
 	return ST_OK;
 }
 
-status_t store_add_interaction(store_t *st, const store_interaction_t *ia,
-			       bool *added, err_t *err)
+/* Insert an interaction or an upcoming meeting (the queries share their
+ * parameter numbers) with its participants. */
+static status_t add_meeting_or_mail(store_t *st, const store_interaction_t *ia,
+				    int q_add, int q_part, bool *added,
+				    err_t *err)
 {
-	sqlite3_stmt *q = stmt(st, Q_IA_ADD);
+	sqlite3_stmt *q = stmt(st, q_add);
 	*added = false;
 	if (!q)
 		return db_error(st, err, "interaction");
 	sqlite3_bind_int64(q, 1, ia->leader);
 	sqlite3_bind_int64(q, 2, ia->source);
-	sqlite3_bind_text(q, 3, ia->channel == STORE_MEETING ? "meeting" : "email",
-			  -1, SQLITE_STATIC);
+	if (q_add == Q_IA_ADD) {
+		sqlite3_bind_text(q, 3, ia->channel == STORE_MEETING ? "meeting"
+								      : "email",
+				  -1, SQLITE_STATIC);
+		sqlite3_bind_double(q, 6, ia->weight);
+	}
 	sqlite3_bind_int64(q, 4, ia->time);
 	sqlite3_bind_int(q, 5, ia->size);
-	sqlite3_bind_double(q, 6, ia->weight);
 	sqlite3_bind_text(q, 7, ia->dedup, -1, SQLITE_TRANSIENT);
 	if (ia->title)
 		sqlite3_bind_text(q, 8, ia->title, -1, SQLITE_TRANSIENT);
+	if (ia->item)
+		sqlite3_bind_text(q, 9, ia->item, -1, SQLITE_TRANSIENT);
 	if (step(q) != SQLITE_DONE)
 		return db_error(st, err, "adding interaction");
 	if (sqlite3_changes(st->db) == 0)
@@ -503,7 +525,7 @@ status_t store_add_interaction(store_t *st, const store_interaction_t *ia,
 			if (step(q) != SQLITE_DONE)
 				return db_error(st, err, "recording name");
 		}
-		q = stmt(st, Q_PART_ADD);
+		q = stmt(st, q_part);
 		if (!q)
 			return db_error(st, err, "participant");
 		sqlite3_bind_int64(q, 1, iid);
@@ -513,6 +535,313 @@ status_t store_add_interaction(store_t *st, const store_interaction_t *ia,
 	}
 	*added = true;
 	return ST_OK;
+}
+
+status_t store_add_interaction(store_t *st, const store_interaction_t *ia,
+			       bool *added, err_t *err)
+{
+	return add_meeting_or_mail(st, ia, Q_IA_ADD, Q_PART_ADD, added, err);
+}
+
+status_t store_add_upcoming(store_t *st, const store_interaction_t *ia,
+			    bool *added, err_t *err)
+{
+	return add_meeting_or_mail(st, ia, Q_UP_ADD, Q_UP_PART_ADD, added, err);
+}
+
+/* ---- calendar files ------------------------------------------------- */
+
+status_t store_cal_file(store_t *st, int64_t source, const char *item,
+			bool *found, char **hash, int64_t *win_from,
+			int64_t *win_to, err_t *err)
+{
+	sqlite3_stmt *q = stmt(st, Q_CAL_GET);
+	*found = false;
+	*hash = NULL;
+	if (!q)
+		return db_error(st, err, "calendar file");
+	sqlite3_bind_int64(q, 1, source);
+	sqlite3_bind_text(q, 2, item, -1, SQLITE_TRANSIENT);
+	int rc = step(q);
+	if (rc == SQLITE_ROW) {
+		*found = true;
+		*hash = xstrdup((const char *)sqlite3_column_text(q, 0));
+		*win_from = sqlite3_column_int64(q, 1);
+		*win_to = sqlite3_column_int64(q, 2);
+	} else if (rc != SQLITE_DONE) {
+		return db_error(st, err, "calendar file");
+	}
+	return ST_OK;
+}
+
+status_t store_cal_file_set(store_t *st, int64_t source, const char *item,
+			    const char *hash, int64_t win_from, int64_t win_to,
+			    err_t *err)
+{
+	sqlite3_stmt *q = stmt(st, Q_CAL_SET);
+	if (!q)
+		return db_error(st, err, "calendar file");
+	sqlite3_bind_int64(q, 1, source);
+	sqlite3_bind_text(q, 2, item, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(q, 3, hash, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(q, 4, win_from);
+	sqlite3_bind_int64(q, 5, win_to);
+	if (step(q) != SQLITE_DONE)
+		return db_error(st, err, "recording calendar file");
+	return ST_OK;
+}
+
+status_t store_cal_files(store_t *st, int64_t source, strvec_t *items,
+			 err_t *err)
+{
+	sqlite3_stmt *q = NULL;
+	int rc;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT item FROM cal_file WHERE source_id = ?1"
+			       " ORDER BY item",
+			       -1, &q, NULL) != SQLITE_OK)
+		return db_error(st, err, "calendar files");
+	sqlite3_bind_int64(q, 1, source);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		strvec_push(items, (const char *)sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? ST_OK : db_error(st, err, "calendar files");
+}
+
+status_t store_forget_item(store_t *st, int64_t source, const char *item,
+			   int64_t from, int64_t until, bool gone, err_t *err)
+{
+	static const char *const sql[] = {
+		"DELETE FROM interaction WHERE source_id = ?1 AND item = ?2"
+		" AND time >= ?3 AND time < ?4",
+		"DELETE FROM upcoming WHERE source_id = ?1 AND item = ?2",
+		"DELETE FROM cal_file WHERE source_id = ?1 AND item = ?2",
+	};
+	for (size_t i = 0; i < (gone ? 3u : 2u); i++) {
+		sqlite3_stmt *q = NULL;
+		if (sqlite3_prepare_v2(st->db, sql[i], -1, &q, NULL) != SQLITE_OK)
+			return db_error(st, err, "forgetting a calendar file");
+		sqlite3_bind_int64(q, 1, source);
+		sqlite3_bind_text(q, 2, item, -1, SQLITE_TRANSIENT);
+		if (i == 0) {
+			sqlite3_bind_int64(q, 3, from);
+			sqlite3_bind_int64(q, 4, until);
+		}
+		int rc = sqlite3_step(q);
+		sqlite3_finalize(q);
+		if (rc != SQLITE_DONE)
+			return db_error(st, err, "forgetting a calendar file");
+	}
+	return ST_OK;
+}
+
+/* ---- what the leader says about people -------------------------------- */
+
+/* Run one statement with text/number parameters as its own transaction.
+ * types: 't' text (NULL binds NULL), 'i' int64, 'd' double. */
+static status_t exec1(store_t *st, const char *sql, const char *types,
+		      const void *const *args, err_t *err)
+{
+	sqlite3_stmt *q = NULL;
+	status_t s = store_begin(st, err);
+	if (s)
+		return s;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
+		goto dberr;
+	for (int i = 0; types[i]; i++) {
+		if (types[i] == 't')
+			sqlite3_bind_text(q, i + 1, args[i], -1, SQLITE_TRANSIENT);
+		else if (types[i] == 'i')
+			sqlite3_bind_int64(q, i + 1, *(const int64_t *)args[i]);
+		else
+			sqlite3_bind_double(q, i + 1, *(const double *)args[i]);
+	}
+	if (sqlite3_step(q) != SQLITE_DONE)
+		goto dberr;
+	sqlite3_finalize(q);
+	return store_commit(st, err);
+dberr:
+	s = db_error(st, err, "saving");
+	sqlite3_finalize(q);
+	store_rollback(st);
+	return s;
+}
+
+status_t store_snooze(store_t *st, int64_t leader, const char *addr,
+		      int64_t until, err_t *err)
+{
+	const void *args[] = {&leader, addr, &until};
+	return exec1(st,
+		     "INSERT INTO person_setting (leader_id, addr, snoozed_until)"
+		     " VALUES (?1, ?2, ?3) ON CONFLICT (leader_id, addr)"
+		     " DO UPDATE SET snoozed_until = excluded.snoozed_until",
+		     "iti", args, err);
+}
+
+status_t store_cadence(store_t *st, int64_t leader, const char *addr,
+		       double days, err_t *err)
+{
+	const void *args[] = {&leader, addr, &days};
+	return exec1(st,
+		     "INSERT INTO person_setting (leader_id, addr, cadence_days)"
+		     " VALUES (?1, ?2, nullif(?3, 0)) ON CONFLICT (leader_id, addr)"
+		     " DO UPDATE SET cadence_days = excluded.cadence_days",
+		     "itd", args, err);
+}
+
+status_t store_note(store_t *st, int64_t leader, const char *addr,
+		    const char *text, err_t *err)
+{
+	const void *args[] = {&leader, addr, text && *text ? text : NULL};
+	return exec1(st,
+		     "INSERT INTO person_setting (leader_id, addr, note)"
+		     " VALUES (?1, ?2, ?3) ON CONFLICT (leader_id, addr)"
+		     " DO UPDATE SET note = excluded.note",
+		     "itt", args, err);
+}
+
+status_t store_ignore(store_t *st, int64_t leader, const char *pattern,
+		      err_t *err)
+{
+	const void *args[] = {&leader, pattern};
+	return exec1(st,
+		     "INSERT OR IGNORE INTO ignore_pattern (leader_id, pattern)"
+		     " VALUES (?1, ?2)",
+		     "it", args, err);
+}
+
+status_t store_merge(store_t *st, int64_t leader, const char *const *addrs,
+		     size_t n, err_t *err)
+{
+	static const char *const sql[] = {
+		"DELETE FROM unmerged WHERE leader_id = ?1 AND addr = ?2",
+		/* whoever was merged into addrs[i] follows it */
+		"UPDATE merged SET person = ?3 WHERE leader_id = ?1 AND person = ?2",
+		"INSERT OR REPLACE INTO merged (leader_id, addr, person)"
+		" VALUES (?1, ?2, ?3)",
+	};
+	status_t s = store_begin(st, err);
+	if (s)
+		return s;
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < 3; k++) {
+			sqlite3_stmt *q = NULL;
+			if (sqlite3_prepare_v2(st->db, sql[k], -1, &q, NULL) != SQLITE_OK) {
+				s = db_error(st, err, "merging");
+				goto done;
+			}
+			sqlite3_bind_int64(q, 1, leader);
+			sqlite3_bind_text(q, 2, addrs[i], -1, SQLITE_TRANSIENT);
+			if (k)
+				sqlite3_bind_text(q, 3, addrs[0], -1, SQLITE_TRANSIENT);
+			int rc = sqlite3_step(q);
+			sqlite3_finalize(q);
+			if (rc != SQLITE_DONE) {
+				s = db_error(st, err, "merging");
+				goto done;
+			}
+		}
+	}
+	s = store_commit(st, err);
+done:
+	if (s)
+		store_rollback(st);
+	return s;
+}
+
+status_t store_unmerge(store_t *st, int64_t leader, const char *addr,
+		       err_t *err)
+{
+	const void *args[] = {&leader, addr};
+	status_t s = exec1(st,
+			   "DELETE FROM merged WHERE leader_id = ?1 AND addr = ?2",
+			   "it", args, err);
+	if (!s)
+		s = exec1(st,
+			  "INSERT OR IGNORE INTO unmerged (leader_id, addr)"
+			  " VALUES (?1, ?2)",
+			  "it", args, err);
+	return s;
+}
+
+static int setting_cmp(const void *a, const void *b)
+{
+	return strcmp(((const store_setting_t *)a)->addr,
+		      ((const store_setting_t *)b)->addr);
+}
+
+status_t store_said(store_t *st, int64_t leader, store_said_t *out,
+		    err_t *err)
+{
+	static const char *const sql[] = {
+		"SELECT addr, snoozed_until, cadence_days, note FROM person_setting"
+		" WHERE leader_id = ?1 ORDER BY addr",
+		"SELECT pattern FROM ignore_pattern WHERE leader_id = ?1"
+		" ORDER BY pattern",
+		"SELECT addr, person FROM merged WHERE leader_id = ?1 ORDER BY addr",
+		"SELECT addr FROM unmerged WHERE leader_id = ?1 ORDER BY addr",
+	};
+	memset(out, 0, sizeof *out);
+	for (size_t k = 0; k < 4; k++) {
+		sqlite3_stmt *q = NULL;
+		int rc;
+		if (sqlite3_prepare_v2(st->db, sql[k], -1, &q, NULL) != SQLITE_OK) {
+			store_said_free(out);
+			return db_error(st, err, "reading settings");
+		}
+		sqlite3_bind_int64(q, 1, leader);
+		while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+			const char *a = (const char *)sqlite3_column_text(q, 0);
+			if (k == 0) {
+				out->settings = xrealloc(out->settings,
+							 (out->nsettings + 1) *
+								 sizeof *out->settings);
+				store_setting_t *x = &out->settings[out->nsettings++];
+				x->addr = xstrdup(a);
+				x->snoozed_until = sqlite3_column_int64(q, 1);
+				x->cadence_days = sqlite3_column_double(q, 2);
+				x->note = xstrdup((const char *)sqlite3_column_text(q, 3));
+			} else if (k == 1) {
+				strvec_push(&out->ignore, a);
+			} else if (k == 2) {
+				strvec_push(&out->merged, a);
+				strvec_push(&out->merged,
+					    (const char *)sqlite3_column_text(q, 1));
+			} else {
+				strvec_push(&out->unmerged, a);
+			}
+		}
+		sqlite3_finalize(q);
+		if (rc != SQLITE_DONE) {
+			store_said_free(out);
+			return db_error(st, err, "reading settings");
+		}
+	}
+	return ST_OK;
+}
+
+const store_setting_t *store_said_setting(const store_said_t *s,
+					  const char *addr)
+{
+	store_setting_t key = {.addr = (char *)addr};
+	if (!s || !s->nsettings)
+		return NULL;
+	return bsearch(&key, s->settings, s->nsettings, sizeof key, setting_cmp);
+}
+
+void store_said_free(store_said_t *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->nsettings; i++) {
+		free(s->settings[i].addr);
+		free(s->settings[i].note);
+	}
+	free(s->settings);
+	strvec_free(&s->ignore);
+	strvec_free(&s->merged);
+	strvec_free(&s->unmerged);
+	memset(s, 0, sizeof *s);
 }
 
 /* ---- reading history ------------------------------------------------ */
@@ -544,23 +873,36 @@ static const char *intern_source(store_history_t *h, const char *spec)
 	return h->sources[h->nsources++];
 }
 
-status_t store_history(store_t *st, int64_t leader, int64_t since,
-		       int64_t until, store_history_t *out, err_t *err)
+/* Interactions (or upcoming meetings) with their participants. */
+static status_t load_history(store_t *st, int64_t leader, int64_t since,
+			     int64_t until, bool upcoming,
+			     store_history_t *out, err_t *err)
 {
 	static const char addr_sql[] =
 		"SELECT a.id, a.addr, (SELECT name FROM address_name n"
 		" WHERE n.address_id = a.id ORDER BY uses DESC, name LIMIT 1)"
 		" FROM address a WHERE leader_id = ?1 ORDER BY addr";
-	static const char ia_sql[] =
+	static const char *const ia_sqls[2] = {
 		"SELECT i.id, i.time, i.channel, i.size, i.weight, i.title,"
 		" s.spec FROM interaction i JOIN source s ON s.id = i.source_id"
 		" WHERE i.leader_id = ?1 AND i.time >= ?2 AND i.time < ?3"
-		" ORDER BY i.time, i.id";
-	static const char part_sql[] =
+		" ORDER BY i.time, i.id",
+		"SELECT i.id, i.time, 'meeting', i.size, 0.0, i.title,"
+		" s.spec FROM upcoming i JOIN source s ON s.id = i.source_id"
+		" WHERE i.leader_id = ?1 AND i.time >= ?2 AND i.time < ?3"
+		" ORDER BY i.time, i.id",
+	};
+	static const char *const part_sqls[2] = {
 		"SELECT p.interaction_id, p.address_id FROM interaction i"
 		" JOIN participant p ON p.interaction_id = i.id"
 		" WHERE i.leader_id = ?1 AND i.time >= ?2 AND i.time < ?3"
-		" ORDER BY i.time, i.id";
+		" ORDER BY i.time, i.id",
+		"SELECT p.upcoming_id, p.address_id FROM upcoming i"
+		" JOIN upcoming_participant p ON p.upcoming_id = i.id"
+		" WHERE i.leader_id = ?1 AND i.time >= ?2 AND i.time < ?3"
+		" ORDER BY i.time, i.id",
+	};
+	const char *ia_sql = ia_sqls[upcoming], *part_sql = part_sqls[upcoming];
 	sqlite3_stmt *q = NULL;
 	idmap_t *ids = NULL;
 	size_t cap = 0;
@@ -663,6 +1005,18 @@ done:
 	free(ids);
 	free(ia_ids);
 	return s;
+}
+
+status_t store_history(store_t *st, int64_t leader, int64_t since,
+		       int64_t until, store_history_t *out, err_t *err)
+{
+	return load_history(st, leader, since, until, false, out, err);
+}
+
+status_t store_upcoming(store_t *st, int64_t leader, int64_t since,
+			int64_t until, store_history_t *out, err_t *err)
+{
+	return load_history(st, leader, since, until, true, out, err);
 }
 
 void store_history_free(store_history_t *h)

@@ -81,6 +81,7 @@ typedef struct {
 	double weight;
 	const char *dedup;   /* unique per leader */
 	const char *title;   /* or NULL */
+	const char *item;    /* the calendar file it came from, or NULL */
 	const store_party_t *parties;
 	size_t nparties;
 } store_interaction_t;
@@ -89,6 +90,70 @@ typedef struct {
  * (*added tells).  Records the participants' addresses and names. */
 status_t store_add_interaction(store_t *st, const store_interaction_t *ia,
 			       bool *added, err_t *err);
+
+/* The same for a meeting of the coming week: kept apart, never contact. */
+status_t store_add_upcoming(store_t *st, const store_interaction_t *ia,
+			    bool *added, err_t *err);
+
+/* ---- calendar files ------------------------------------------------- */
+
+/* A calendar file as last read: its content hash and the window it was
+ * expanded in.  *found is false for a file never read.  Caller frees
+ * *hash. */
+status_t store_cal_file(store_t *st, int64_t source, const char *item,
+			bool *found, char **hash, int64_t *win_from,
+			int64_t *win_to, err_t *err);
+status_t store_cal_file_set(store_t *st, int64_t source, const char *item,
+			    const char *hash, int64_t win_from, int64_t win_to,
+			    err_t *err);
+/* Every file of a calendar source that was read before. */
+status_t store_cal_files(store_t *st, int64_t source, strvec_t *items,
+			 err_t *err);
+/* Forget what a file contributed: its meetings with from <= time < until
+ * and all its coming-up meetings; with gone, the file itself too. */
+status_t store_forget_item(store_t *st, int64_t source, const char *item,
+			   int64_t from, int64_t until, bool gone, err_t *err);
+
+/* ---- what the leader says about people -------------------------------- */
+
+typedef struct {
+	char *addr;
+	int64_t snoozed_until; /* 0 when not snoozed */
+	double cadence_days;   /* 0 when learned */
+	char *note;            /* or NULL */
+} store_setting_t;
+
+typedef struct {
+	store_setting_t *settings; /* sorted by addr */
+	size_t nsettings;
+	strvec_t ignore;           /* `ignore` patterns */
+	strvec_t merged;           /* pairs: addr, person (first address) */
+	strvec_t unmerged;         /* addresses split off */
+} store_said_t;
+
+status_t store_said(store_t *st, int64_t leader, store_said_t *out,
+		    err_t *err);
+void store_said_free(store_said_t *s);
+/* The setting of one address, or NULL. */
+const store_setting_t *store_said_setting(const store_said_t *s,
+					  const char *addr);
+
+/* Each is one transaction of its own and idempotent. */
+status_t store_snooze(store_t *st, int64_t leader, const char *addr,
+		      int64_t until, err_t *err);
+/* days 0: back to the learned rhythm. */
+status_t store_cadence(store_t *st, int64_t leader, const char *addr,
+		       double days, err_t *err);
+/* text NULL or "": no note. */
+status_t store_note(store_t *st, int64_t leader, const char *addr,
+		    const char *text, err_t *err);
+status_t store_ignore(store_t *st, int64_t leader, const char *pattern,
+		      err_t *err);
+/* addrs[0] is the person; the others join them. */
+status_t store_merge(store_t *st, int64_t leader, const char *const *addrs,
+		     size_t n, err_t *err);
+status_t store_unmerge(store_t *st, int64_t leader, const char *addr,
+		       err_t *err);
 
 /* ---- reading history ------------------------------------------------ */
 
@@ -122,6 +187,10 @@ typedef struct {
  * store_history_free. */
 status_t store_history(store_t *st, int64_t leader, int64_t since,
 		       int64_t until, store_history_t *out, err_t *err);
+/* The coming-up meetings of a leader with since <= time < until, in the
+ * same shape (weight 0). */
+status_t store_upcoming(store_t *st, int64_t leader, int64_t since,
+			int64_t until, store_history_t *out, err_t *err);
 void store_history_free(store_history_t *h);
 
 #endif

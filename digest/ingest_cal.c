@@ -1,0 +1,335 @@
+/*
+ * ingest_cal — calendars → meetings: every .ics file of a source is
+ * expanded in the window [now - lookback, now + 7 days); instances before
+ * now are interactions, those of the coming week are kept apart as
+ * coming-up meetings.  A file read again replaces what it contributed in
+ * the window, so a moved or cancelled meeting leaves no ghost; a file is
+ * skipped only while both its content and the window are unchanged.
+ */
+#include "ingest_priv.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cal.h"
+#include "ident.h"
+
+#define WEEK (7 * 86400)
+
+double ingest_meeting_weight(int n)
+{
+	if (n > 25)
+		return 0.0;
+	return n <= 4 ? 2.0 : 8.0 / n;
+}
+
+int ingest_meeting_parties(const config_leader_t *l, const cal_instance_t *inst,
+			   store_party_t *out)
+{
+	bool leader_in = false;
+	int n = 0;
+	for (size_t i = 0; i < inst->npeople; i++) {
+		const cal_person_t *p = &inst->people[i];
+		if (ident_is_own(l, p->addr)) {
+			leader_in |= p->organizer || !p->declined;
+			continue;
+		}
+		if (p->declined || p->resource)
+			continue;
+		int j = 0;
+		while (j < n && strcmp(out[j].addr, p->addr) != 0)
+			j++;
+		if (j < n) {
+			if (!out[j].name)
+				out[j].name = p->name;
+			continue;
+		}
+		out[n].addr = p->addr;
+		out[n].name = p->name;
+		n++;
+	}
+	return leader_in ? n : -1;
+}
+
+/* Read a whole file; NULL with errno set on failure.  Never writes. */
+static char *read_file(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOATIME);
+	if (fd < 0 && errno == EPERM)
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	strbuf_t b = {0};
+	char chunk[65536];
+	ssize_t k;
+	while ((k = read(fd, chunk, sizeof chunk)) > 0)
+		sb_add(&b, chunk, (size_t)k);
+	int saved = errno;
+	close(fd);
+	if (k < 0) {
+		sb_free(&b);
+		errno = saved;
+		return NULL;
+	}
+	*len = b.len;
+	return sb_steal(&b);
+}
+
+/* The .ics files below dir (relative names, sorted), dot-files skipped. */
+static void list_ics(const char *root, const char *rel, strvec_t *out)
+{
+	char *dir = rel[0] ? xasprintf("%s/%s", root, rel) : xstrdup(root);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char *sub = rel[0] ? xasprintf("%s/%s", rel, e->d_name)
+				   : xstrdup(e->d_name);
+		char *full = xasprintf("%s/%s", root, sub);
+		struct stat sb;
+		if (stat(full, &sb) == 0 && S_ISDIR(sb.st_mode))
+			list_ics(root, sub, out);
+		else if (str_iends(e->d_name, ".ics"))
+			strvec_take(out, xstrdup(sub));
+		free(full);
+		free(sub);
+	}
+	if (d)
+		closedir(d);
+	free(dir);
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Warn about what cal found in a file, once per distinct warning and
+ * file content (remembered in the seen table). */
+static status_t warn_once(ingest_t *in, const char *path, const char *hash,
+			  const char *msg)
+{
+	char hex[17];
+	bool seen = false;
+	status_t s;
+	hash64_hex(hash64(msg, strlen(msg)), hex);
+	char *key = xasprintf("warn:%s:%s:%s", path, hash, hex);
+	if (!(s = store_seen(in->st, in->source_id, key, &seen, NULL, in->err)) &&
+	    !seen) {
+		ingest_warnf(in, "%s: %s", path, msg);
+		s = store_seen_add(in->st, in->source_id, key, 1, in->err);
+	}
+	free(key);
+	return s;
+}
+
+/* Store the instances of one file; *fresh tells whether one of them is
+ * contact that was not stored before (a new instance in the past). */
+static status_t store_instances(ingest_t *in, const char *item,
+				const cal_result_t *res, int64_t now,
+				int64_t prev_now, bool *fresh)
+{
+	status_t s = ST_OK;
+	for (size_t i = 0; i < res->n && !s; i++) {
+		const cal_instance_t *inst = &res->v[i];
+		if (inst->cancelled)
+			continue;
+		store_party_t *parties =
+			xcalloc(inst->npeople ? inst->npeople : 1, sizeof *parties);
+		int n = ingest_meeting_parties(in->l, inst, parties);
+		if (n > 0) {
+			char *dedup = xasprintf("ev:%s@%lld", inst->uid,
+						(long long)inst->recurrence_id);
+			store_interaction_t ia = {
+				.leader = in->leader_id,
+				.source = in->source_id,
+				.channel = STORE_MEETING,
+				.time = inst->start,
+				.size = n,
+				.weight = ingest_meeting_weight(n),
+				.dedup = dedup,
+				.title = in->cfg->keep_subjects ? inst->summary
+								: NULL,
+				.item = item,
+				.parties = parties,
+				.nparties = (size_t)n,
+			};
+			bool added = false;
+			if (inst->start < now) {
+				s = store_add_interaction(in->st, &ia, &added,
+							  in->err);
+				if (added) {
+					in->stats->meetings++;
+					*fresh |= inst->start >= prev_now;
+				}
+			} else {
+				s = store_add_upcoming(in->st, &ia, &added,
+						       in->err);
+				in->stats->upcoming += added;
+			}
+			free(dedup);
+		}
+		free(parties);
+	}
+	return s;
+}
+
+/* One file of the source: path on disk, item its name in the store. */
+static status_t ingest_file(ingest_t *in, const char *path, const char *item,
+			    bool single, int64_t now, bool *got_new)
+{
+	int64_t from = now - in->cfg->lookback, to = now + WEEK;
+	int64_t old_from = 0, old_to = 0;
+	char *text = NULL, *old_hash = NULL, hash[17];
+	cal_result_t res = {0};
+	size_t len = 0;
+	bool found = false;
+	err_t cerr = {0};
+	status_t s = ST_OK;
+
+	if (!(text = read_file(path, &len))) {
+		if (single)
+			return err_set(in->err, errno == ENOENT ? ST_NOINPUT : ST_IOERR,
+				       "%s: %s", path, strerror(errno));
+		ingest_warnf(in, "%s: skipped: %s", path, strerror(errno));
+		in->stats->skipped++;
+		return ST_OK;
+	}
+	hash64_hex(hash64(text, len), hash);
+	if ((s = store_cal_file(in->st, in->source_id, item, &found, &old_hash,
+				&old_from, &old_to, in->err)))
+		goto done;
+	if (found && strcmp(old_hash, hash) == 0 && old_from == from &&
+	    old_to == to)
+		goto done; /* nothing changed */
+	in->stats->files++;
+	if (cal_expand(text, len, in->l->timezone, from, to, &res, &cerr)) {
+		if (single) {
+			s = err_set(in->err, ST_DATAERR, "%s: %s", path, cerr.msg);
+			goto done;
+		}
+		/* What the file gave before stays; it is read again once it
+		 * changes. */
+		s = warn_once(in, path, hash, "skipped: not an iCalendar file");
+		in->stats->skipped++;
+		if (!s)
+			s = store_cal_file_set(in->st, in->source_id, item, hash,
+					       from, to, in->err);
+		goto done;
+	}
+	for (size_t i = 0; i < res.warnings.n && !s; i++)
+		s = warn_once(in, path, hash, res.warnings.v[i]);
+	/* What the file said about the window before is replaced. */
+	if (!s)
+		s = store_forget_item(in->st, in->source_id, item, from,
+				      INT64_MAX, false, in->err);
+	bool fresh = !found || strcmp(old_hash, hash) != 0;
+	if (!s)
+		s = store_instances(in, item, &res, now,
+				    found ? old_to - WEEK : INT64_MIN, &fresh);
+	if (!s)
+		s = store_cal_file_set(in->st, in->source_id, item, hash, from,
+				       to, in->err);
+	*got_new |= fresh;
+done:
+	cal_result_free(&res);
+	free(old_hash);
+	free(text);
+	return s;
+}
+
+/* The files of a calendar source, by their names in the store: the file
+ * itself (*single), or the .ics files below the directory, sorted. */
+static status_t source_files(const char *root, strvec_t *files, bool *single,
+			     err_t *err)
+{
+	struct stat sb;
+	if (stat(root, &sb) < 0)
+		return err_set(err, errno == ENOENT ? ST_NOINPUT : ST_IOERR,
+			       "%s: %s", root, strerror(errno));
+	*single = !S_ISDIR(sb.st_mode);
+	if (*single) {
+		const char *slash = strrchr(root, '/');
+		strvec_push(files, slash ? slash + 1 : root);
+		return ST_OK;
+	}
+	list_ics(root, "", files);
+	qsort(files->v, files->n, sizeof *files->v, str_cmp);
+	return ST_OK;
+}
+
+status_t ingest_check_calendar(ingest_t *in, int64_t now)
+{
+	strvec_t files = {0};
+	bool single;
+	status_t s = source_files(in->src->path, &files, &single, in->err);
+	for (size_t i = 0; i < files.n && !s; i++) {
+		char *path = single ? xstrdup(in->src->path)
+				    : xasprintf("%s/%s", in->src->path, files.v[i]);
+		size_t len;
+		char *text = read_file(path, &len);
+		cal_result_t res = {0};
+		err_t cerr = {0};
+		if (!text) {
+			s = err_set(in->err, ST_NOINPUT, "%s: %s", path,
+				    strerror(errno));
+		} else if (cal_expand(text, len, in->l->timezone,
+				      now - in->cfg->lookback, now + WEEK, &res,
+				      &cerr)) {
+			if (single)
+				s = err_set(in->err, ST_DATAERR, "%s: %s", path,
+					    cerr.msg);
+			else
+				ingest_warnf(in, "%s: not an iCalendar file", path);
+		} else {
+			for (size_t j = 0; j < res.warnings.n; j++)
+				ingest_warnf(in, "%s: %s", path, res.warnings.v[j]);
+		}
+		cal_result_free(&res);
+		free(text);
+		free(path);
+	}
+	strvec_free(&files);
+	return s;
+}
+
+status_t ingest_calendar(ingest_t *in, int64_t now, bool *got_new)
+{
+	const char *root = in->src->path;
+	strvec_t files = {0}, known = {0};
+	bool single;
+	status_t s = source_files(root, &files, &single, in->err);
+
+	if (!s && single) {
+		s = ingest_file(in, root, files.v[0], true, now, got_new);
+		strvec_free(&files);
+		return s;
+	}
+	for (size_t i = 0; i < files.n && !s; i++) {
+		char *path = xasprintf("%s/%s", root, files.v[i]);
+		s = ingest_file(in, path, files.v[i], false, now, got_new);
+		free(path);
+	}
+	/* A file deleted from the directory takes its meetings with it. */
+	if (!s)
+		s = store_cal_files(in->st, in->source_id, &known, in->err);
+	for (size_t i = 0; i < known.n && !s; i++) {
+		if (bsearch(&known.v[i], files.v, files.n, sizeof *files.v,
+			    str_cmp))
+			continue;
+		s = store_forget_item(in->st, in->source_id, known.v[i],
+				      now - in->cfg->lookback, INT64_MAX, true,
+				      in->err);
+		*got_new = true;
+	}
+	strvec_free(&files);
+	strvec_free(&known);
+	return s;
+}
