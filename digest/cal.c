@@ -56,6 +56,7 @@ typedef struct {
 	bool fatal;    /* an X-LIC-ERROR about its RRULE: skip the UID */
 	bool warned;   /* a malformation warning was already given */
 	int seq;       /* SEQUENCE */
+	int64_t stamp; /* DTSTAMP (UTC), 0 when absent */
 	size_t order;  /* position in the text */
 	int64_t rid;   /* RECURRENCE-ID as UTC (overrides) */
 } cal_item_t;
@@ -655,7 +656,6 @@ typedef struct {
 typedef struct {
 	i64vec_t ex_utc;          /* EXDATE date-times, sorted */
 	i64vec_t ex_day;          /* EXDATE dates as yyyymmdd, sorted */
-	bool exrule;              /* has EXRULE: ask libical */
 	const cal_ovset_t *ov;    /* overridden instances */
 	icalcomponent *ev;
 	struct icaltimetype dtstart;
@@ -682,8 +682,7 @@ static bool excluded(cal_excl_t *x, struct icaltimetype t, int64_t s)
 	if (i64_has(&x->ex_utc, s) || i64_has(&x->ex_day, ymd(t)) ||
 	    i64_has(&x->ov->rids, s) || i64_has(&x->ov->days, ymd(t)))
 		return true;
-	return x->exrule &&
-	       icalproperty_recurrence_is_excluded(x->ev, &x->dtstart, &t);
+	return false;
 }
 
 /* The time an RDATE names (DATE, DATE-TIME or the start of a PERIOD),
@@ -720,13 +719,16 @@ static icalproperty **props(icalcomponent *ev, icalproperty_kind kind,
 	return v;
 }
 
-/* Iterate one RRULE; push the kept starts inside the window.  Returns
- * false when the rule is refused (the UID is skipped). */
+/* Iterate one RRULE, or EXRULE (x NULL), from dtstart; push the starts
+ * inside the window that x does not exclude.  Returns false when the
+ * rule is refused (the UID is skipped). */
 static bool expand_rule(cal_ctx_t *c, cal_item_t *m, icalproperty *p,
-			cal_excl_t *x, i64vec_t *starts)
+			struct icaltimetype dtstart, cal_excl_t *x,
+			i64vec_t *starts)
 {
-	struct icalrecurrencetype r = icalproperty_get_rrule(p);
-	struct icaltimetype dtstart = x->dtstart;
+	bool ex = icalproperty_isa(p) == ICAL_EXRULE_PROPERTY;
+	struct icalrecurrencetype r =
+		ex ? icalproperty_get_exrule(p) : icalproperty_get_rrule(p);
 	icalrecur_iterator *ri = NULL;
 	size_t steps = 0, kept = 0;
 	bool ok = false, windowed;
@@ -743,7 +745,8 @@ static bool expand_rule(cal_ctx_t *c, cal_item_t *m, icalproperty *p,
 	ri = icalrecur_iterator_new(r, dtstart);
 	if (!ri) {
 		char *q = quote(icalproperty_get_value_as_string(p));
-		warn(c, m->label, "invalid RRULE '%s'", q);
+		warn(c, m->label, "invalid %s '%s'", ex ? "EXRULE" : "RRULE",
+		     q);
 		free(q);
 		goto done;
 	}
@@ -770,7 +773,7 @@ static bool expand_rule(cal_ctx_t *c, cal_item_t *m, icalproperty *p,
 			}
 			continue;
 		}
-		if (excluded(x, t, s))
+		if (x && excluded(x, t, s))
 			continue;
 		i64_push(starts, s);
 		if (++kept > CAL_MAX_INSTANCES)
@@ -790,10 +793,11 @@ static bool expand_master(cal_ctx_t *c, cal_item_t *m, const cal_ovset_t *ov,
 			  struct icaltimetype dtstart, i64vec_t *starts)
 {
 	cal_excl_t x = {.ov = ov, .ev = m->ev, .dtstart = dtstart};
-	size_t nex, nrd, nrr;
+	size_t nex, nrd, nrr, nxr;
 	icalproperty **ex = props(m->ev, ICAL_EXDATE_PROPERTY, &nex);
 	icalproperty **rd = props(m->ev, ICAL_RDATE_PROPERTY, &nrd);
 	icalproperty **rr = props(m->ev, ICAL_RRULE_PROPERTY, &nrr);
+	icalproperty **xr = props(m->ev, ICAL_EXRULE_PROPERTY, &nxr);
 	bool ok = false;
 	int64_t s;
 
@@ -808,10 +812,12 @@ static bool expand_master(cal_ctx_t *c, cal_item_t *m, const cal_ovset_t *ov,
 		else
 			i64_push(&x.ex_utc, to_utc(c, t));
 	}
+	/* EXRULE (RFC 2445): its occurrences in the window are excluded. */
+	for (size_t i = 0; i < nxr; i++)
+		if (!expand_rule(c, m, xr[i], dtstart, NULL, &x.ex_utc))
+			goto done;
 	i64_sort_uniq(&x.ex_utc);
 	i64_sort_uniq(&x.ex_day);
-	x.exrule = icalcomponent_get_first_property(m->ev,
-						    ICAL_EXRULE_PROPERTY) != NULL;
 
 	/* DTSTART is always an occurrence (RFC 5545 3.8.5.3), even when
 	 * the rule does not match it. */
@@ -828,7 +834,7 @@ static bool expand_master(cal_ctx_t *c, cal_item_t *m, const cal_ovset_t *ov,
 	}
 	/* Several RRULEs (RFC 2445 allowed them) are a union. */
 	for (size_t i = 0; i < nrr; i++)
-		if (!expand_rule(c, m, rr[i], &x, starts))
+		if (!expand_rule(c, m, rr[i], dtstart, &x, starts))
 			goto done;
 	i64_sort_uniq(starts);
 	ok = true;
@@ -836,6 +842,7 @@ done:
 	free(ex);
 	free(rd);
 	free(rr);
+	free(xr);
 	free(x.ex_utc.v);
 	free(x.ex_day.v);
 	return ok;
@@ -843,11 +850,14 @@ done:
 
 /* --- one UID ------------------------------------------------------------ */
 
-/* Whether a is a later version than b of the same component. */
+/* Whether a is a later version than b of the same component (iTIP:
+ * SEQUENCE, then DTSTAMP; then the later in the text). */
 static bool newer(const cal_item_t *a, const cal_item_t *b)
 {
 	if (a->seq != b->seq)
 		return a->seq > b->seq;
+	if (a->stamp != b->stamp)
+		return a->stamp > b->stamp;
 	return a->order > b->order;
 }
 
@@ -1085,8 +1095,11 @@ static void item_init(cal_ctx_t *c, cal_item_t *it, icalcomponent *cal,
 	it->label = it->has_uid ? it->uid : "(no UID)";
 	it->override = icalcomponent_get_first_property(
 			       ev, ICAL_RECURRENCEID_PROPERTY) != NULL;
+	check_tzids(c, it); /* before any getter may look a TZID up */
 	icalproperty *sp = icalcomponent_get_first_property(ev, ICAL_SEQUENCE_PROPERTY);
 	it->seq = sp ? icalproperty_get_sequence(sp) : 0;
+	struct icaltimetype ds = icalcomponent_get_dtstamp(ev);
+	it->stamp = icaltime_is_null_time(ds) ? 0 : to_utc(c, ds);
 
 	int nerr = 0;
 	const char *first = NULL;
@@ -1119,7 +1132,6 @@ static void item_init(cal_ctx_t *c, cal_item_t *it, icalcomponent *cal,
 		free(q);
 		it->warned = true;
 	}
-	check_tzids(c, it);
 }
 
 static int item_cmp(const void *pa, const void *pb)

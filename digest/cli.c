@@ -10,6 +10,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,7 +24,9 @@
 #include "config.h"
 #include "contacts.h"
 #include "ingest.h"
+#include "model.h"
 #include "people.h"
+#include "render.h"
 #include "report.h"
 #include "store.h"
 #include "tz.h"
@@ -44,6 +47,10 @@ enum {
 	O_SINCE = 1 << 8,
 	O_UNTIL = 1 << 9,
 	O_UNDO = 1 << 10,
+	O_DRY_RUN = 1 << 11,
+	O_OUT = 1 << 12,
+	O_FORCE = 1 << 13,
+	O_SHARD = 1 << 14,
 };
 #define O_GLOBAL (O_CONFIG | O_VERBOSE | O_QUIET | O_NOW | O_HELP)
 
@@ -59,6 +66,10 @@ static const struct option long_options[] = {
 	{"since", required_argument, NULL, 'S'},
 	{"until", required_argument, NULL, 'U'},
 	{"undo", no_argument, NULL, 'R'},
+	{"dry-run", no_argument, NULL, 'D'},
+	{"out", required_argument, NULL, 'O'},
+	{"force", no_argument, NULL, 'X'},
+	{"shard", required_argument, NULL, 'K'},
 	{NULL, 0, NULL, 0},
 };
 
@@ -71,6 +82,9 @@ typedef struct {
 	bool neglected;
 	const char *since, *until;
 	bool undo;
+	bool dry_run, force;
+	const char *out_dir;
+	unsigned shard_k, shard_n; /* --shard K/N; N 0: all */
 	config_t *cfg;
 	store_t *store;
 	bool partial;         /* some leaders failed, others succeeded */
@@ -102,8 +116,22 @@ static status_t cmd_ignore(cli_t *cli, int argc, char **argv);
 static status_t cmd_cadence(cli_t *cli, int argc, char **argv);
 static status_t cmd_note(cli_t *cli, int argc, char **argv);
 static status_t cmd_merge(cli_t *cli, int argc, char **argv);
+static status_t cmd_run(cli_t *cli, int argc, char **argv);
+static status_t cmd_preview(cli_t *cli, int argc, char **argv);
 
 static const cli_cmd_t commands[] = {
+	{"run",
+	 "[--dry-run] [--leader ID]... [--now DATETIME] [--force] [--out DIR] "
+	 "[--shard K/N]",
+	 "ingest, score and render every leader's digest; --dry-run prints "
+	 "it, --out writes .eml files",
+	 NEED_CONFIG | NEED_STORE_RW,
+	 O_GLOBAL | O_LEADER | O_DRY_RUN | O_OUT | O_FORCE | O_SHARD, 0, 0,
+	 cmd_run},
+	{"preview", "--leader ID [--now DATETIME] [--format text|html|json|eml]",
+	 "one leader's digest on stdout, from what is stored",
+	 NEED_CONFIG | NEED_STORE_RO, O_GLOBAL | O_LEADER | O_FORMAT, 0, 0,
+	 cmd_preview},
 	{"ingest", "[--leader ID]... [--now DATETIME]",
 	 "read every source of every leader (or the named ones) into the store",
 	 NEED_CONFIG | NEED_STORE_RW, O_GLOBAL | O_LEADER, 0, 0, cmd_ingest},
@@ -215,7 +243,16 @@ static int64_t leader_now(const cli_t *cli, const config_leader_t *l)
 	return (int64_t)time(NULL);
 }
 
-/* The leaders to work on: --leader ones (in that order) or all. */
+/* Is leader id in this run's shard (--shard K/N: FNV-1a 32 of the id is
+ * K modulo N)? */
+static bool in_shard(const cli_t *cli, const char *id)
+{
+	return !cli->shard_n ||
+	       hash32(id, strlen(id)) % cli->shard_n == cli->shard_k;
+}
+
+/* The leaders to work on: --leader ones (in that order) or all, within
+ * the shard. */
 static status_t selected_leaders(cli_t *cli, const config_leader_t ***out,
 				 size_t *n)
 {
@@ -224,7 +261,8 @@ static status_t selected_leaders(cli_t *cli, const config_leader_t ***out,
 	*out = xcalloc(cfg->nleaders + cli->leaders.n + 1, sizeof **out);
 	if (cli->leaders.n == 0) {
 		for (size_t i = 0; i < cfg->nleaders; i++)
-			(*out)[(*n)++] = &cfg->leaders[i];
+			if (in_shard(cli, cfg->leaders[i].id))
+				(*out)[(*n)++] = &cfg->leaders[i];
 		return ST_OK;
 	}
 	for (size_t i = 0; i < cli->leaders.n; i++) {
@@ -236,7 +274,8 @@ static status_t selected_leaders(cli_t *cli, const config_leader_t ***out,
 			*out = NULL;
 			return ST_USAGE;
 		}
-		(*out)[(*n)++] = l;
+		if (in_shard(cli, l->id))
+			(*out)[(*n)++] = l;
 	}
 	return ST_OK;
 }
@@ -514,6 +553,135 @@ static status_t cmd_check(cli_t *cli, int argc, char **argv)
 	return first;
 }
 
+/* ---- the digest ------------------------------------------------------ */
+
+/* Build leader l's digest model as of now from the store.  Caller
+ * json_decrefs *model. */
+static status_t digest_model(cli_t *cli, const config_leader_t *l,
+			     int64_t now, json_t **model)
+{
+	err_t err = {0};
+	int64_t id = 0;
+	people_t p;
+	status_t s;
+	*model = NULL;
+	if ((s = store_leader(cli->store, l->id, false, &id, &err)) ||
+	    (s = people_load(cli->store, cli->cfg, l, id, now, &p, &err))) {
+		print_err("%s: %s", l->id, err.msg);
+		return s;
+	}
+	*model = model_build(cli->cfg, l, &p);
+	people_free(&p);
+	return ST_OK;
+}
+
+/* Write one leader's digest in format fmt ("text", "html", "json",
+ * "eml") to f. */
+static status_t write_digest(cli_t *cli, const config_leader_t *l,
+			     const char *fmt, FILE *f)
+{
+	int64_t now = leader_now(cli, l);
+	json_t *model = NULL;
+	strbuf_t b = {0};
+	err_t err = {0};
+	status_t s;
+
+	if ((s = digest_model(cli, l, now, &model)))
+		return s;
+	if (strcmp(fmt, "json") == 0) {
+		char *j = json_dumps(model, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+		sb_puts(&b, j);
+		sb_putc(&b, '\n');
+		free(j);
+	} else if (strcmp(fmt, "eml") == 0) {
+		s = render_eml(cli->cfg, l, model, now, 0, &b, &err);
+	} else {
+		s = render_part(cli->cfg, model,
+				strcmp(fmt, "html") == 0 ? RENDER_HTML : RENDER_TEXT,
+				&b, &err);
+	}
+	if (s)
+		print_err("%s: %s", l->id, err.msg);
+	else if (fwrite(b.s ? b.s : "", 1, b.len, f) != b.len)
+		s = ST_IOERR;
+	sb_free(&b);
+	json_decref(model);
+	return s;
+}
+
+static status_t cmd_preview(cli_t *cli, int argc, char **argv)
+{
+	const config_leader_t *l;
+	status_t s;
+	const char *fmt = cli->format ? cli->format : "text";
+	if ((s = one_leader(cli, "preview", &l)))
+		return s;
+	if (strcmp(fmt, "text") && strcmp(fmt, "html") && strcmp(fmt, "json") &&
+	    strcmp(fmt, "eml")) {
+		print_err("preview: unknown format '%s' (text, html, json, eml)",
+			  fmt);
+		return ST_USAGE;
+	}
+	return write_digest(cli, l, fmt, stdout);
+}
+
+/* run: ingest, then render each leader's digest.  Delivery and its
+ * ledger come with the delivery issue; until then --dry-run prints the
+ * text and --out writes LEADER.eml files. */
+static status_t cmd_run(cli_t *cli, int argc, char **argv)
+{
+	const config_leader_t **ls = NULL;
+	size_t n, ok = 0, failed = 0;
+	status_t s, first = ST_OK;
+
+	if (!cli->dry_run && !cli->out_dir) {
+		print_err("run: sending is not implemented yet: use --dry-run "
+			  "or --out DIR");
+		return ST_USAGE;
+	}
+	if (cli->out_dir && mkdir(cli->out_dir, 0700) < 0 && errno != EEXIST) {
+		print_err("run: %s: %s", cli->out_dir, strerror(errno));
+		return ST_CANTCREAT;
+	}
+	if ((s = selected_leaders(cli, &ls, &n)))
+		return s;
+	for (size_t i = 0; i < n; i++) {
+		const config_leader_t *l = ls[i];
+		s = ingest_leader(cli, l);
+		if (!s && cli->out_dir) {
+			char *path = xasprintf("%s/%s.eml", cli->out_dir, l->id);
+			int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+				      0600);
+			FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+			if (!f) {
+				print_err("run: %s: %s", path, strerror(errno));
+				if (fd >= 0)
+					close(fd);
+				s = ST_CANTCREAT;
+			} else {
+				s = write_digest(cli, l, "eml", f);
+				if (fclose(f) != 0 && !s)
+					s = ST_IOERR;
+			}
+			free(path);
+		} else if (!s) {
+			printf("%s=== %s (%s): digest, not sent ===\n", i ? "\n" : "",
+			       l->id, l->send_to ? l->send_to : l->email);
+			s = write_digest(cli, l, "text", stdout);
+		}
+		if (s) {
+			failed++;
+			if (!first)
+				first = s;
+		} else {
+			ok++;
+		}
+	}
+	free(ls);
+	cli->partial = ok && failed;
+	return first;
+}
+
 /* ---- what the leader says about people ------------------------------ */
 
 /* An address from the command line, lower-cased; NULL (after saying
@@ -708,6 +876,14 @@ static unsigned option_bit(int c)
 		return O_UNTIL;
 	case 'R':
 		return O_UNDO;
+	case 'D':
+		return O_DRY_RUN;
+	case 'O':
+		return O_OUT;
+	case 'X':
+		return O_FORCE;
+	case 'K':
+		return O_SHARD;
 	}
 	return 0;
 }
@@ -777,6 +953,29 @@ static bool parse_options(cli_t *cli, int argc, char **argv, const char *cmd,
 		case 'R':
 			cli->undo = true;
 			break;
+		case 'D':
+			cli->dry_run = true;
+			break;
+		case 'O':
+			cli->out_dir = optarg;
+			break;
+		case 'X':
+			cli->force = true;
+			break;
+		case 'K': {
+			char *end;
+			unsigned long k = strtoul(optarg, &end, 10), n = 0;
+			if (*end == '/')
+				n = strtoul(end + 1, &end, 10);
+			if (*end || n == 0 || k >= n || n > 1000000) {
+				print_err("%s: --shard takes K/N with 0 <= K < N: '%s'",
+					  cmd, optarg);
+				return false;
+			}
+			cli->shard_k = (unsigned)k;
+			cli->shard_n = (unsigned)n;
+			break;
+		}
 		}
 	}
 	return true;

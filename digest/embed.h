@@ -15,5 +15,6 @@ struct embed_file {
 };
 
 extern const struct embed_file embed_schema[];
+extern const struct embed_file embed_templates[];
 
 #endif

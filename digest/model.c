@@ -1,0 +1,400 @@
+/*
+ * model — the digest data model.  See model.h.
+ */
+#include "model.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tz.h"
+
+#define DAY 86400
+#define WEEK (7 * DAY)
+#define CIRCLE_REACHED_DAYS 28 /* "reached" in circle coverage */
+#define EXAMPLES 3             /* examples per exclusion reason */
+
+void model_week(int64_t t, const char *zone, char id[16], char start[11],
+		char end[11])
+{
+	struct tm tm, mon, sun;
+	tz_localtime(zone, t, &tm);
+	/* Monday and Sunday at noon, clear of any DST change. */
+	mon = tm;
+	mon.tm_hour = 12;
+	mon.tm_min = mon.tm_sec = 0;
+	mon.tm_mday -= (tm.tm_wday + 6) % 7;
+	sun = mon;
+	sun.tm_mday += 6;
+	int64_t m = tz_mktime(zone, &mon), s = tz_mktime(zone, &sun);
+	tz_format_date(zone, m, start);
+	tz_format_date(zone, s, end);
+	/* The ISO year is that of the week's Thursday. */
+	struct tm thu = mon, th;
+	thu.tm_mday += 3;
+	tz_localtime(zone, tz_mktime(zone, &thu), &th);
+	snprintf(id, 16, "%04d-W%02d", (th.tm_year + 1900) % 10000,
+		 (th.tm_yday / 7 + 1) % 100);
+}
+
+static json_t *jstr(const char *s)
+{
+	json_t *j = s ? json_string(s) : NULL;
+	return j ? j : json_null();
+}
+
+static json_t *jtime(int64_t t)
+{
+	char buf[21];
+	if (t < 0)
+		return json_null();
+	tz_format_utc(t, buf);
+	return json_string(buf);
+}
+
+static json_t *jnum(double v)
+{
+	return v < 0 ? json_null() : json_real(round(v * 100) / 100);
+}
+
+/* "~2 weeks", "~5 days", "~3 months" */
+static void span(double days, char *buf, size_t n)
+{
+	if (days < 10)
+		snprintf(buf, n, "~%.0f day%s", days, days < 1.5 ? "" : "s");
+	else if (days < 60)
+		snprintf(buf, n, "~%.0f weeks", days / 7);
+	else
+		snprintf(buf, n, "~%.0f months", days / 30.4);
+}
+
+/* "12 days", "7 weeks", "4 months" (rounded down) */
+static void elapsed(int64_t days, char *buf, size_t n)
+{
+	if (days < 14)
+		snprintf(buf, n, "%lld day%s", (long long)days, days == 1 ? "" : "s");
+	else if (days < 61)
+		snprintf(buf, n, "%lld weeks", (long long)(days / 7));
+	else
+		snprintf(buf, n, "%lld months", (long long)(days / 30));
+}
+
+static const char *channel_name(store_channel_t c)
+{
+	return c == STORE_MEETING ? "meeting" : "email";
+}
+
+/* The one-line evidence: "usually every ~2 weeks; 7 weeks since an email
+ * on Oct 8". */
+static char *evidence(const config_leader_t *l, const contact_t *c,
+		      const score_t *s)
+{
+	char rhythm[32] = "", since[32], date[32];
+	strbuf_t b = {0};
+	if (s->rhythm_days > 0) {
+		span(s->rhythm_days, rhythm, sizeof rhythm);
+		sb_printf(&b, "%s every %s; ",
+			  s->rhythm_learned ? "usually" : "you want", rhythm);
+	}
+	if (c->last_contact < 0) {
+		sb_puts(&b, "no contact in the window");
+		return sb_steal(&b);
+	}
+	struct tm tm;
+	tz_localtime(l->timezone, c->last_contact, &tm);
+	strftime(date, sizeof date, "%b %-d", &tm);
+	elapsed(s->days_since, since, sizeof since);
+	sb_printf(&b, "%s since %s on %s", since,
+		  c->last_channel == STORE_MEETING ? "a meeting" : "an email",
+		  date);
+	return sb_steal(&b);
+}
+
+static const char *suggestion_text(score_suggestion_t s)
+{
+	switch (s) {
+	case SCORE_CALL:
+		return "Your last three contacts were emails: suggest a call or "
+		       "a short meeting.";
+	case SCORE_NOTE:
+		return "You have only met lately: send a short personal note.";
+	case SCORE_CHECK_IN:
+		break;
+	}
+	return "Check in: ask how things are going.";
+}
+
+static json_t *person_json(const config_leader_t *l, const people_t *p,
+			   size_t i)
+{
+	const contact_t *c = &p->contacts.v[i];
+	const score_t *s = &p->scores[i];
+	json_t *o = json_object(), *hist = json_array(), *chart = json_array();
+	int max = 1;
+	for (int w = 0; w < SCORE_WEEKS; w++)
+		if (s->history[w] > max)
+			max = s->history[w];
+	for (int w = 0; w < SCORE_WEEKS; w++) {
+		json_array_append_new(hist, json_integer(s->history[w]));
+		/* A bar of table cells: height in pixels, 2 for an empty
+		 * week so the row stays visible. */
+		json_t *bar = json_object();
+		json_object_set_new(bar, "n", json_integer(s->history[w]));
+		json_object_set_new(bar, "height",
+				    json_integer(s->history[w]
+							 ? 4 + 20 * s->history[w] / max
+							 : 2));
+		json_object_set_new(bar, "empty", json_boolean(!s->history[w]));
+		json_array_append_new(chart, bar);
+	}
+	char *ev = evidence(l, c, s);
+	json_object_set_new(o, "name", jstr(c->name ? c->name : c->address));
+	json_object_set_new(o, "address", json_string(c->address));
+	json_object_set_new(o, "circle", jstr(c->circle));
+	json_object_set_new(o, "days_since",
+			    s->days_since < 0 ? json_null()
+					      : json_integer(s->days_since));
+	json_object_set_new(o, "last_contact", jtime(c->last_contact));
+	json_object_set_new(o, "last_channel",
+			    c->last_contact < 0 ? json_null()
+						: json_string(channel_name(c->last_channel)));
+	json_object_set_new(o, "rhythm_days", jnum(s->rhythm_days));
+	json_object_set_new(o, "overdue", jnum(s->overdue));
+	json_object_set_new(o, "touches", json_integer((json_int_t)c->touches));
+	json_object_set_new(o, "suggestion", json_string(suggestion_text(s->suggestion)));
+	json_object_set_new(o, "note", jstr(c->note));
+	json_object_set_new(o, "history", hist);
+	json_object_set_new(o, "evidence", json_string(ev));
+	json_object_set_new(o, "chart", chart);
+	free(ev);
+	return o;
+}
+
+/* Stats of the 7 days before now. */
+static json_t *stats_json(const people_t *p)
+{
+	size_t emails = 0, meetings = 0, reached = 0, fresh = 0;
+	const store_history_t *h = &p->history;
+	size_t np = p->contacts.n;
+	bool *touched = xcalloc(np ? np : 1, sizeof *touched);
+	int64_t *first = xcalloc(np ? np : 1, sizeof *first);
+	for (size_t i = 0; i < h->nias; i++) {
+		const store_ia_t *ia = &h->ias[i];
+		bool recent = ia->time >= p->now - WEEK && ia->time <= p->now;
+		bool person = false;
+		for (size_t j = 0; j < ia->nparts; j++) {
+			int k = p->contacts.person_of[ia->parts[j]];
+			if (k < 0)
+				continue;
+			person = true;
+			if (!first[k])
+				first[k] = ia->time;
+			if (recent && ia->weight >= CONTACTS_TOUCH_WEIGHT)
+				touched[k] = true;
+		}
+		if (recent && person)
+			ia->channel == STORE_MEETING ? meetings++ : emails++;
+	}
+	for (size_t k = 0; k < np; k++) {
+		reached += touched[k];
+		fresh += first[k] >= p->now - WEEK;
+	}
+	free(touched);
+	free(first);
+	json_t *o = json_object();
+	json_object_set_new(o, "people_reached", json_integer((json_int_t)reached));
+	json_object_set_new(o, "emails", json_integer((json_int_t)emails));
+	json_object_set_new(o, "meetings", json_integer((json_int_t)meetings));
+	json_object_set_new(o, "new_contacts", json_integer((json_int_t)fresh));
+	return o;
+}
+
+static json_t *circles_json(const config_leader_t *l, const people_t *p)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < l->ncircles; i++) {
+		size_t total = 0, reached = 0;
+		for (size_t k = 0; k < p->contacts.n; k++) {
+			const contact_t *c = &p->contacts.v[k];
+			if (!c->circle || strcmp(c->circle, l->circles[i].name) != 0)
+				continue;
+			total++;
+			reached += c->last_contact >= 0 &&
+				   c->last_contact >= p->now - CIRCLE_REACHED_DAYS * DAY;
+		}
+		json_t *o = json_object();
+		json_object_set_new(o, "name", json_string(l->circles[i].name));
+		json_object_set_new(o, "reached", json_integer((json_int_t)reached));
+		json_object_set_new(o, "total", json_integer((json_int_t)total));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+/* Meetings of the coming week with someone overdue or cooling. */
+static json_t *coming_up_json(const config_t *cfg, const config_leader_t *l,
+			      const people_t *p)
+{
+	json_t *a = json_array();
+	strmap_t index = {0};
+	for (size_t i = 0; i < p->history.naddrs; i++)
+		strmap_put(&index, p->history.addrs[i].addr, (int64_t)i);
+	for (size_t i = 0; i < p->upcoming.nias; i++) {
+		const store_ia_t *ia = &p->upcoming.ias[i];
+		json_t *people = json_array();
+		for (size_t j = 0; j < ia->nparts; j++) {
+			int64_t k;
+			if (!strmap_get(&index, p->upcoming.addrs[ia->parts[j]].addr, &k))
+				continue;
+			int q = p->contacts.person_of[k];
+			if (q < 0 || !(p->scores[q].overdue >= 1 || p->scores[q].cooling))
+				continue;
+			json_array_append_new(people, person_json(l, p, (size_t)q));
+		}
+		if (json_array_size(people) == 0) {
+			json_decref(people);
+			continue;
+		}
+		json_t *o = json_object();
+		char day[32];
+		struct tm tm;
+		tz_localtime(l->timezone, ia->time, &tm);
+		strftime(day, sizeof day, "%a %b %-d, %H:%M", &tm);
+		json_object_set_new(o, "when", jtime(ia->time));
+		json_object_set_new(o, "day", json_string(day));
+		json_object_set_new(o, "title", cfg->keep_subjects ? jstr(ia->title)
+								 : json_null());
+		json_object_set_new(o, "people", people);
+		json_array_append_new(a, o);
+	}
+	strmap_free(&index);
+	return a;
+}
+
+/* Why addresses and people seen in the window are not in the digest. */
+static json_t *excluded_json(const config_t *cfg, const config_leader_t *l,
+			     const people_t *p)
+{
+	static const char *const reasons[] = {
+		"own", "automated", "list", "ignored", "too few touches", "snoozed",
+	};
+	enum { NREASONS = 6 };
+	strvec_t ex[NREASONS] = {{0}};
+	const store_history_t *h = &p->history;
+	bool *seen = xcalloc(h->naddrs ? h->naddrs : 1, sizeof *seen);
+	for (size_t i = 0; i < h->nias; i++)
+		for (size_t j = 0; j < h->ias[i].nparts; j++)
+			seen[h->ias[i].parts[j]] = true;
+	for (size_t i = 0; i < h->naddrs; i++) {
+		if (!seen[i])
+			continue;
+		ident_class_t k = contacts_classify(l, &p->said, h->addrs[i].addr);
+		if (k != IDENT_CONTACT)
+			strvec_push(&ex[k - 1], h->addrs[i].addr);
+	}
+	for (size_t k = 0; k < p->contacts.n; k++) {
+		if (p->scores[k].snoozed)
+			strvec_push(&ex[5], p->contacts.v[k].address);
+		else if (!p->scores[k].real)
+			strvec_push(&ex[4], p->contacts.v[k].address);
+	}
+	json_t *a = json_array();
+	for (int r = 0; r < NREASONS; r++) {
+		if (ex[r].n) {
+			json_t *o = json_object(), *e = json_array();
+			for (size_t i = 0; i < ex[r].n && i < EXAMPLES; i++)
+				json_array_append_new(e, json_string(ex[r].v[i]));
+			json_object_set_new(o, "reason", json_string(reasons[r]));
+			json_object_set_new(o, "count", json_integer((json_int_t)ex[r].n));
+			json_object_set_new(o, "examples", e);
+			json_array_append_new(a, o);
+		}
+		strvec_free(&ex[r]);
+	}
+	free(seen);
+	(void)cfg;
+	return a;
+}
+
+/* People with several addresses, and why they were joined. */
+static json_t *merged_json(const people_t *p)
+{
+	json_t *a = json_array();
+	for (size_t k = 0; k < p->contacts.n; k++) {
+		const contact_t *c = &p->contacts.v[k];
+		if (c->naddresses < 2)
+			continue;
+		bool manual = false;
+		for (size_t i = 0; i + 1 < p->said.merged.n; i += 2)
+			for (size_t j = 0; j < c->naddresses; j++)
+				manual |= strcmp(p->said.merged.v[i], c->addresses[j]) == 0;
+		json_t *o = json_object(), *addrs = json_array();
+		for (size_t j = 0; j < c->naddresses; j++)
+			json_array_append_new(addrs, json_string(c->addresses[j]));
+		char *why = manual ? xstrdup("merged by you")
+				   : xasprintf("the same name, %s, on each address",
+					       c->name ? c->name : "");
+		json_object_set_new(o, "person", jstr(c->name ? c->name : c->address));
+		json_object_set_new(o, "addresses", addrs);
+		json_object_set_new(o, "why", json_string(why));
+		json_object_set_new(o, "automatic", json_boolean(!manual));
+		free(why);
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+json_t *model_build(const config_t *cfg, const config_leader_t *l,
+		    const people_t *p)
+{
+	json_t *root = json_object(), *leader = json_object(), *week = json_object();
+	char id[16], start[11], end[11];
+
+	json_object_set_new(leader, "id", json_string(l->id));
+	json_object_set_new(leader, "name", jstr(l->name ? l->name : l->email));
+	json_object_set_new(leader, "email", json_string(l->email));
+	model_week(p->now, l->timezone, id, start, end);
+	json_object_set_new(week, "start", json_string(start));
+	json_object_set_new(week, "end", json_string(end));
+	json_object_set_new(week, "id", json_string(id));
+
+	json_t *neglected = json_array(), *cooling = json_array();
+	json_t *more = json_array(); /* neglected after the focus */
+	for (size_t i = 0; i < p->nneglected && i < (size_t)cfg->top; i++) {
+		json_array_append_new(neglected, person_json(l, p, p->neglected[i]));
+		if (i)
+			json_array_append_new(more, person_json(l, p, p->neglected[i]));
+	}
+	for (size_t k = 0; k < p->contacts.n; k++)
+		if (p->scores[k].cooling &&
+		    json_array_size(cooling) < (size_t)cfg->top)
+			json_array_append_new(cooling, person_json(l, p, k));
+
+	json_object_set_new(root, "leader", leader);
+	json_object_set_new(root, "week", week);
+	json_object_set_new(root, "generated_at", jtime(p->now));
+	json_object_set_new(root, "stats", stats_json(p));
+	json_object_set_new(root, "focus",
+			    p->nneglected ? person_json(l, p, p->neglected[0])
+					  : json_null());
+	json_object_set_new(root, "neglected", neglected);
+	json_object_set_new(root, "cooling", cooling);
+	json_object_set_new(root, "circles", circles_json(l, p));
+	json_object_set_new(root, "coming_up", coming_up_json(cfg, l, p));
+	json_object_set_new(root, "excluded", excluded_json(cfg, l, p));
+	json_object_set_new(root, "merged", merged_json(p));
+	json_object_set_new(root, "more", more);
+
+	/* For the templates: Mustache cannot ask whether a list is empty. */
+	json_t *has = json_object();
+	static const char *const lists[] = {"neglected", "more", "cooling",
+					    "circles", "coming_up", "excluded",
+					    "merged"};
+	for (size_t i = 0; i < sizeof lists / sizeof *lists; i++)
+		json_object_set_new(has, lists[i],
+				    json_boolean(json_array_size(
+					    json_object_get(root, lists[i]))));
+	json_object_set_new(root, "has", has);
+	return root;
+}

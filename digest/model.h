@@ -1,0 +1,26 @@
+/*
+ * model — one leader's digest for one week as the JSON data model of
+ * DESIGN §7: what `preview --format json` prints and what the templates
+ * render, built once so the two never disagree.  Everything that came
+ * from mail or calendars is plain text in the tree; escaping is the
+ * renderer's job.
+ */
+#ifndef DIGEST_MODEL_H
+#define DIGEST_MODEL_H
+
+#include <jansson.h>
+
+#include "config.h"
+#include "people.h"
+
+/* The digest of leader l as of p->now.  Caller owns the tree
+ * (json_decref). */
+json_t *model_build(const config_t *cfg, const config_leader_t *l,
+		    const people_t *p);
+
+/* The ISO week of t in zone: "2026-W49" into id[16], and its Monday and
+ * Sunday as YYYY-MM-DD. */
+void model_week(int64_t t, const char *zone, char id[16], char start[11],
+		char end[11]);
+
+#endif

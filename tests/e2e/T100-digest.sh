@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The digest of the bundled example: golden text, HTML and JSON with a
+# fixed --now; the email parsed back by Python's email package; run
+# --dry-run and --out DIR.
+. "$(dirname "$0")/lib.sh"
+
+cp -a "$DIGEST_SRC/examples" "$TMP/ex"
+rm -f "$TMP/ex/example.db"*
+C="-c $TMP/ex/digest.ini"
+N="--now 2026-11-30"
+
+# The README's first command, on a copy.
+run 0 $C run --dry-run $N
+expect_grep "=== alex (alex@example.com): digest, not sent ===" "$TMP/out"
+expect_grep "FOCUS THIS WEEK: Jörg Müller <joerg@client-a.example>" "$TMP/out"
+
+for f in text html json; do
+	run 0 $C preview --leader alex $N --format $f
+	expect_golden "examples-digest.$f" "$TMP/out"
+done
+run 0 $C preview --leader alex $N
+cmp -s "$TMP/out" "$GOLDEN/examples-digest.text" || fail "text is not the default format"
+
+# The text is wrapped at 72 columns.
+awk 'length($0) > 72 { print; bad = 1 } END { exit bad }' "$GOLDEN/examples-digest.text" ||
+	fail "text lines over 72 columns"
+
+# The JSON is the data model of DESIGN §7, and focus = neglected[0].
+python3 - "$GOLDEN/examples-digest.json" <<'PY' || fail "JSON model"
+import json, sys
+m = json.load(open(sys.argv[1]))
+for k in ("leader", "week", "generated_at", "stats", "focus", "neglected",
+          "cooling", "circles", "coming_up", "excluded", "merged"):
+    assert k in m, k
+assert set(m["leader"]) >= {"id", "name", "email"}
+assert set(m["stats"]) >= {"people_reached", "emails", "meetings", "new_contacts"}
+assert m["focus"] == m["neglected"][0]
+person = {"name", "address", "circle", "days_since", "last_contact", "last_channel",
+          "rhythm_days", "overdue", "touches", "suggestion", "note", "history"}
+for p in m["neglected"] + m["cooling"] + [p for c in m["coming_up"] for p in c["people"]]:
+    assert set(p) >= person, person - set(p)
+    assert len(p["history"]) == 12
+assert m["week"] == {"start": "2026-11-30", "end": "2026-12-06", "id": "2026-W49"}
+assert {e["reason"] for e in m["excluded"]} >= {"automated", "list"}
+assert all(c["title"] is None for c in m["coming_up"])   # keep_subjects = no
+PY
+
+# The email: one text/plain and one text/html part, UTF-8, names decoded.
+run 0 $C preview --leader alex $N --format eml
+python3 - "$TMP/out" <<'PY' || fail "eml"
+import email, email.policy, sys
+raw = open(sys.argv[1], "rb").read()
+assert all(len(l) <= 998 for l in raw.split(b"\r\n")), "line over 998 octets"
+m = email.message_from_bytes(raw, policy=email.policy.default)
+assert m.get_content_type() == "multipart/alternative"
+parts = [p for p in m.walk() if not p.is_multipart()]
+assert [p.get_content_type() for p in parts] == ["text/plain", "text/html"], parts
+assert all(p.get_content_charset() == "utf-8" for p in parts)
+assert "Jörg Müller" in str(m["Subject"]), m["Subject"]
+assert "Jörg Müller" in parts[0].get_content()
+assert m["Message-ID"] == "<digest.alex.2026-W49.0@example.com>", m["Message-ID"]
+assert m["To"].addresses[0].addr_spec == "alex@example.com"
+assert m["Date"].datetime.utcoffset().total_seconds() == 3600
+assert not m.defects and not any(p.defects for p in parts)
+PY
+
+# --out writes one .eml per leader, 0600, and sends nothing.
+run 0 $C run --out "$TMP/outdir" $N
+[ "$(stat -c %a "$TMP/outdir/alex.eml")" = 600 ] || fail "eml mode"
+grep -q "^Message-ID: <digest.alex.2026-W49.0@example.com>" "$TMP/outdir/alex.eml" || fail "eml in --out"
+run 64 $C run $N
+expect_grep "use --dry-run or --out DIR" "$TMP/err"
+run 64 $C preview --leader alex --format pdf
