@@ -391,7 +391,12 @@ static status_t ingest_leader(cli_t *cli, const config_leader_t *l)
 	return first;
 }
 
-static status_t cmd_ingest(cli_t *cli, int argc, char **argv)
+/* Run fn for each selected leader; a failure for one never stops the
+ * others.  Returns the first failure (DESIGN §2: the exit is 1 when some
+ * leaders succeeded and others failed). */
+static status_t each_leader(cli_t *cli,
+			    status_t (*fn)(cli_t *cli, const config_leader_t *l,
+					   size_t i))
 {
 	const config_leader_t **ls = NULL;
 	size_t n, ok = 0, failed = 0;
@@ -400,8 +405,7 @@ static status_t cmd_ingest(cli_t *cli, int argc, char **argv)
 	if ((s = selected_leaders(cli, &ls, &n)))
 		return s;
 	for (size_t i = 0; i < n; i++) {
-		s = ingest_leader(cli, ls[i]);
-		if (s) {
+		if ((s = fn(cli, ls[i], i))) {
 			failed++;
 			if (!first)
 				first = s;
@@ -410,9 +414,18 @@ static status_t cmd_ingest(cli_t *cli, int argc, char **argv)
 		}
 	}
 	free(ls);
-	/* DESIGN §2: exit 1 when some leaders succeeded and others failed. */
 	cli->partial = ok && failed;
 	return first;
+}
+
+static status_t ingest_one(cli_t *cli, const config_leader_t *l, size_t i)
+{
+	return ingest_leader(cli, l);
+}
+
+static status_t cmd_ingest(cli_t *cli, int argc, char **argv)
+{
+	return each_leader(cli, ingest_one);
 }
 
 /* Load a leader's history in [since, until) and what the leader said
@@ -625,15 +638,42 @@ static status_t cmd_preview(cli_t *cli, int argc, char **argv)
 	return write_digest(cli, l, fmt, stdout);
 }
 
+/* run for one leader: ingest, then write the digest (--out) or print it
+ * (--dry-run). */
+static status_t run_one(cli_t *cli, const config_leader_t *l, size_t i)
+{
+	status_t s = ingest_leader(cli, l);
+	if (s)
+		return s;
+	if (!cli->out_dir) {
+		printf("%s=== %s (%s): digest, not sent ===\n", i ? "\n" : "",
+		       l->id, l->send_to ? l->send_to : l->email);
+		return write_digest(cli, l, "text", stdout);
+	}
+	char *path = xasprintf("%s/%s.eml", cli->out_dir, l->id);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+	if (!f) {
+		print_err("run: %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		s = ST_CANTCREAT;
+	} else {
+		s = write_digest(cli, l, "eml", f);
+		if (fclose(f) != 0 && !s) {
+			print_err("run: %s: %s", path, strerror(errno));
+			s = ST_IOERR;
+		}
+	}
+	free(path);
+	return s;
+}
+
 /* run: ingest, then render each leader's digest.  Delivery and its
  * ledger come with the delivery issue; until then --dry-run prints the
  * text and --out writes LEADER.eml files. */
 static status_t cmd_run(cli_t *cli, int argc, char **argv)
 {
-	const config_leader_t **ls = NULL;
-	size_t n, ok = 0, failed = 0;
-	status_t s, first = ST_OK;
-
 	if (!cli->dry_run && !cli->out_dir) {
 		print_err("run: sending is not implemented yet: use --dry-run "
 			  "or --out DIR");
@@ -643,43 +683,7 @@ static status_t cmd_run(cli_t *cli, int argc, char **argv)
 		print_err("run: %s: %s", cli->out_dir, strerror(errno));
 		return ST_CANTCREAT;
 	}
-	if ((s = selected_leaders(cli, &ls, &n)))
-		return s;
-	for (size_t i = 0; i < n; i++) {
-		const config_leader_t *l = ls[i];
-		s = ingest_leader(cli, l);
-		if (!s && cli->out_dir) {
-			char *path = xasprintf("%s/%s.eml", cli->out_dir, l->id);
-			int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-				      0600);
-			FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
-			if (!f) {
-				print_err("run: %s: %s", path, strerror(errno));
-				if (fd >= 0)
-					close(fd);
-				s = ST_CANTCREAT;
-			} else {
-				s = write_digest(cli, l, "eml", f);
-				if (fclose(f) != 0 && !s)
-					s = ST_IOERR;
-			}
-			free(path);
-		} else if (!s) {
-			printf("%s=== %s (%s): digest, not sent ===\n", i ? "\n" : "",
-			       l->id, l->send_to ? l->send_to : l->email);
-			s = write_digest(cli, l, "text", stdout);
-		}
-		if (s) {
-			failed++;
-			if (!first)
-				first = s;
-		} else {
-			ok++;
-		}
-	}
-	free(ls);
-	cli->partial = ok && failed;
-	return first;
+	return each_leader(cli, run_one);
 }
 
 /* ---- what the leader says about people ------------------------------ */

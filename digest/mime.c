@@ -65,32 +65,6 @@
 
 /* ---- UTF-8 and cleaning ---- */
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t utf8_len(const unsigned char *s)
-{
-	size_t n;
-	unsigned cp;
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0)
-		n = 2, cp = s[0] & 0x1f;
-	else if ((s[0] & 0xf0) == 0xe0)
-		n = 3, cp = s[0] & 0x0f;
-	else if ((s[0] & 0xf8) == 0xf0)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
-	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
 
 /*
  * A copy of s (NULL: "") fit for a header phrase: C0 and C1 controls and
@@ -101,7 +75,7 @@ static char *clean_phrase(const char *s)
 	strbuf_t b = {0};
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
 	while (*p) {
-		size_t n = utf8_len(p);
+		size_t n = str_utf8_len(p);
 		if (n == 0) {
 			sb_puts(&b, MIME_REPLACEMENT);
 			n = 1;
@@ -125,7 +99,7 @@ static char *clean_body(const char *s)
 	strbuf_t b = {0};
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
 	while (*p) {
-		size_t n = utf8_len(p);
+		size_t n = str_utf8_len(p);
 		if (n == 0) {
 			sb_puts(&b, MIME_REPLACEMENT);
 			n = 1;
@@ -187,7 +161,7 @@ static void encode_words(const char *s, strvec_t *words)
 	while (*p) {
 		size_t n = 0;
 		while (p[n]) {
-			size_t k = utf8_len(p + n);
+			size_t k = str_utf8_len(p + n);
 			if (k == 0)
 				k = 1;
 			if (n + k > MIME_WORD_BYTES)

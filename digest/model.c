@@ -38,13 +38,13 @@ void model_week(int64_t t, const char *zone, char id[16], char start[11],
 		 (th.tm_yday / 7 + 1) % 100);
 }
 
-static json_t *jstr(const char *s)
+json_t *model_text(const char *s)
 {
 	json_t *j = s ? json_string(s) : NULL;
 	return j ? j : json_null();
 }
 
-static json_t *jtime(int64_t t)
+json_t *model_time(int64_t t)
 {
 	char buf[21];
 	if (t < 0)
@@ -53,7 +53,7 @@ static json_t *jtime(int64_t t)
 	return json_string(buf);
 }
 
-static json_t *jnum(double v)
+json_t *model_number(double v)
 {
 	return v < 0 ? json_null() : json_real(round(v * 100) / 100);
 }
@@ -149,21 +149,21 @@ static json_t *person_json(const config_leader_t *l, const people_t *p,
 		json_array_append_new(chart, bar);
 	}
 	char *ev = evidence(l, c, s);
-	json_object_set_new(o, "name", jstr(c->name ? c->name : c->address));
+	json_object_set_new(o, "name", model_text(c->name ? c->name : c->address));
 	json_object_set_new(o, "address", json_string(c->address));
-	json_object_set_new(o, "circle", jstr(c->circle));
+	json_object_set_new(o, "circle", model_text(c->circle));
 	json_object_set_new(o, "days_since",
 			    s->days_since < 0 ? json_null()
 					      : json_integer(s->days_since));
-	json_object_set_new(o, "last_contact", jtime(c->last_contact));
+	json_object_set_new(o, "last_contact", model_time(c->last_contact));
 	json_object_set_new(o, "last_channel",
 			    c->last_contact < 0 ? json_null()
 						: json_string(channel_name(c->last_channel)));
-	json_object_set_new(o, "rhythm_days", jnum(s->rhythm_days));
-	json_object_set_new(o, "overdue", jnum(s->overdue));
+	json_object_set_new(o, "rhythm_days", model_number(s->rhythm_days));
+	json_object_set_new(o, "overdue", model_number(s->overdue));
 	json_object_set_new(o, "touches", json_integer((json_int_t)c->touches));
 	json_object_set_new(o, "suggestion", json_string(suggestion_text(s->suggestion)));
-	json_object_set_new(o, "note", jstr(c->note));
+	json_object_set_new(o, "note", model_text(c->note));
 	json_object_set_new(o, "history", hist);
 	json_object_set_new(o, "evidence", json_string(ev));
 	json_object_set_new(o, "chart", chart);
@@ -261,9 +261,9 @@ static json_t *coming_up_json(const config_t *cfg, const config_leader_t *l,
 		struct tm tm;
 		tz_localtime(l->timezone, ia->time, &tm);
 		strftime(day, sizeof day, "%a %b %-d, %H:%M", &tm);
-		json_object_set_new(o, "when", jtime(ia->time));
+		json_object_set_new(o, "when", model_time(ia->time));
 		json_object_set_new(o, "day", json_string(day));
-		json_object_set_new(o, "title", cfg->keep_subjects ? jstr(ia->title)
+		json_object_set_new(o, "title", cfg->keep_subjects ? model_text(ia->title)
 								 : json_null());
 		json_object_set_new(o, "people", people);
 		json_array_append_new(a, o);
@@ -335,7 +335,7 @@ static json_t *merged_json(const people_t *p)
 		char *why = manual ? xstrdup("merged by you")
 				   : xasprintf("the same name, %s, on each address",
 					       c->name ? c->name : "");
-		json_object_set_new(o, "person", jstr(c->name ? c->name : c->address));
+		json_object_set_new(o, "person", model_text(c->name ? c->name : c->address));
 		json_object_set_new(o, "addresses", addrs);
 		json_object_set_new(o, "why", json_string(why));
 		json_object_set_new(o, "automatic", json_boolean(!manual));
@@ -352,7 +352,7 @@ json_t *model_build(const config_t *cfg, const config_leader_t *l,
 	char id[16], start[11], end[11];
 
 	json_object_set_new(leader, "id", json_string(l->id));
-	json_object_set_new(leader, "name", jstr(l->name ? l->name : l->email));
+	json_object_set_new(leader, "name", model_text(l->name ? l->name : l->email));
 	json_object_set_new(leader, "email", json_string(l->email));
 	model_week(p->now, l->timezone, id, start, end);
 	json_object_set_new(week, "start", json_string(start));
@@ -373,7 +373,7 @@ json_t *model_build(const config_t *cfg, const config_leader_t *l,
 
 	json_object_set_new(root, "leader", leader);
 	json_object_set_new(root, "week", week);
-	json_object_set_new(root, "generated_at", jtime(p->now));
+	json_object_set_new(root, "generated_at", model_time(p->now));
 	json_object_set_new(root, "stats", stats_json(p));
 	json_object_set_new(root, "focus",
 			    p->nneglected ? person_json(l, p, p->neglected[0])

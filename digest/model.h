@@ -13,6 +13,13 @@
 #include "config.h"
 #include "people.h"
 
+/* JSON values of the model (and of `contacts`): a string or null for
+ * NULL; an instant as YYYY-MM-DDTHH:MM:SSZ or null when negative; a
+ * number rounded to 2 decimals or null when negative (unknown). */
+json_t *model_text(const char *s);
+json_t *model_time(int64_t t);
+json_t *model_number(double v);
+
 /* The digest of leader l as of p->now.  Caller owns the tree
  * (json_decref). */
 json_t *model_build(const config_t *cfg, const config_leader_t *l,

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "model.h"
 #include "tz.h"
 
 bool report_format(const char *s, report_format_t *out)
@@ -23,23 +24,6 @@ bool report_format(const char *s, report_format_t *out)
 static const char *channel_name(store_channel_t c)
 {
 	return c == STORE_MEETING ? "meeting" : "email";
-}
-
-/* A JSON string, or null for NULL.  Invalid UTF-8 cannot reach jansson:
- * everything from mail went through str_sanitize. */
-static json_t *jstr(const char *s)
-{
-	json_t *j = s ? json_string(s) : NULL;
-	return j ? j : json_null();
-}
-
-static json_t *jtime(int64_t t)
-{
-	char buf[21];
-	if (t < 0)
-		return json_null();
-	tz_format_utc(t, buf);
-	return json_string(buf);
 }
 
 static status_t dump(FILE *out, json_t *root, err_t *err)
@@ -72,12 +56,6 @@ static void csv_field(FILE *out, const char *s, bool last)
 	fputc(last ? '\n' : ',', out);
 }
 
-/* A number rounded to 2 decimals, or null when negative (unknown). */
-static json_t *jnum(double v)
-{
-	return v < 0 ? json_null() : json_real(round(v * 100) / 100);
-}
-
 static json_t *contact_json(const config_leader_t *l, const contact_t *c,
 			    const score_t *s, const score_input_t *in)
 {
@@ -87,20 +65,20 @@ static json_t *contact_json(const config_leader_t *l, const contact_t *c,
 	int64_t ds = s->days_since;
 	json_object_set_new(o, "address", json_string(c->address));
 	json_object_set_new(o, "addresses", addrs);
-	json_object_set_new(o, "name", jstr(c->name));
+	json_object_set_new(o, "name", model_text(c->name));
 	json_object_set_new(o, "interactions", json_integer((json_int_t)c->interactions));
 	json_object_set_new(o, "touches", json_integer((json_int_t)c->touches));
-	json_object_set_new(o, "score", jnum(s->score));
-	json_object_set_new(o, "last_contact", jtime(c->last_contact));
-	json_object_set_new(o, "last_seen", jtime(c->last_seen));
+	json_object_set_new(o, "score", model_number(s->score));
+	json_object_set_new(o, "last_contact", model_time(c->last_contact));
+	json_object_set_new(o, "last_seen", model_time(c->last_seen));
 	json_object_set_new(o, "last_channel",
 			    c->last_contact < 0 ? json_null()
 						: json_string(channel_name(c->last_channel)));
-	json_object_set_new(o, "rhythm_days", jnum(s->rhythm_days));
+	json_object_set_new(o, "rhythm_days", model_number(s->rhythm_days));
 	json_object_set_new(o, "days_since", ds < 0 ? json_null() : json_integer(ds));
-	json_object_set_new(o, "overdue", jnum(s->overdue));
+	json_object_set_new(o, "overdue", model_number(s->overdue));
 	json_object_set_new(o, "neglected", json_boolean(s->neglected));
-	json_object_set_new(o, "circle", jstr(c->circle));
+	json_object_set_new(o, "circle", model_text(c->circle));
 	if (s->snoozed) {
 		char date[11];
 		tz_format_date(l->timezone, in->snoozed_until, date);
@@ -108,7 +86,7 @@ static json_t *contact_json(const config_leader_t *l, const contact_t *c,
 	} else {
 		json_object_set_new(o, "snoozed_until", json_null());
 	}
-	json_object_set_new(o, "note", jstr(c->note));
+	json_object_set_new(o, "note", model_text(c->note));
 	return o;
 }
 
@@ -266,7 +244,7 @@ status_t report_interactions(FILE *out, report_format_t fmt,
 			json_object_set_new(o, "participants", p);
 			json_object_set_new(o, "source", json_string(ia->source));
 			if (cfg->keep_subjects)
-				json_object_set_new(o, "title", jstr(ia->title));
+				json_object_set_new(o, "title", model_text(ia->title));
 			json_array_append_new(a, o);
 			continue;
 		}

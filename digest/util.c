@@ -264,8 +264,7 @@ bool str_iends(const char *s, const char *suffix)
 	return n >= m && strcasecmp(s + n - m, suffix) == 0;
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s)
+size_t str_utf8_len(const unsigned char *s)
 {
 	size_t n;
 	unsigned cp;
@@ -295,7 +294,7 @@ char *str_sanitize(char *s)
 {
 	unsigned char *p = (unsigned char *)s;
 	while (p && *p) {
-		size_t n = utf8_seq(p);
+		size_t n = str_utf8_len(p);
 		if (n == 0) {
 			*p++ = '?';
 		} else if (n == 1) {

@@ -88,6 +88,9 @@ char *str_lower(char *s);                     /* ASCII, in place; returns s */
 char *str_trim(char *s);                      /* in place; returns the start */
 bool str_starts(const char *s, const char *prefix);
 bool str_iends(const char *s, const char *suffix); /* case-insensitive */
+/* Length of the valid UTF-8 sequence at s (1 to 4), or 0 when it is not
+ * one (overlong forms and surrogates included). */
+size_t str_utf8_len(const unsigned char *s);
 /* Replace control characters (C0, DEL) by spaces and invalid UTF-8 by '?',
  * in place: what comes from mail may be shown, logged or stored as text. */
 char *str_sanitize(char *s);
