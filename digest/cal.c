@@ -1,22 +1,28 @@
 /*
  * cal — the instances of the VEVENTs of an iCalendar text inside a window,
- * expanded with libical 3.0.16 (see cal.h).  The library has traps
- * (docs/libraries.md §5) that shape this file:
+ * expanded with libical 3.0.16 (see cal.h).  The library's traps
+ * (docs/libraries.md §5) shape this file:
  *
  * - icalcomponent_foreach_recurrence is wrong: expansion is done here,
- *   per UID (master and RECURRENCE-ID overrides), from icalrecur_iterator.
- * - An unknown TZID silently reads as floating, and any TZID is looked up
- *   as a file under the zoneinfo directory: every TZID is checked first
- *   (VTIMEZONE of the file, else a regular file of the system's tzdata)
- *   and an unknown one is removed, with a warning, so the time floats.
+ *   per UID (the latest master and its RECURRENCE-ID overrides), from
+ *   icalrecur_iterator, DTSTART, RDATE, EXDATE and EXRULE.
+ * - Any TZID is looked up as a file under the zoneinfo directory, and an
+ *   unknown one silently reads as floating: every TZID is checked before
+ *   a getter sees it.  A tzdata name is read with tzdata (a VTIMEZONE of
+ *   the same name is dropped: they are often cut short or out of date),
+ *   else the file's VTIMEZONE is used, else a Windows or vendor-prefixed
+ *   name is rewritten to its tzdata name, else the TZID is removed with a
+ *   warning and the time floats (read in the caller's zone).
  * - icalrecur_iterator_set_start is wrong for SECONDLY, MINUTELY and
  *   HOURLY rules (it keeps DTSTART's hour, loses INTERVAL alignment):
  *   those start from a DTSTART moved by whole intervals instead.
  * - An iterator runs to year 2582, and a rule that matches rarely or
  *   never spins inside one call: iteration stops at the window's end and
- *   after CAL_MAX_STEPS occurrences before it, sub-daily rules become
- *   DAILY rules where that is exact, and the rest of the costly ones are
- *   refused with a warning.
+ *   after CAL_MAX_STEPS occurrences before it; sub-daily rules become
+ *   DAILY ones where that is exact, and other costly rules are refused
+ *   with a warning.
+ * - The parser prints on stderr for stray END lines and recurses once per
+ *   nesting level (a fuzzed file crashed it): the text is tidied first.
  */
 #include "cal.h"
 
@@ -30,8 +36,9 @@
 
 /* Occurrences of one rule read before the window before giving up. */
 #define CAL_MAX_STEPS 1000000
-/* Iteration starts this long before the window (zone offsets, DST). */
-#define CAL_MARGIN (3 * 86400)
+/* Iteration starts this long before the window (DST, the iterator's
+ * own rounding). */
+#define CAL_MARGIN 86400
 /* A sub-daily rule may need this many base steps between two matches. */
 #define CAL_MAX_COST 4000000
 /* Deepest nesting of components handed to libical (VCALENDAR, VEVENT,
@@ -73,8 +80,8 @@ typedef struct {
 	int64_t from, to;
 	cal_result_t *out;
 	size_t outcap;
-	strmap_t seen;   /* warnings given */
-	strmap_t sysz;   /* system zone names: 1 known, 0 not */
+	strmap_t seen; /* warnings given */
+	strmap_t sysz; /* system zone names: 1 known, 0 not */
 } cal_ctx_t;
 
 static void i64_push(i64vec_t *a, int64_t x)
@@ -112,7 +119,7 @@ static bool i64_has(const i64vec_t *a, int64_t x)
 
 /* A warning "label: message", sanitized, each given once. */
 static void warn(cal_ctx_t *c, const char *label, const char *fmt, ...)
-	UTIL_PRINTF(3, 4);
+    UTIL_PRINTF(3, 4);
 
 static void warn(cal_ctx_t *c, const char *label, const char *fmt, ...)
 {
@@ -157,7 +164,7 @@ static icaltimezone *system_zone(cal_ctx_t *c, const char *name)
 	int64_t known;
 	if (!strmap_get(&c->sysz, name, &known)) {
 		known = tz_known(name) &&
-			icaltimezone_get_builtin_timezone(name) != NULL;
+		        icaltimezone_get_builtin_timezone(name) != NULL;
 		strmap_put(&c->sysz, name, known);
 	}
 	return known ? icaltimezone_get_builtin_timezone(name) : NULL;
@@ -168,112 +175,112 @@ static icaltimezone *system_zone(cal_ctx_t *c, const char *name)
 static const struct {
 	const char *windows, *iana;
 } windows_zones[] = {
-	{"AUS Central Standard Time", "Australia/Darwin"},
-	{"AUS Eastern Standard Time", "Australia/Sydney"},
-	{"Afghanistan Standard Time", "Asia/Kabul"},
-	{"Alaskan Standard Time", "America/Anchorage"},
-	{"Arab Standard Time", "Asia/Riyadh"},
-	{"Arabian Standard Time", "Asia/Dubai"},
-	{"Arabic Standard Time", "Asia/Baghdad"},
-	{"Argentina Standard Time", "America/Buenos_Aires"},
-	{"Atlantic Standard Time", "America/Halifax"},
-	{"Azerbaijan Standard Time", "Asia/Baku"},
-	{"Azores Standard Time", "Atlantic/Azores"},
-	{"Bahia Standard Time", "America/Bahia"},
-	{"Bangladesh Standard Time", "Asia/Dhaka"},
-	{"Belarus Standard Time", "Europe/Minsk"},
-	{"Canada Central Standard Time", "America/Regina"},
-	{"Cape Verde Standard Time", "Atlantic/Cape_Verde"},
-	{"Caucasus Standard Time", "Asia/Yerevan"},
-	{"Cen. Australia Standard Time", "Australia/Adelaide"},
-	{"Central America Standard Time", "America/Guatemala"},
-	{"Central Asia Standard Time", "Asia/Almaty"},
-	{"Central Brazilian Standard Time", "America/Cuiaba"},
-	{"Central Europe Standard Time", "Europe/Budapest"},
-	{"Central European Standard Time", "Europe/Warsaw"},
-	{"Central Pacific Standard Time", "Pacific/Guadalcanal"},
-	{"Central Standard Time", "America/Chicago"},
-	{"Central Standard Time (Mexico)", "America/Mexico_City"},
-	{"China Standard Time", "Asia/Shanghai"},
-	{"Dateline Standard Time", "Etc/GMT+12"},
-	{"E. Africa Standard Time", "Africa/Nairobi"},
-	{"E. Australia Standard Time", "Australia/Brisbane"},
-	{"E. Europe Standard Time", "Europe/Chisinau"},
-	{"E. South America Standard Time", "America/Sao_Paulo"},
-	{"Eastern Standard Time", "America/New_York"},
-	{"Eastern Standard Time (Mexico)", "America/Cancun"},
-	{"Egypt Standard Time", "Africa/Cairo"},
-	{"Ekaterinburg Standard Time", "Asia/Yekaterinburg"},
-	{"FLE Standard Time", "Europe/Kiev"},
-	{"Fiji Standard Time", "Pacific/Fiji"},
-	{"GMT Standard Time", "Europe/London"},
-	{"GTB Standard Time", "Europe/Bucharest"},
-	{"Georgian Standard Time", "Asia/Tbilisi"},
-	{"Greenland Standard Time", "America/Godthab"},
-	{"Greenwich Standard Time", "Atlantic/Reykjavik"},
-	{"Hawaiian Standard Time", "Pacific/Honolulu"},
-	{"India Standard Time", "Asia/Calcutta"},
-	{"Iran Standard Time", "Asia/Tehran"},
-	{"Israel Standard Time", "Asia/Jerusalem"},
-	{"Jordan Standard Time", "Asia/Amman"},
-	{"Kaliningrad Standard Time", "Europe/Kaliningrad"},
-	{"Korea Standard Time", "Asia/Seoul"},
-	{"Libya Standard Time", "Africa/Tripoli"},
-	{"Line Islands Standard Time", "Pacific/Kiritimati"},
-	{"Magadan Standard Time", "Asia/Magadan"},
-	{"Mauritius Standard Time", "Indian/Mauritius"},
-	{"Middle East Standard Time", "Asia/Beirut"},
-	{"Montevideo Standard Time", "America/Montevideo"},
-	{"Morocco Standard Time", "Africa/Casablanca"},
-	{"Mountain Standard Time", "America/Denver"},
-	{"Mountain Standard Time (Mexico)", "America/Chihuahua"},
-	{"Myanmar Standard Time", "Asia/Rangoon"},
-	{"N. Central Asia Standard Time", "Asia/Novosibirsk"},
-	{"Namibia Standard Time", "Africa/Windhoek"},
-	{"Nepal Standard Time", "Asia/Katmandu"},
-	{"New Zealand Standard Time", "Pacific/Auckland"},
-	{"Newfoundland Standard Time", "America/St_Johns"},
-	{"North Asia East Standard Time", "Asia/Irkutsk"},
-	{"North Asia Standard Time", "Asia/Krasnoyarsk"},
-	{"North Korea Standard Time", "Asia/Pyongyang"},
-	{"Pacific SA Standard Time", "America/Santiago"},
-	{"Pacific Standard Time", "America/Los_Angeles"},
-	{"Pakistan Standard Time", "Asia/Karachi"},
-	{"Paraguay Standard Time", "America/Asuncion"},
-	{"Romance Standard Time", "Europe/Paris"},
-	{"Russia Time Zone 10", "Asia/Srednekolymsk"},
-	{"Russia Time Zone 11", "Asia/Kamchatka"},
-	{"Russia Time Zone 3", "Europe/Samara"},
-	{"Russian Standard Time", "Europe/Moscow"},
-	{"SA Eastern Standard Time", "America/Cayenne"},
-	{"SA Pacific Standard Time", "America/Bogota"},
-	{"SA Western Standard Time", "America/La_Paz"},
-	{"SE Asia Standard Time", "Asia/Bangkok"},
-	{"Samoa Standard Time", "Pacific/Apia"},
-	{"Singapore Standard Time", "Asia/Singapore"},
-	{"South Africa Standard Time", "Africa/Johannesburg"},
-	{"Sri Lanka Standard Time", "Asia/Colombo"},
-	{"Syria Standard Time", "Asia/Damascus"},
-	{"Taipei Standard Time", "Asia/Taipei"},
-	{"Tasmania Standard Time", "Australia/Hobart"},
-	{"Tokyo Standard Time", "Asia/Tokyo"},
-	{"Tonga Standard Time", "Pacific/Tongatapu"},
-	{"Turkey Standard Time", "Europe/Istanbul"},
-	{"US Eastern Standard Time", "America/Indianapolis"},
-	{"US Mountain Standard Time", "America/Phoenix"},
-	{"UTC", "Etc/GMT"},
-	{"UTC+12", "Etc/GMT-12"},
-	{"UTC-02", "Etc/GMT+2"},
-	{"UTC-11", "Etc/GMT+11"},
-	{"Ulaanbaatar Standard Time", "Asia/Ulaanbaatar"},
-	{"Venezuela Standard Time", "America/Caracas"},
-	{"Vladivostok Standard Time", "Asia/Vladivostok"},
-	{"W. Australia Standard Time", "Australia/Perth"},
-	{"W. Central Africa Standard Time", "Africa/Lagos"},
-	{"W. Europe Standard Time", "Europe/Berlin"},
-	{"West Asia Standard Time", "Asia/Tashkent"},
-	{"West Pacific Standard Time", "Pacific/Port_Moresby"},
-	{"Yakutsk Standard Time", "Asia/Yakutsk"},
+    {"AUS Central Standard Time", "Australia/Darwin"},
+    {"AUS Eastern Standard Time", "Australia/Sydney"},
+    {"Afghanistan Standard Time", "Asia/Kabul"},
+    {"Alaskan Standard Time", "America/Anchorage"},
+    {"Arab Standard Time", "Asia/Riyadh"},
+    {"Arabian Standard Time", "Asia/Dubai"},
+    {"Arabic Standard Time", "Asia/Baghdad"},
+    {"Argentina Standard Time", "America/Buenos_Aires"},
+    {"Atlantic Standard Time", "America/Halifax"},
+    {"Azerbaijan Standard Time", "Asia/Baku"},
+    {"Azores Standard Time", "Atlantic/Azores"},
+    {"Bahia Standard Time", "America/Bahia"},
+    {"Bangladesh Standard Time", "Asia/Dhaka"},
+    {"Belarus Standard Time", "Europe/Minsk"},
+    {"Canada Central Standard Time", "America/Regina"},
+    {"Cape Verde Standard Time", "Atlantic/Cape_Verde"},
+    {"Caucasus Standard Time", "Asia/Yerevan"},
+    {"Cen. Australia Standard Time", "Australia/Adelaide"},
+    {"Central America Standard Time", "America/Guatemala"},
+    {"Central Asia Standard Time", "Asia/Almaty"},
+    {"Central Brazilian Standard Time", "America/Cuiaba"},
+    {"Central Europe Standard Time", "Europe/Budapest"},
+    {"Central European Standard Time", "Europe/Warsaw"},
+    {"Central Pacific Standard Time", "Pacific/Guadalcanal"},
+    {"Central Standard Time", "America/Chicago"},
+    {"Central Standard Time (Mexico)", "America/Mexico_City"},
+    {"China Standard Time", "Asia/Shanghai"},
+    {"Dateline Standard Time", "Etc/GMT+12"},
+    {"E. Africa Standard Time", "Africa/Nairobi"},
+    {"E. Australia Standard Time", "Australia/Brisbane"},
+    {"E. Europe Standard Time", "Europe/Chisinau"},
+    {"E. South America Standard Time", "America/Sao_Paulo"},
+    {"Eastern Standard Time", "America/New_York"},
+    {"Eastern Standard Time (Mexico)", "America/Cancun"},
+    {"Egypt Standard Time", "Africa/Cairo"},
+    {"Ekaterinburg Standard Time", "Asia/Yekaterinburg"},
+    {"FLE Standard Time", "Europe/Kiev"},
+    {"Fiji Standard Time", "Pacific/Fiji"},
+    {"GMT Standard Time", "Europe/London"},
+    {"GTB Standard Time", "Europe/Bucharest"},
+    {"Georgian Standard Time", "Asia/Tbilisi"},
+    {"Greenland Standard Time", "America/Godthab"},
+    {"Greenwich Standard Time", "Atlantic/Reykjavik"},
+    {"Hawaiian Standard Time", "Pacific/Honolulu"},
+    {"India Standard Time", "Asia/Calcutta"},
+    {"Iran Standard Time", "Asia/Tehran"},
+    {"Israel Standard Time", "Asia/Jerusalem"},
+    {"Jordan Standard Time", "Asia/Amman"},
+    {"Kaliningrad Standard Time", "Europe/Kaliningrad"},
+    {"Korea Standard Time", "Asia/Seoul"},
+    {"Libya Standard Time", "Africa/Tripoli"},
+    {"Line Islands Standard Time", "Pacific/Kiritimati"},
+    {"Magadan Standard Time", "Asia/Magadan"},
+    {"Mauritius Standard Time", "Indian/Mauritius"},
+    {"Middle East Standard Time", "Asia/Beirut"},
+    {"Montevideo Standard Time", "America/Montevideo"},
+    {"Morocco Standard Time", "Africa/Casablanca"},
+    {"Mountain Standard Time", "America/Denver"},
+    {"Mountain Standard Time (Mexico)", "America/Chihuahua"},
+    {"Myanmar Standard Time", "Asia/Rangoon"},
+    {"N. Central Asia Standard Time", "Asia/Novosibirsk"},
+    {"Namibia Standard Time", "Africa/Windhoek"},
+    {"Nepal Standard Time", "Asia/Katmandu"},
+    {"New Zealand Standard Time", "Pacific/Auckland"},
+    {"Newfoundland Standard Time", "America/St_Johns"},
+    {"North Asia East Standard Time", "Asia/Irkutsk"},
+    {"North Asia Standard Time", "Asia/Krasnoyarsk"},
+    {"North Korea Standard Time", "Asia/Pyongyang"},
+    {"Pacific SA Standard Time", "America/Santiago"},
+    {"Pacific Standard Time", "America/Los_Angeles"},
+    {"Pakistan Standard Time", "Asia/Karachi"},
+    {"Paraguay Standard Time", "America/Asuncion"},
+    {"Romance Standard Time", "Europe/Paris"},
+    {"Russia Time Zone 10", "Asia/Srednekolymsk"},
+    {"Russia Time Zone 11", "Asia/Kamchatka"},
+    {"Russia Time Zone 3", "Europe/Samara"},
+    {"Russian Standard Time", "Europe/Moscow"},
+    {"SA Eastern Standard Time", "America/Cayenne"},
+    {"SA Pacific Standard Time", "America/Bogota"},
+    {"SA Western Standard Time", "America/La_Paz"},
+    {"SE Asia Standard Time", "Asia/Bangkok"},
+    {"Samoa Standard Time", "Pacific/Apia"},
+    {"Singapore Standard Time", "Asia/Singapore"},
+    {"South Africa Standard Time", "Africa/Johannesburg"},
+    {"Sri Lanka Standard Time", "Asia/Colombo"},
+    {"Syria Standard Time", "Asia/Damascus"},
+    {"Taipei Standard Time", "Asia/Taipei"},
+    {"Tasmania Standard Time", "Australia/Hobart"},
+    {"Tokyo Standard Time", "Asia/Tokyo"},
+    {"Tonga Standard Time", "Pacific/Tongatapu"},
+    {"Turkey Standard Time", "Europe/Istanbul"},
+    {"US Eastern Standard Time", "America/Indianapolis"},
+    {"US Mountain Standard Time", "America/Phoenix"},
+    {"UTC", "Etc/GMT"},
+    {"UTC+12", "Etc/GMT-12"},
+    {"UTC-02", "Etc/GMT+2"},
+    {"UTC-11", "Etc/GMT+11"},
+    {"Ulaanbaatar Standard Time", "Asia/Ulaanbaatar"},
+    {"Venezuela Standard Time", "America/Caracas"},
+    {"Vladivostok Standard Time", "Asia/Vladivostok"},
+    {"W. Australia Standard Time", "Australia/Perth"},
+    {"W. Central Africa Standard Time", "Africa/Lagos"},
+    {"W. Europe Standard Time", "Europe/Berlin"},
+    {"West Asia Standard Time", "Asia/Tashkent"},
+    {"West Pacific Standard Time", "Pacific/Port_Moresby"},
+    {"Yakutsk Standard Time", "Asia/Yakutsk"},
 };
 
 /* The tzdata name of a TZID that is not one but names a zone all the
@@ -287,8 +294,8 @@ static const char *zone_alias(cal_ctx_t *c, const char *tzid)
 	     i++)
 		if (strcasecmp(tzid, windows_zones[i].windows) == 0)
 			return system_zone(c, windows_zones[i].iana)
-				       ? windows_zones[i].iana
-				       : NULL;
+			           ? windows_zones[i].iana
+			           : NULL;
 	if (tzid[0] != '/')
 		return NULL;
 	for (const char *p = tzid; (p = strchr(p, '/')) != NULL;) {
@@ -301,7 +308,7 @@ static const char *zone_alias(cal_ctx_t *c, const char *tzid)
 
 /* The zone a TZID names for an event of cal, or NULL when unknown. */
 static icaltimezone *find_zone(cal_ctx_t *c, icalcomponent *cal,
-			       const char *tzid)
+                               const char *tzid)
 {
 	icaltimezone *z = icalcomponent_get_timezone(cal, tzid);
 	return z ? z : system_zone(c, tzid);
@@ -316,11 +323,12 @@ static void prefer_system_zones(cal_ctx_t *c, icalcomponent *cal)
 {
 	size_t n = 0;
 	icalcomponent **drop = NULL;
-	for (icalcomponent *z =
-		     icalcomponent_get_first_component(cal, ICAL_VTIMEZONE_COMPONENT);
-	     z; z = icalcomponent_get_next_component(cal, ICAL_VTIMEZONE_COMPONENT)) {
+	for (icalcomponent *z = icalcomponent_get_first_component(
+	         cal, ICAL_VTIMEZONE_COMPONENT);
+	     z; z = icalcomponent_get_next_component(
+	            cal, ICAL_VTIMEZONE_COMPONENT)) {
 		icalproperty *p =
-			icalcomponent_get_first_property(z, ICAL_TZID_PROPERTY);
+		    icalcomponent_get_first_property(z, ICAL_TZID_PROPERTY);
 		const char *tzid = p ? icalproperty_get_tzid(p) : NULL;
 		if (tzid && tzid[0] != '/' && system_zone(c, tzid)) {
 			drop = xrealloc(drop, (n + 1) * sizeof(*drop));
@@ -342,10 +350,11 @@ static void prefer_system_zones(cal_ctx_t *c, icalcomponent *cal)
 static void check_tzids(cal_ctx_t *c, cal_item_t *it)
 {
 	for (icalproperty *p =
-		     icalcomponent_get_first_property(it->ev, ICAL_ANY_PROPERTY);
-	     p; p = icalcomponent_get_next_property(it->ev, ICAL_ANY_PROPERTY)) {
+	         icalcomponent_get_first_property(it->ev, ICAL_ANY_PROPERTY);
+	     p;
+	     p = icalcomponent_get_next_property(it->ev, ICAL_ANY_PROPERTY)) {
 		icalparameter *tp =
-			icalproperty_get_first_parameter(p, ICAL_TZID_PARAMETER);
+		    icalproperty_get_first_parameter(p, ICAL_TZID_PARAMETER);
 		if (!tp)
 			continue;
 		const char *tzid = icalparameter_get_tzid(tp);
@@ -377,13 +386,13 @@ static int64_t to_utc(const cal_ctx_t *c, struct icaltimetype t)
 /* The wall clock of the UTC instant s in the zone of like (the default
  * zone when floating), with like's zone and DATE-ness. */
 static struct icaltimetype wall_clock(const cal_ctx_t *c, int64_t s,
-				      struct icaltimetype like)
+                                      struct icaltimetype like)
 {
 	icaltimezone *utc = icaltimezone_get_utc_timezone();
-	icaltimezone *z = (icaltimezone *)(like.zone && !like.is_date
-						   ? like.zone
-						   : c->defz);
-	struct icaltimetype t = icaltime_from_timet_with_zone((time_t)s, 0, utc);
+	icaltimezone *z =
+	    (icaltimezone *)(like.zone && !like.is_date ? like.zone : c->defz);
+	struct icaltimetype t =
+	    icaltime_from_timet_with_zone((time_t)s, 0, utc);
 	t.zone = utc;
 	t = icaltime_convert_to_zone(t, z);
 	t.zone = like.is_date ? NULL : like.zone;
@@ -399,7 +408,7 @@ static struct icaltimetype wall_clock(const cal_ctx_t *c, int64_t s,
 static void person_add(cal_instance_t *in, icalproperty *p, bool organizer)
 {
 	const char *v = organizer ? icalproperty_get_organizer(p)
-				  : icalproperty_get_attendee(p);
+	                          : icalproperty_get_attendee(p);
 	if (!v)
 		return;
 	while (*v == ' ' || *v == '\t')
@@ -419,27 +428,28 @@ static void person_add(cal_instance_t *in, icalproperty *p, bool organizer)
 	pp->addr = str_sanitize(xstrdup(addr));
 	free(dup);
 	pp->organizer = organizer;
-	icalparameter *cn = icalproperty_get_first_parameter(p, ICAL_CN_PARAMETER);
+	icalparameter *cn =
+	    icalproperty_get_first_parameter(p, ICAL_CN_PARAMETER);
 	const char *name = cn ? icalparameter_get_cn(cn) : NULL;
 	if (name && *name)
 		pp->name = str_sanitize(xstrdup(name));
 	icalparameter *ps =
-		icalproperty_get_first_parameter(p, ICAL_PARTSTAT_PARAMETER);
-	pp->declined = ps && icalparameter_get_partstat(ps) ==
-				     ICAL_PARTSTAT_DECLINED;
+	    icalproperty_get_first_parameter(p, ICAL_PARTSTAT_PARAMETER);
+	pp->declined =
+	    ps && icalparameter_get_partstat(ps) == ICAL_PARTSTAT_DECLINED;
 	icalparameter *cu =
-		icalproperty_get_first_parameter(p, ICAL_CUTYPE_PARAMETER);
+	    icalproperty_get_first_parameter(p, ICAL_CUTYPE_PARAMETER);
 	if (cu) {
 		icalparameter_cutype t = icalparameter_get_cutype(cu);
-		pp->resource = t == ICAL_CUTYPE_ROOM ||
-			       t == ICAL_CUTYPE_RESOURCE;
+		pp->resource =
+		    t == ICAL_CUTYPE_ROOM || t == ICAL_CUTYPE_RESOURCE;
 	}
 }
 
 /* An instance of ev with everything but its times: uid, summary,
  * status and people.  The template of all instances of ev. */
 static void instance_fill(cal_instance_t *in, const cal_item_t *it,
-			  bool master_cancelled)
+                          bool master_cancelled)
 {
 	icalcomponent *ev = it->ev;
 	memset(in, 0, sizeof(*in));
@@ -447,15 +457,18 @@ static void instance_fill(cal_instance_t *in, const cal_item_t *it,
 	const char *s = icalcomponent_get_summary(ev);
 	if (s)
 		in->summary = str_sanitize(xstrdup(s));
-	icalproperty *st = icalcomponent_get_first_property(ev, ICAL_STATUS_PROPERTY);
-	in->cancelled = st ? icalproperty_get_status(st) == ICAL_STATUS_CANCELLED
-			   : master_cancelled;
+	icalproperty *st =
+	    icalcomponent_get_first_property(ev, ICAL_STATUS_PROPERTY);
+	in->cancelled =
+	    st ? icalproperty_get_status(st) == ICAL_STATUS_CANCELLED
+	       : master_cancelled;
 	for (icalproperty *p =
-		     icalcomponent_get_first_property(ev, ICAL_ORGANIZER_PROPERTY);
-	     p; p = icalcomponent_get_next_property(ev, ICAL_ORGANIZER_PROPERTY))
+	         icalcomponent_get_first_property(ev, ICAL_ORGANIZER_PROPERTY);
+	     p;
+	     p = icalcomponent_get_next_property(ev, ICAL_ORGANIZER_PROPERTY))
 		person_add(in, p, true);
 	for (icalproperty *p =
-		     icalcomponent_get_first_property(ev, ICAL_ATTENDEE_PROPERTY);
+	         icalcomponent_get_first_property(ev, ICAL_ATTENDEE_PROPERTY);
 	     p; p = icalcomponent_get_next_property(ev, ICAL_ATTENDEE_PROPERTY))
 		person_add(in, p, false);
 }
@@ -536,11 +549,12 @@ static void by_one(short *a, int v)
 static bool rule_impossible(const struct icalrecurrencetype *r)
 {
 	static const int mdays[13] = {0,  31, 29, 31, 30, 31, 30,
-				      31, 31, 30, 31, 30, 31};
+	                              31, 31, 30, 31, 30, 31};
 	if (!by_set(r->by_month) || !by_set(r->by_month_day))
 		return false;
 	int longest = 0;
-	for (int i = 0; i < ICAL_BY_MONTH_SIZE && by_set(&r->by_month[i]); i++) {
+	for (int i = 0; i < ICAL_BY_MONTH_SIZE && by_set(&r->by_month[i]);
+	     i++) {
 		int m = icalrecurrencetype_month_month(r->by_month[i]);
 		if (m >= 1 && m <= 12 && mdays[m] > longest)
 			longest = mdays[m];
@@ -563,7 +577,7 @@ static bool rule_impossible(const struct icalrecurrencetype *r)
  * too many base steps away.  Returns NULL when r is ready.
  */
 static const char *rule_prepare(struct icalrecurrencetype *r,
-				struct icaltimetype dtstart)
+                                struct icaltimetype dtstart)
 {
 	if (r->freq == ICAL_NO_RECURRENCE)
 		return "RRULE without FREQ";
@@ -612,8 +626,8 @@ static const char *rule_prepare(struct icalrecurrencetype *r,
 	    by_set(r->by_year_day) || by_set(r->by_week_no))
 		gap = 366 * 8;
 	int64_t per_day = r->freq == ICAL_SECONDLY_RECURRENCE   ? 86400
-			  : r->freq == ICAL_MINUTELY_RECURRENCE ? 1440
-								: 24;
+	                  : r->freq == ICAL_MINUTELY_RECURRENCE ? 1440
+	                                                        : 24;
 	if (gap * per_day / r->interval > CAL_MAX_COST)
 		return "RRULE too costly to expand (a sub-daily FREQ with day "
 		       "restrictions)";
@@ -624,12 +638,12 @@ static const char *rule_prepare(struct icalrecurrencetype *r,
  * before the window (the set of occurrences in the window is unchanged;
  * libical's icalrecur_iterator_set_start is wrong for these rules). */
 static struct icaltimetype shift_start(const cal_ctx_t *c,
-				       const struct icalrecurrencetype *r,
-				       struct icaltimetype dtstart)
+                                       const struct icalrecurrencetype *r,
+                                       struct icaltimetype dtstart)
 {
 	static const int64_t unit[] = {1, 60, 3600};
 	struct icaltimetype target =
-		wall_clock(c, c->from - CAL_MARGIN, dtstart);
+	    wall_clock(c, c->from - CAL_MARGIN, dtstart);
 	/* Wall-clock arithmetic: libical steps the wall clock too. */
 	int64_t a = (int64_t)icaltime_as_timet(dtstart);
 	int64_t b = (int64_t)icaltime_as_timet(target);
@@ -637,8 +651,8 @@ static struct icaltimetype shift_start(const cal_ctx_t *c,
 	if (b <= a)
 		return dtstart;
 	int64_t k = (b - a) / step;
-	struct icaltimetype t = icaltime_from_timet_with_zone(
-		(time_t)(a + k * step), 0, NULL);
+	struct icaltimetype t =
+	    icaltime_from_timet_with_zone((time_t)(a + k * step), 0, NULL);
 	t.zone = dtstart.zone;
 	return t;
 }
@@ -649,16 +663,14 @@ static struct icaltimetype shift_start(const cal_ctx_t *c,
 typedef struct {
 	i64vec_t rids; /* RECURRENCE-IDs as UTC, sorted */
 	i64vec_t days; /* RECURRENCE-ID dates (yyyymmdd) of a timed
-			* master, sorted: they replace that day's instance */
+	                * master, sorted: they replace that day's instance */
 } cal_ovset_t;
 
 /* What removes an occurrence of a master from its set. */
 typedef struct {
-	i64vec_t ex_utc;          /* EXDATE date-times, sorted */
-	i64vec_t ex_day;          /* EXDATE dates as yyyymmdd, sorted */
-	const cal_ovset_t *ov;    /* overridden instances */
-	icalcomponent *ev;
-	struct icaltimetype dtstart;
+	i64vec_t ex_utc;       /* EXDATE date-times, sorted */
+	i64vec_t ex_day;       /* EXDATE dates as yyyymmdd, sorted */
+	const cal_ovset_t *ov; /* overridden instances */
 } cal_excl_t;
 
 static int64_t ymd(struct icaltimetype t)
@@ -669,7 +681,7 @@ static int64_t ymd(struct icaltimetype t)
 /* A floating date-time of a master whose DTSTART has a zone (an EXDATE,
  * RDATE or RECURRENCE-ID written without TZID) means that zone. */
 static struct icaltimetype like_start(struct icaltimetype t,
-				      struct icaltimetype dtstart)
+                                      struct icaltimetype dtstart)
 {
 	if (!t.is_date && !t.zone && !dtstart.is_date)
 		t.zone = dtstart.zone;
@@ -688,16 +700,17 @@ static bool excluded(cal_excl_t *x, struct icaltimetype t, int64_t s)
 /* The time an RDATE names (DATE, DATE-TIME or the start of a PERIOD),
  * or the null time. */
 static struct icaltimetype rdate_time(cal_ctx_t *c, cal_item_t *it,
-				      icalproperty *p)
+                                      icalproperty *p)
 {
 	struct icaldatetimeperiodtype dp = icalproperty_get_rdate(p);
 	if (icaltime_is_null_time(dp.period.start))
 		return like_start(
-			icalproperty_get_datetime_with_component(p, it->ev),
-			icalcomponent_get_dtstart(it->ev));
+		    icalproperty_get_datetime_with_component(p, it->ev),
+		    icalcomponent_get_dtstart(it->ev));
 	/* A PERIOD: libical resolves no TZID here. */
 	struct icaltimetype t = dp.period.start;
-	icalparameter *tp = icalproperty_get_first_parameter(p, ICAL_TZID_PARAMETER);
+	icalparameter *tp =
+	    icalproperty_get_first_parameter(p, ICAL_TZID_PARAMETER);
 	if (tp && !icaltime_is_utc(t) && icalparameter_get_tzid(tp))
 		t.zone = find_zone(c, it->cal, icalparameter_get_tzid(tp));
 	return like_start(t, icalcomponent_get_dtstart(it->ev));
@@ -707,7 +720,7 @@ static struct icaltimetype rdate_time(cal_ctx_t *c, cal_item_t *it,
  * other properties meanwhile cannot use libical's single cursor).
  * Caller frees the array. */
 static icalproperty **props(icalcomponent *ev, icalproperty_kind kind,
-			    size_t *n)
+                            size_t *n)
 {
 	icalproperty **v = NULL;
 	*n = 0;
@@ -723,12 +736,12 @@ static icalproperty **props(icalcomponent *ev, icalproperty_kind kind,
  * inside the window that x does not exclude.  Returns false when the
  * rule is refused (the UID is skipped). */
 static bool expand_rule(cal_ctx_t *c, cal_item_t *m, icalproperty *p,
-			struct icaltimetype dtstart, cal_excl_t *x,
-			i64vec_t *starts)
+                        struct icaltimetype dtstart, cal_excl_t *x,
+                        i64vec_t *starts)
 {
 	bool ex = icalproperty_isa(p) == ICAL_EXRULE_PROPERTY;
 	struct icalrecurrencetype r =
-		ex ? icalproperty_get_exrule(p) : icalproperty_get_rrule(p);
+	    ex ? icalproperty_get_exrule(p) : icalproperty_get_rrule(p);
 	icalrecur_iterator *ri = NULL;
 	size_t steps = 0, kept = 0;
 	bool ok = false, windowed;
@@ -752,7 +765,7 @@ static bool expand_rule(cal_ctx_t *c, cal_item_t *m, icalproperty *p,
 	}
 	if (windowed && r.freq > ICAL_HOURLY_RECURRENCE) {
 		struct icaltimetype st =
-			wall_clock(c, c->from - CAL_MARGIN, dtstart);
+		    wall_clock(c, c->from - CAL_MARGIN, dtstart);
 		if (icaltime_compare(st, dtstart) > 0)
 			icalrecur_iterator_set_start(ri, st);
 	}
@@ -790,9 +803,9 @@ done:
  * neither excluded nor overridden, sorted.  Returns false when the
  * whole UID must be skipped (a refused or invalid RRULE). */
 static bool expand_master(cal_ctx_t *c, cal_item_t *m, const cal_ovset_t *ov,
-			  struct icaltimetype dtstart, i64vec_t *starts)
+                          struct icaltimetype dtstart, i64vec_t *starts)
 {
-	cal_excl_t x = {.ov = ov, .ev = m->ev, .dtstart = dtstart};
+	cal_excl_t x = {.ov = ov};
 	size_t nex, nrd, nrr, nxr;
 	icalproperty **ex = props(m->ev, ICAL_EXDATE_PROPERTY, &nex);
 	icalproperty **rd = props(m->ev, ICAL_RDATE_PROPERTY, &nrd);
@@ -803,8 +816,8 @@ static bool expand_master(cal_ctx_t *c, cal_item_t *m, const cal_ovset_t *ov,
 
 	for (size_t i = 0; i < nex; i++) {
 		struct icaltimetype t = like_start(
-			icalproperty_get_datetime_with_component(ex[i], m->ev),
-			dtstart);
+		    icalproperty_get_datetime_with_component(ex[i], m->ev),
+		    dtstart);
 		if (icaltime_is_null_time(t))
 			continue;
 		if (t.is_date)
@@ -866,7 +879,7 @@ static bool newer(const cal_item_t *a, const cal_item_t *b)
  * an all-day master a RECURRENCE-ID names a day, whatever its form (a
  * date-time in some zone is read as its date there). */
 static int64_t override_rid(cal_ctx_t *c, struct icaltimetype t,
-			    const struct icaltimetype *mstart, int64_t *day)
+                            const struct icaltimetype *mstart, int64_t *day)
 {
 	*day = 0;
 	if (mstart && mstart->is_date && !t.is_date) {
@@ -897,32 +910,31 @@ static void expand_uid(cal_ctx_t *c, cal_item_t *items, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (items[i].fatal)
 			goto done; /* its RRULE could not be read */
-		if (!items[i].override &&
-		    (!master || newer(&items[i], master)))
+		if (!items[i].override && (!master || newer(&items[i], master)))
 			master = &items[i]; /* the latest version */
 	}
 	if (master) {
 		mstart = icalcomponent_get_dtstart(master->ev);
 		master_cancelled = icalcomponent_get_status(master->ev) ==
-				   ICAL_STATUS_CANCELLED;
+		                   ICAL_STATUS_CANCELLED;
 	}
-	bool timed = master && !icaltime_is_null_time(mstart);
+	bool has_start = master && !icaltime_is_null_time(mstart);
 
 	for (size_t i = 0; i < n; i++) {
 		cal_item_t *it = &items[i];
 		if (!it->override)
 			continue;
 		icalproperty *rp = icalcomponent_get_first_property(
-			it->ev, ICAL_RECURRENCEID_PROPERTY);
+		    it->ev, ICAL_RECURRENCEID_PROPERTY);
 		struct icaltimetype t =
-			icalproperty_get_datetime_with_component(rp, it->ev);
+		    icalproperty_get_datetime_with_component(rp, it->ev);
 		int64_t day;
 		if (icaltime_is_null_time(t)) {
 			if (!it->warned)
 				warn(c, label, "unreadable RECURRENCE-ID");
 			continue;
 		}
-		it->rid = override_rid(c, t, timed ? &mstart : NULL, &day);
+		it->rid = override_rid(c, t, has_start ? &mstart : NULL, &day);
 		if (day)
 			i64_push(&ov.days, day);
 		/* One override per RECURRENCE-ID: the latest version. */
@@ -939,7 +951,7 @@ static void expand_uid(cal_ctx_t *c, cal_item_t *items, size_t n)
 	i64_sort_uniq(&ov.rids);
 	i64_sort_uniq(&ov.days);
 
-	if (master && !timed) {
+	if (master && !has_start) {
 		if (!master->warned)
 			warn(c, label, "missing DTSTART");
 	} else if (master) {
@@ -1050,8 +1062,8 @@ static char *tidy(const char *text, size_t len)
 				break;
 			const char *v = colon ? colon + 1 : "";
 			size_t n = strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-					     "abcdefghijklmnopqrstuvwxyz"
-					     "0123456789-");
+			                     "abcdefghijklmnopqrstuvwxyz"
+			                     "0123456789-");
 			n = n < sizeof(names[0]) - 1 ? n : sizeof(names[0]) - 1;
 			memcpy(names[depth], v, n);
 			names[depth++][n] = '\0';
@@ -1075,7 +1087,7 @@ static char *tidy(const char *text, size_t len)
 /* Read what identifies one VEVENT and give its malformation warning
  * (X-LIC-ERROR: libical removed a property it could not parse). */
 static void item_init(cal_ctx_t *c, cal_item_t *it, icalcomponent *cal,
-		      icalcomponent *ev, size_t order)
+                      icalcomponent *ev, size_t order)
 {
 	memset(it, 0, sizeof(*it));
 	it->ev = ev;
@@ -1094,9 +1106,10 @@ static void item_init(cal_ctx_t *c, cal_item_t *it, icalcomponent *cal,
 	}
 	it->label = it->has_uid ? it->uid : "(no UID)";
 	it->override = icalcomponent_get_first_property(
-			       ev, ICAL_RECURRENCEID_PROPERTY) != NULL;
+	                   ev, ICAL_RECURRENCEID_PROPERTY) != NULL;
 	check_tzids(c, it); /* before any getter may look a TZID up */
-	icalproperty *sp = icalcomponent_get_first_property(ev, ICAL_SEQUENCE_PROPERTY);
+	icalproperty *sp =
+	    icalcomponent_get_first_property(ev, ICAL_SEQUENCE_PROPERTY);
 	it->seq = sp ? icalproperty_get_sequence(sp) : 0;
 	struct icaltimetype ds = icalcomponent_get_dtstamp(ev);
 	it->stamp = icaltime_is_null_time(ds) ? 0 : to_utc(c, ds);
@@ -1104,8 +1117,9 @@ static void item_init(cal_ctx_t *c, cal_item_t *it, icalcomponent *cal,
 	int nerr = 0;
 	const char *first = NULL;
 	for (icalproperty *p =
-		     icalcomponent_get_first_property(ev, ICAL_XLICERROR_PROPERTY);
-	     p; p = icalcomponent_get_next_property(ev, ICAL_XLICERROR_PROPERTY)) {
+	         icalcomponent_get_first_property(ev, ICAL_XLICERROR_PROPERTY);
+	     p;
+	     p = icalcomponent_get_next_property(ev, ICAL_XLICERROR_PROPERTY)) {
 		const char *msg = icalproperty_get_xlicerror(p);
 		if (!msg)
 			msg = "malformed property";
@@ -1146,7 +1160,7 @@ static int item_cmp(const void *pa, const void *pb)
 }
 
 status_t cal_expand(const char *text, size_t len, const char *zone,
-		    int64_t from, int64_t to, cal_result_t *out, err_t *err)
+                    int64_t from, int64_t to, cal_result_t *out, err_t *err)
 {
 	status_t st = ST_OK;
 	cal_ctx_t c = {0};
@@ -1169,9 +1183,9 @@ status_t cal_expand(const char *text, size_t len, const char *zone,
 		cals[ncals++] = root;
 	} else if (root && icalcomponent_isa(root) == ICAL_XROOT_COMPONENT) {
 		for (icalcomponent *k = icalcomponent_get_first_component(
-			     root, ICAL_VCALENDAR_COMPONENT);
+		         root, ICAL_VCALENDAR_COMPONENT);
 		     k; k = icalcomponent_get_next_component(
-				root, ICAL_VCALENDAR_COMPONENT)) {
+		            root, ICAL_VCALENDAR_COMPONENT)) {
 			cals = xrealloc(cals, (ncals + 1) * sizeof(*cals));
 			cals[ncals++] = k;
 		}
@@ -1181,9 +1195,8 @@ status_t cal_expand(const char *text, size_t len, const char *zone,
 		goto done;
 	}
 
-	c.defz = strcmp(c.zone, "UTC") == 0
-			 ? icaltimezone_get_utc_timezone()
-			 : system_zone(&c, c.zone);
+	c.defz = strcmp(c.zone, "UTC") == 0 ? icaltimezone_get_utc_timezone()
+	                                    : system_zone(&c, c.zone);
 	if (!c.defz) {
 		warn(&c, "(calendar)", "unknown time zone '%s', using UTC",
 		     c.zone);
@@ -1195,13 +1208,13 @@ status_t cal_expand(const char *text, size_t len, const char *zone,
 		prefer_system_zones(&c, cals[i]);
 	for (size_t i = 0; i < ncals; i++) {
 		for (icalcomponent *ev = icalcomponent_get_first_component(
-			     cals[i], ICAL_VEVENT_COMPONENT);
+		         cals[i], ICAL_VEVENT_COMPONENT);
 		     ev; ev = icalcomponent_get_next_component(
-				 cals[i], ICAL_VEVENT_COMPONENT)) {
+		             cals[i], ICAL_VEVENT_COMPONENT)) {
 			if (nitems == capitems) {
 				capitems = capitems ? capitems * 2 : 16;
-				items = xrealloc(items,
-						 capitems * sizeof(*items));
+				items =
+				    xrealloc(items, capitems * sizeof(*items));
 			}
 			item_init(&c, &items[nitems], cals[i], ev, nitems);
 			nitems++;

@@ -45,7 +45,7 @@ done:
 }
 
 static void expand_file(const char *zone, int64_t from, int64_t to,
-			const char *path)
+                        const char *path)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -76,7 +76,8 @@ done:
 int main(int argc, char **argv)
 {
 	int64_t from, to;
-	if (argc < 5 || !tz_known(argv[1]) || !tz_parse(argv[2], argv[1], &from) ||
+	if (argc < 5 || !tz_known(argv[1]) ||
+	    !tz_parse(argv[2], argv[1], &from) ||
 	    !tz_parse(argv[3], argv[1], &to)) {
 		fprintf(stderr, "usage: calexpand ZONE FROM TO FILE...\n");
 		return 64;
@@ -85,5 +86,6 @@ int main(int argc, char **argv)
 		expand_file(argv[1], from, to, argv[i]);
 	fflush(stdout);
 	icaltimezone_free_builtin_timezones();
+	icalmemory_free_ring();
 	return 0;
 }
