@@ -1027,10 +1027,12 @@ int cli_main(int argc, char **argv)
 		s = ST_USAGE;
 		goto done;
 	}
-	/* The command's own options, and the global ones again. */
+	/* The command's own options, and the global ones again, anywhere
+	 * among its arguments (optind 0 makes getopt start afresh: the first
+	 * parse stopped at the command). */
 	int cargc = argc - optind;
 	char **cargv = argv + optind;
-	optind = 1;
+	optind = 0;
 	if (!parse_options(&cli, cargc, cargv, cmd->name, cmd->options, &help)) {
 		s = ST_USAGE;
 		goto done;

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 bool ingest_supported(const config_source_t *src)
 {
@@ -47,6 +48,33 @@ static const char *kind_name(config_src_kind_t k)
 		return "http";
 	}
 	return "?";
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A hash of the addresses whose mail is the leader's.  Caller frees. */
+static char *senders_fingerprint(const config_leader_t *l)
+{
+	strvec_t all = {0};
+	strbuf_t b = {0};
+	char hex[17];
+	strvec_push(&all, l->email);
+	for (size_t i = 0; i < l->aliases.n; i++)
+		strvec_push(&all, l->aliases.v[i]);
+	for (size_t i = 0; i < l->delegates.n; i++)
+		strvec_push(&all, l->delegates.v[i]);
+	for (size_t i = 0; i < all.n; i++)
+		str_lower(all.v[i]);
+	qsort(all.v, all.n, sizeof *all.v, cmp_str);
+	for (size_t i = 0; i < all.n; i++)
+		sb_printf(&b, "%s\n", all.v[i]);
+	hash64_hex(hash64(b.s, b.len), hex);
+	sb_free(&b);
+	strvec_free(&all);
+	return xstrdup(hex);
 }
 
 status_t ingest_check(const config_t *cfg, const config_leader_t *l,
@@ -89,6 +117,17 @@ status_t ingest_source(store_t *st, const config_t *cfg,
 	if ((s = store_source(st, leader_id, src->spec, kind_name(src->kind),
 			      &in.source_id, &cursor, err)))
 		goto done;
+	/* Read again what was not the leader's if their addresses changed. */
+	char *fp = senders_fingerprint(l);
+	bool changed = false;
+	s = store_source_senders(st, in.source_id, fp, &changed, err);
+	free(fp);
+	if (s)
+		goto done;
+	if (changed) {
+		free(cursor);
+		cursor = NULL;
+	}
 	if (src->kind == SRC_ICS)
 		s = ingest_calendar(&in, now, &got_new);
 	else

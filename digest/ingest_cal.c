@@ -198,9 +198,10 @@ static status_t ingest_file(ingest_t *in, const char *path, const char *item,
 		if (single)
 			return err_set(in->err, errno == ENOENT ? ST_NOINPUT : ST_IOERR,
 				       "%s: %s", path, strerror(errno));
-		ingest_warnf(in, "%s: skipped: %s", path, strerror(errno));
+		char why[160];
+		snprintf(why, sizeof why, "skipped: %s", strerror(errno));
 		in->stats->skipped++;
-		return ST_OK;
+		return warn_once(in, path, "unreadable", why);
 	}
 	hash64_hex(hash64(text, len), hash);
 	if ((s = store_cal_file(in->st, in->source_id, item, &found, &old_hash,
@@ -312,12 +313,9 @@ status_t ingest_calendar(ingest_t *in, int64_t now, bool *got_new)
 		strvec_free(&files);
 		return s;
 	}
-	for (size_t i = 0; i < files.n && !s; i++) {
-		char *path = xasprintf("%s/%s", root, files.v[i]);
-		s = ingest_file(in, path, files.v[i], false, now, got_new);
-		free(path);
-	}
-	/* A file deleted from the directory takes its meetings with it. */
+	/* A file deleted from the directory takes its meetings with it:
+	 * first, so that a renamed file's meetings are not taken for
+	 * duplicates of its old name's. */
 	if (!s)
 		s = store_cal_files(in->st, in->source_id, &known, in->err);
 	for (size_t i = 0; i < known.n && !s; i++) {
@@ -328,6 +326,11 @@ status_t ingest_calendar(ingest_t *in, int64_t now, bool *got_new)
 				      now - in->cfg->lookback, INT64_MAX, true,
 				      in->err);
 		*got_new = true;
+	}
+	for (size_t i = 0; i < files.n && !s; i++) {
+		char *path = xasprintf("%s/%s", root, files.v[i]);
+		s = ingest_file(in, path, files.v[i], false, now, got_new);
+		free(path);
 	}
 	strvec_free(&files);
 	strvec_free(&known);

@@ -47,6 +47,7 @@ static int ingest_message(ingest_t *in, const char *where,
 				xasprintf("%s, From %s", where,
 					  h->from[0].addr);
 		in->stats->not_leader++;
+		seen = SEEN_NOT_LEADER;
 		goto done;
 	}
 	for (size_t i = 0; i < h->warnings.n; i++)
@@ -130,6 +131,7 @@ typedef struct {
 	char *where;
 	char *error; /* could not be read: why */
 	char *dedup;
+	int prior;   /* its status in the seen table, or -1 */
 	mailsrc_header_t h;
 	void *next;  /* in reader_t.used */
 } msg_t;
@@ -179,7 +181,9 @@ static bool seen_cb(void *ctx, const char *key)
 		r->seen_status = store_seen_keys(r->in->st, r->in->source_id,
 						 &r->seen, &r->err);
 	}
-	return r->seen_status || strmap_get(&r->seen, key, NULL);
+	int64_t status;
+	return r->seen_status || (strmap_get(&r->seen, key, &status) &&
+				  status != SEEN_UNREADABLE);
 }
 
 static void msg_free_list(msg_t *m)
@@ -203,6 +207,10 @@ static void *reader_main(void *arg)
 			break;
 		}
 		msg_t *m = xcalloc(1, sizeof *m);
+		int64_t prior = -1;
+		if (item.key)
+			strmap_get(&r->seen, item.key, &prior);
+		m->prior = (int)prior;
 		m->key = xstrdup(item.key);
 		m->where = xstrdup(item.where);
 		if (item.header) {
@@ -269,10 +277,13 @@ static status_t write_msg(ingest_t *in, msg_t *m, double progress,
 		in->diag->progress(in->diag->ctx, in->src->spec,
 				   in->stats->read, progress);
 	if (m->error) {
-		ingest_warnf(in, "%s: skipped: %s", m->where, m->error);
+		/* Warned about once; read again next time (it may be a file
+		 * being written). */
+		if (m->prior != SEEN_UNREADABLE)
+			ingest_warnf(in, "%s: skipped: %s", m->where, m->error);
 		in->stats->skipped++;
 		return m->key ? store_seen_add(in->st, in->source_id, m->key,
-					       SEEN_WARNED, in->err)
+					       SEEN_UNREADABLE, in->err)
 			      : ST_OK;
 	}
 	/* An mbox has no per-message key: what was read before is

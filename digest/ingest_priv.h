@@ -8,7 +8,14 @@
 #include "ingest.h"
 
 /* Status of a key in the seen table (schema/001). */
-enum { SEEN_OK = 0, SEEN_WARNED = 1, SEEN_QUIET = 2 };
+enum {
+	SEEN_OK = 0,         /* ingested */
+	SEEN_WARNED = 1,     /* unusable, warned about once */
+	SEEN_QUIET = 2,      /* duplicate, auto-reply, no recipient */
+	SEEN_NOT_LEADER = 3, /* From someone else: read again when the
+	                      * leader's addresses change */
+	SEEN_UNREADABLE = 4, /* could not be read: warned once, tried again */
+};
 
 typedef struct {
 	store_t *st;

@@ -178,7 +178,6 @@ static json_t *stats_json(const people_t *p)
 	const store_history_t *h = &p->history;
 	size_t np = p->contacts.n;
 	bool *touched = xcalloc(np ? np : 1, sizeof *touched);
-	int64_t *first = xcalloc(np ? np : 1, sizeof *first);
 	for (size_t i = 0; i < h->nias; i++) {
 		const store_ia_t *ia = &h->ias[i];
 		bool recent = ia->time >= p->now - WEEK && ia->time <= p->now;
@@ -188,8 +187,6 @@ static json_t *stats_json(const people_t *p)
 			if (k < 0)
 				continue;
 			person = true;
-			if (!first[k])
-				first[k] = ia->time;
 			if (recent && ia->weight >= CONTACTS_TOUCH_WEIGHT)
 				touched[k] = true;
 		}
@@ -198,10 +195,9 @@ static json_t *stats_json(const people_t *p)
 	}
 	for (size_t k = 0; k < np; k++) {
 		reached += touched[k];
-		fresh += first[k] >= p->now - WEEK;
+		fresh += p->fresh[k];
 	}
 	free(touched);
-	free(first);
 	json_t *o = json_object();
 	json_object_set_new(o, "people_reached", json_integer((json_int_t)reached));
 	json_object_set_new(o, "emails", json_integer((json_int_t)emails));
@@ -325,10 +321,17 @@ static json_t *merged_json(const people_t *p)
 		const contact_t *c = &p->contacts.v[k];
 		if (c->naddresses < 2)
 			continue;
+		/* Merged by the leader when a `merge` pair joins two of its
+		 * addresses; otherwise by auto_merge. */
 		bool manual = false;
-		for (size_t i = 0; i + 1 < p->said.merged.n; i += 2)
-			for (size_t j = 0; j < c->naddresses; j++)
-				manual |= strcmp(p->said.merged.v[i], c->addresses[j]) == 0;
+		for (size_t i = 0; i + 1 < p->said.merged.n; i += 2) {
+			bool a = false, b = false;
+			for (size_t j = 0; j < c->naddresses; j++) {
+				a |= strcmp(p->said.merged.v[i], c->addresses[j]) == 0;
+				b |= strcmp(p->said.merged.v[i + 1], c->addresses[j]) == 0;
+			}
+			manual |= a && b;
+		}
 		json_t *o = json_object(), *addrs = json_array();
 		for (size_t j = 0; j < c->naddresses; j++)
 			json_array_append_new(addrs, json_string(c->addresses[j]));

@@ -22,7 +22,7 @@ status_t people_load(store_t *st, const config_t *cfg,
 	if (leader_id &&
 	    ((s = store_history(st, leader_id, now - cfg->lookback, now + 1,
 				&out->history, err)) ||
-	     (s = store_upcoming(st, leader_id, now + 1, now + WEEK,
+	     (s = store_upcoming(st, leader_id, now, now + WEEK,
 				 &out->upcoming, err))))
 		goto done;
 	if (leader_id && (s = store_said(st, leader_id, &out->said, err)))
@@ -66,12 +66,42 @@ status_t people_load(store_t *st, const config_t *cfg,
 		}
 	}
 
-	struct tm tm;
-	tz_localtime(l->timezone, now, &tm);
+	/* The leader's local days, with the offset of each instant. */
+	size_t ni = out->history.nias;
+	int64_t *times = xcalloc(ni + 1, sizeof *times);
+	long *offsets = xcalloc(ni + 1, sizeof *offsets);
+	for (size_t i = 0; i < ni; i++)
+		times[i] = out->history.ias[i].time;
+	times[ni] = now;
+	tz_offsets(l->timezone, times, ni + 1, offsets);
 	score_people(cfg, &out->history, &out->contacts, out->input, now,
-		     tm.tm_gmtoff, out->scores);
+		     offsets, offsets[ni], out->scores);
+	free(times);
+	free(offsets);
 	out->nneglected = score_rank_neglected(&out->contacts, out->scores,
 					       &out->neglected);
+
+	/* New contacts: first seen in the last week, and never before the
+	 * window either (asked of the store for those few only). */
+	out->fresh = xcalloc(n ? n : 1, sizeof *out->fresh);
+	int64_t *first = xcalloc(n ? n : 1, sizeof *first);
+	for (size_t i = 0; i < ni; i++)
+		for (size_t j = 0; j < out->history.ias[i].nparts; j++) {
+			int k = out->contacts.person_of[out->history.ias[i].parts[j]];
+			if (k >= 0 && !first[k])
+				first[k] = out->history.ias[i].time;
+		}
+	for (size_t k = 0; k < n && !s; k++) {
+		if (!first[k] || first[k] < now - WEEK)
+			continue;
+		bool before = false;
+		const contact_t *c = &out->contacts.v[k];
+		for (size_t j = 0; j < c->naddresses && !before && !s; j++)
+			s = store_seen_before(st, leader_id, c->addresses[j],
+					      now - cfg->lookback, &before, err);
+		out->fresh[k] = !before;
+	}
+	free(first);
 done:
 	strmap_free(&index);
 	if (s)
@@ -89,6 +119,7 @@ void people_free(people_t *p)
 	contacts_free(&p->contacts);
 	free(p->input);
 	free(p->scores);
+	free(p->fresh);
 	free(p->neglected);
 	memset(p, 0, sizeof *p);
 }

@@ -15,11 +15,13 @@
 typedef struct {
 	int64_t now;
 	store_history_t history;  /* interactions in [now - lookback, now] */
-	store_history_t upcoming; /* meetings in (now, now + 7 days) */
+	store_history_t upcoming; /* meetings in [now, now + 7 days) */
 	store_said_t said;        /* snoozes, cadences, notes, merges */
 	contacts_t contacts;
 	score_input_t *input;     /* per contacts.v[i] */
 	score_t *scores;          /* per contacts.v[i] */
+	bool *fresh;              /* per contacts.v[i]: first interaction
+	                           * ever in the last 7 days */
 	size_t *neglected;        /* indices into contacts.v, ranked */
 	size_t nneglected;
 } people_t;

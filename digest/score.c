@@ -43,6 +43,7 @@ static double median(const int64_t *v, size_t n)
 /* One touch of a person, for the pass over their history. */
 typedef struct {
 	int64_t time;
+	int64_t day; /* the leader's local day number */
 	store_channel_t channel;
 } touch_t;
 
@@ -61,11 +62,9 @@ static void score_one(const config_t *cfg, const touch_t *t, size_t n,
 {
 	int64_t *days = xcalloc(n ? n : 1, sizeof *days);
 	size_t nd = 0;
-	for (size_t i = 0; i < n; i++) {
-		int64_t d = floor_div(t[i].time + off, DAY);
-		if (nd == 0 || days[nd - 1] != d)
-			days[nd++] = d;
-	}
+	for (size_t i = 0; i < n; i++)
+		if (nd == 0 || days[nd - 1] != t[i].day)
+			days[nd++] = t[i].day;
 	s->score = decayed;
 	s->touch_days = nd;
 	s->rhythm_days = -1;
@@ -129,8 +128,7 @@ static void score_one(const config_t *cfg, const touch_t *t, size_t n,
 	int64_t this_monday = today - ((today + 3) % 7 + 7) % 7;
 	memset(s->history, 0, sizeof s->history);
 	for (size_t i = 0; i < n; i++) {
-		int64_t d = floor_div(t[i].time + off, DAY);
-		int64_t w = floor_div(d - this_monday, 7); /* 0 = this week */
+		int64_t w = floor_div(t[i].day - this_monday, 7); /* 0: this week */
 		if (w <= 0 && w > -SCORE_WEEKS)
 			s->history[SCORE_WEEKS - 1 + w]++;
 	}
@@ -139,7 +137,7 @@ static void score_one(const config_t *cfg, const touch_t *t, size_t n,
 
 void score_people(const config_t *cfg, const store_history_t *h,
 		  const contacts_t *c, const score_input_t *in, int64_t now,
-		  long utc_offset, score_t *out)
+		  const long *offsets, long now_offset, score_t *out)
 {
 	/* Each person's touches, in one pass over the history. */
 	size_t *count = xcalloc(c->n ? c->n : 1, sizeof *count);
@@ -168,7 +166,10 @@ void score_people(const config_t *cfg, const store_history_t *h,
 				if (pass == 0)
 					count[p]++;
 				else
-					t[p][fill[p]++] = (touch_t){ia->time, ia->channel};
+					t[p][fill[p]++] = (touch_t){
+						ia->time,
+						floor_div(ia->time + (offsets ? offsets[i] : now_offset), DAY),
+						ia->channel};
 			}
 		}
 		if (pass == 0)
@@ -179,7 +180,7 @@ void score_people(const config_t *cfg, const store_history_t *h,
 		memset(&out[p], 0, sizeof out[p]);
 		qsort(t[p], count[p], sizeof **t, cmp_touch);
 		score_one(cfg, t[p], count[p], decayed[p], in ? &in[p] : NULL,
-			  now, utc_offset, &out[p]);
+			  now, now_offset, &out[p]);
 		free(t[p]);
 	}
 	free(t);

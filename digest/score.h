@@ -56,12 +56,13 @@ typedef struct {
 /*
  * Score every person of c (whose interactions are in h, already limited
  * to the lookback window) as of now.  in[i] and out[i] belong to c->v[i];
- * in may be NULL.  utc_offset: the leader's offset from UTC at now, in
- * seconds, for day and week boundaries.
+ * in may be NULL.  Days and ISO weeks are the leader's: offsets[i] is
+ * the leader's offset from UTC (seconds east) at h->ias[i].time, and
+ * now_offset the one at now; offsets may be NULL (all now_offset).
  */
 void score_people(const config_t *cfg, const store_history_t *h,
 		  const contacts_t *c, const score_input_t *in, int64_t now,
-		  long utc_offset, score_t *out);
+		  const long *offsets, long now_offset, score_t *out);
 
 /* Indices of the neglected people, ranked: highest rank first, ties by
  * address.  Returns how many; *order is allocated (caller frees). */

@@ -325,6 +325,15 @@ static int step(sqlite3_stmt *q)
 	return q ? sqlite3_step(q) : SQLITE_ERROR;
 }
 
+/* After reading the one row wanted: reset, so the statement does not
+ * hold on to its read snapshot (a later BEGIN IMMEDIATE would fail with
+ * SQLITE_BUSY_SNAPSHOT instead of waiting). */
+static status_t done_row(sqlite3_stmt *q)
+{
+	sqlite3_reset(q);
+	return ST_OK;
+}
+
 status_t store_leader(store_t *st, const char *name, bool create,
 		      int64_t *id, err_t *err)
 {
@@ -336,7 +345,7 @@ status_t store_leader(store_t *st, const char *name, bool create,
 	int rc = step(q);
 	if (rc == SQLITE_ROW) {
 		*id = sqlite3_column_int64(q, 0);
-		return ST_OK;
+		return done_row(q);
 	}
 	if (rc != SQLITE_DONE)
 		return db_error(st, err, "leader");
@@ -366,7 +375,7 @@ status_t store_source(store_t *st, int64_t leader, const char *spec,
 	if (rc == SQLITE_ROW) {
 		*id = sqlite3_column_int64(q, 0);
 		*cursor = xstrdup((const char *)sqlite3_column_text(q, 1));
-		return ST_OK;
+		return done_row(q);
 	}
 	if (rc != SQLITE_DONE)
 		return db_error(st, err, "source");
@@ -411,10 +420,54 @@ status_t store_seen(store_t *st, int64_t source, const char *key,
 		*seen = true;
 		if (status)
 			*status = sqlite3_column_int(q, 0);
+		done_row(q);
 	} else if (rc != SQLITE_DONE) {
 		return db_error(st, err, "seen");
 	}
 	return ST_OK;
+}
+
+status_t store_source_senders(store_t *st, int64_t source,
+			      const char *fingerprint, bool *changed,
+			      err_t *err)
+{
+	sqlite3_stmt *q = NULL;
+	status_t s = ST_OK;
+	char *old = NULL;
+	*changed = false;
+	if (sqlite3_prepare_v2(st->db, "SELECT senders FROM source WHERE id = ?1",
+			       -1, &q, NULL) != SQLITE_OK)
+		return db_error(st, err, "source");
+	sqlite3_bind_int64(q, 1, source);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		old = xstrdup((const char *)sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	if (old && strcmp(old, fingerprint) == 0)
+		goto done;
+	*changed = old != NULL;
+	static const char *const sql[] = {
+		"DELETE FROM seen WHERE source_id = ?1 AND status = 3",
+		"UPDATE source SET cursor = NULL WHERE id = ?1",
+		"UPDATE source SET senders = ?2 WHERE id = ?1",
+	};
+	for (size_t i = *changed ? 0 : 2; i < 3; i++) {
+		if (sqlite3_prepare_v2(st->db, sql[i], -1, &q, NULL) != SQLITE_OK) {
+			s = db_error(st, err, "source");
+			goto done;
+		}
+		sqlite3_bind_int64(q, 1, source);
+		if (i == 2)
+			sqlite3_bind_text(q, 2, fingerprint, -1, SQLITE_TRANSIENT);
+		int rc = sqlite3_step(q);
+		sqlite3_finalize(q);
+		if (rc != SQLITE_DONE) {
+			s = db_error(st, err, "source");
+			goto done;
+		}
+	}
+done:
+	free(old);
+	return s;
 }
 
 status_t store_seen_keys(store_t *st, int64_t source, strmap_t *keys,
@@ -422,12 +475,13 @@ status_t store_seen_keys(store_t *st, int64_t source, strmap_t *keys,
 {
 	sqlite3_stmt *q = NULL;
 	int rc;
-	if (sqlite3_prepare_v2(st->db, "SELECT key FROM seen WHERE source_id = ?1",
+	if (sqlite3_prepare_v2(st->db, "SELECT key, status FROM seen WHERE source_id = ?1",
 			       -1, &q, NULL) != SQLITE_OK)
 		return db_error(st, err, "seen");
 	sqlite3_bind_int64(q, 1, source);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		strmap_put(keys, (const char *)sqlite3_column_text(q, 0), 0);
+		strmap_put(keys, (const char *)sqlite3_column_text(q, 0),
+			   sqlite3_column_int(q, 1));
 	sqlite3_finalize(q);
 	return rc == SQLITE_DONE ? ST_OK : db_error(st, err, "seen");
 }
@@ -463,6 +517,7 @@ static status_t address_id(store_t *st, int64_t leader, const char *addr,
 	int rc = step(q);
 	if (rc == SQLITE_ROW) {
 		*id = sqlite3_column_int64(q, 0);
+		done_row(q);
 	} else if (rc != SQLITE_DONE) {
 		return db_error(st, err, "address");
 	} else {
@@ -568,6 +623,7 @@ status_t store_cal_file(store_t *st, int64_t source, const char *item,
 		*hash = xstrdup((const char *)sqlite3_column_text(q, 0));
 		*win_from = sqlite3_column_int64(q, 1);
 		*win_to = sqlite3_column_int64(q, 2);
+		done_row(q);
 	} else if (rc != SQLITE_DONE) {
 		return db_error(st, err, "calendar file");
 	}
@@ -718,7 +774,7 @@ status_t store_merge(store_t *st, int64_t leader, const char *const *addrs,
 		/* whoever was merged into addrs[i] follows it */
 		"UPDATE merged SET person = ?3 WHERE leader_id = ?1 AND person = ?2",
 		"INSERT OR REPLACE INTO merged (leader_id, addr, person)"
-		" VALUES (?1, ?2, ?3)",
+		" SELECT ?1, ?2, ?3 WHERE ?2 <> ?3",
 	};
 	status_t s = store_begin(st, err);
 	if (s)
@@ -753,9 +809,21 @@ status_t store_unmerge(store_t *st, int64_t leader, const char *addr,
 		       err_t *err)
 {
 	const void *args[] = {&leader, addr};
+	/* addr leaves its person, and those merged into it stay together
+	 * without it: the first of them becomes their person. */
 	status_t s = exec1(st,
 			   "DELETE FROM merged WHERE leader_id = ?1 AND addr = ?2",
 			   "it", args, err);
+	if (!s)
+		s = exec1(st,
+			  "UPDATE merged SET person = (SELECT min(m.addr) FROM"
+			  " merged m WHERE m.leader_id = ?1 AND m.person = ?2)"
+			  " WHERE leader_id = ?1 AND person = ?2",
+			  "it", args, err);
+	if (!s)
+		s = exec1(st,
+			  "DELETE FROM merged WHERE leader_id = ?1 AND addr = person",
+			  "i", args, err);
 	if (!s)
 		s = exec1(st,
 			  "INSERT OR IGNORE INTO unmerged (leader_id, addr)"
@@ -1005,6 +1073,29 @@ done:
 	free(ids);
 	free(ia_ids);
 	return s;
+}
+
+status_t store_seen_before(store_t *st, int64_t leader, const char *addr,
+			   int64_t before, bool *seen, err_t *err)
+{
+	sqlite3_stmt *q = NULL;
+	*seen = false;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT EXISTS (SELECT 1 FROM address a"
+			       " JOIN participant p ON p.address_id = a.id"
+			       " JOIN interaction i ON i.id = p.interaction_id"
+			       " WHERE a.leader_id = ?1 AND a.addr = ?2"
+			       " AND i.time < ?3)",
+			       -1, &q, NULL) != SQLITE_OK)
+		return db_error(st, err, "reading history");
+	sqlite3_bind_int64(q, 1, leader);
+	sqlite3_bind_text(q, 2, addr, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(q, 3, before);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*seen = sqlite3_column_int(q, 0) != 0;
+	sqlite3_finalize(q);
+	return rc == SQLITE_ROW ? ST_OK : db_error(st, err, "reading history");
 }
 
 status_t store_history(store_t *st, int64_t leader, int64_t since,

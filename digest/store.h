@@ -52,11 +52,19 @@ status_t store_source(store_t *st, int64_t leader, const char *spec,
 status_t store_source_done(store_t *st, int64_t source, const char *cursor,
 			   int64_t now, bool got_new, err_t *err);
 
+/* The fingerprint of the leader's sending addresses this source was read
+ * with.  When it differs from the stored one, what was skipped as not
+ * the leader's (seen status 3) is forgotten and the cursor cleared, so
+ * that those messages are read again; *changed tells. */
+status_t store_source_senders(store_t *st, int64_t source,
+			      const char *fingerprint, bool *changed,
+			      err_t *err);
+
 /* Has this source yielded key before?  *status gets its status (see the
  * schema) when it has. */
 status_t store_seen(store_t *st, int64_t source, const char *key,
 		    bool *seen, int *status, err_t *err);
-/* Every key this source has yielded, into *keys (values 0).  May be
+/* Every key this source has yielded, into *keys (values: the status).  May be
  * called from another thread than the one writing: the connection is
  * serialized. */
 status_t store_seen_keys(store_t *st, int64_t source, strmap_t *keys,
@@ -187,6 +195,10 @@ typedef struct {
  * store_history_free. */
 status_t store_history(store_t *st, int64_t leader, int64_t since,
 		       int64_t until, store_history_t *out, err_t *err);
+/* Was addr part of an interaction of the leader before `before`? */
+status_t store_seen_before(store_t *st, int64_t leader, const char *addr,
+			   int64_t before, bool *seen, err_t *err);
+
 /* The coming-up meetings of a leader with since <= time < until, in the
  * same shape (weight 0). */
 status_t store_upcoming(store_t *st, int64_t leader, int64_t since,

@@ -71,6 +71,19 @@ void tz_localtime(const char *zone, int64_t t, struct tm *out)
 	tz_leave(&sv);
 }
 
+void tz_offsets(const char *zone, const int64_t *t, size_t n, long *out)
+{
+	tz_saved_t sv;
+	tz_enter(zone, &sv);
+	for (size_t i = 0; i < n; i++) {
+		struct tm tm;
+		time_t tt = (time_t)t[i];
+		localtime_r(&tt, &tm);
+		out[i] = tm.tm_gmtoff;
+	}
+	tz_leave(&sv);
+}
+
 static bool digits(const char **s, int n, int *out)
 {
 	int v = 0;

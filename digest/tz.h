@@ -8,6 +8,7 @@
 #define DIGEST_TZ_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -19,6 +20,10 @@ bool tz_known(const char *zone);
 int64_t tz_mktime(const char *zone, const struct tm *wall);
 /* The wall-clock time of an instant in zone. */
 void tz_localtime(const char *zone, int64_t t, struct tm *out);
+
+/* The offsets from UTC (seconds east) in zone at each of n instants,
+ * with one switch of TZ for all of them. */
+void tz_offsets(const char *zone, const int64_t *t, size_t n, long *out);
 
 /*
  * Parse --now and --since style values: "YYYY-MM-DD", "YYYY-MM-DDTHH:MM",

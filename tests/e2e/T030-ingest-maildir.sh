@@ -57,6 +57,14 @@ expect_grep "alex: 1 messages read, 1 new interactions" "$TMP/err"
 run 0 -c "$TMP/c.ini" interactions --leader alex --now $NOW --since 2026-11-14
 expect_grep '"new@example.com"' "$TMP/out"
 
+# Once the sender is known as a delegate, what was skipped as someone
+# else's mail is read again.
+echo "delegates = someone@elsewhere.example" >>"$TMP/c.ini"
+run 0 -c "$TMP/c.ini" -v ingest --now $NOW
+expect_grep "alex: 1 messages read, 1 new interactions" "$TMP/err"
+run 0 -c "$TMP/c.ini" interactions --leader alex --now $NOW --since 2026-11-05 --until 2026-11-05 --format csv
+expect_grep "2026-11-05T12:00:00Z,email,1,1,wen@example.com" "$TMP/out"
+
 # A deleted message keeps its history.
 rm "$TMP/Sent/cur/1002.M2.host:2,RS"
 run 0 -c "$TMP/c.ini" ingest --now $NOW

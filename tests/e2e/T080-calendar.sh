@@ -63,6 +63,12 @@ grep -q "2026-11-17" "$TMP/after" && fail "the ended series left a ghost"
 grep -q "2026-11-18T14:00:00Z" "$TMP/after" && fail "the deleted file left a ghost"
 [ "$(upcoming)" = "2026-12-02 08:00:00 priya@example.com" ] || fail "upcoming after edit: $(upcoming)"
 
+# A renamed file keeps its meetings.
+mv "$TMP/cal/vdir/allhands.ics" "$TMP/cal/vdir/all-hands.ics"
+run 0 -c "$TMP/c.ini" ingest --now $NOW
+run 0 -c "$TMP/c.ini" interactions --leader alex --now $NOW --since 2026-11-16 --until 2026-11-16 --format csv
+[ "$(tail -n +2 "$TMP/out" | cut -d, -f3)" = 30 ] || fail "renamed file lost its meeting: $(cat "$TMP/out")"
+
 # check reads the calendars too.
 run 0 -c "$TMP/c.ini" check
 expect_grep "broken.ics: not an iCalendar file" "$TMP/err"

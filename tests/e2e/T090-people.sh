@@ -22,7 +22,7 @@ for p in json.load(sys.stdin):
 run 0 $C --now $NOW contacts --leader alex --neglected --format csv
 expect_grep "joerg@client-a.example" "$TMP/out"
 run 0 $C --now $NOW snooze --leader alex Joerg@Client-A.example 30d
-run 0 $C --now $NOW snooze --leader alex joerg@client-a.example 30d
+run 0 $C snooze joerg@client-a.example 30d --leader alex --now $NOW
 [ "$(person joerg@client-a.example neglected)" = false ] || fail "a snoozed person is neglected"
 [ "$(person joerg@client-a.example snoozed_until)" = '"2026-12-30"' ] || fail "snoozed_until: $(person joerg@client-a.example snoozed_until)"
 run 0 $C --now $NOW contacts --leader alex --neglected --format csv
@@ -57,6 +57,14 @@ run 0 $C merge --leader alex omar@example.com sam.rivera@example.com
 [ "$(person omar@example.com interactions)" = 1 ] || fail "one mail to both counts once"
 run 0 $C merge --leader alex --undo sam.rivera@example.com
 [ "$(person sam.rivera@example.com addresses)" = '["sam.rivera@example.com"]' ] || fail "merge --undo"
+# --undo of the first address of a merge splits it off too.
+run 0 $C merge --leader alex omar@example.com sam.rivera@example.com dana@example.com
+[ "$(person dana@example.com addresses)" = '["dana@example.com", "omar@example.com", "sam.rivera@example.com"]' ] ||
+	fail "three-way merge: $(person dana@example.com addresses)"
+run 0 $C merge --leader alex --undo omar@example.com
+[ "$(person omar@example.com addresses)" = '["omar@example.com"]' ] || fail "undo of the first address"
+[ "$(person dana@example.com addresses)" = '["dana@example.com", "sam.rivera@example.com"]' ] ||
+	fail "the others stay together: $(person dana@example.com addresses)"
 # --undo also keeps auto_merge away from an address.
 [ "$(person jo.kim@work.example addresses)" = '["jo.kim@work.example", "jo.kim@home.example"]' ] || fail "auto merge"
 run 0 $C merge --leader alex --undo jo.kim@home.example

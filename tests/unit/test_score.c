@@ -13,7 +13,7 @@
 
 #define DAY 86400
 /* Monday 2026-11-30 08:00 UTC */
-static const int64_t NOW = 1796025600 + 8 * 3600;
+static const int64_t NOW = 1796025600;
 
 typedef struct {
 	store_history_t h;
@@ -65,7 +65,7 @@ static void run(world_t *w, const store_said_t *said)
 {
 	qsort(w->h.ias, w->h.nias, sizeof *w->h.ias, ia_cmp);
 	contacts_build(&w->cfg, &w->l, said, &w->h, &w->c);
-	score_people(&w->cfg, &w->h, &w->c, w->in, NOW, 0, w->s);
+	score_people(&w->cfg, &w->h, &w->c, w->in, NOW, NULL, 0, w->s);
 }
 
 static void world_free(world_t *w)
@@ -223,6 +223,26 @@ static void test_suggestion_and_history(void **state)
 	world_free(&w);
 }
 
+/* Local days follow the offset of each instant, not that of now: two
+ * touches 11.5 hours apart around midnight UTC are one summer day in
+ * Berlin (+0200) even when now is in winter (+0100). */
+static void test_days_follow_dst(void **state)
+{
+	const char *addrs[] = {"a@x.example"};
+	world_t w;
+	world_init(&w, addrs, 1);
+	add(&w, 150.0 + 9.5 / 24, STORE_EMAIL, 1.0, 0, -1); /* 22:30 UTC */
+	add(&w, 150.0 - 2.0 / 24, STORE_EMAIL, 1.0, 0, -1); /* 10:00 UTC */
+	qsort(w.h.ias, w.h.nias, sizeof *w.h.ias, ia_cmp);
+	contacts_build(&w.cfg, &w.l, NULL, &w.h, &w.c);
+	long summer[2] = {7200, 7200};
+	score_people(&w.cfg, &w.h, &w.c, NULL, NOW, summer, 3600, w.s);
+	assert_int_equal(w.s[0].touch_days, 1);
+	score_people(&w.cfg, &w.h, &w.c, NULL, NOW, NULL, 3600, w.s);
+	assert_int_equal(w.s[0].touch_days, 2);
+	world_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -232,6 +252,7 @@ int main(void)
 		cmocka_unit_test(test_merge_joins_histories),
 		cmocka_unit_test(test_order_independent),
 		cmocka_unit_test(test_suggestion_and_history),
+		cmocka_unit_test(test_days_follow_dst),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
