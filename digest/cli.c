@@ -28,6 +28,7 @@
 #include "people.h"
 #include "render.h"
 #include "report.h"
+#include "send.h"
 #include "store.h"
 #include "tz.h"
 #include "util.h"
@@ -561,6 +562,32 @@ static status_t cmd_check(cli_t *cli, int argc, char **argv)
 			}
 		}
 	}
+	/* Sources that brought nothing new for too long (DESIGN §8). */
+	store_t *st = NULL;
+	err_t err = {0};
+	if (access(cli->cfg->database, F_OK) == 0 &&
+	    store_open_readonly(cli->cfg->database, &st, &err) == ST_OK) {
+		for (size_t i = 0; i < cli->cfg->nleaders; i++) {
+			const config_leader_t *l = &cli->cfg->leaders[i];
+			int64_t id = 0;
+			people_t p;
+			strvec_t stale = {0};
+			if (store_leader(st, l->id, false, &id, &err) || !id ||
+			    people_load(st, cli->cfg, l, id, leader_now(cli, l), &p,
+					&err))
+				continue;
+			people_stale_sources(st, l, id, &p, &stale, &err);
+			for (size_t k = 0; k < stale.n; k++) {
+				print_err("%s: leader %s: %s; is its sync broken?",
+					  cli->cfg->file, l->id, stale.v[k]);
+				if (!first)
+					first = ST_TEMPFAIL;
+			}
+			strvec_free(&stale);
+			people_free(&p);
+		}
+		store_close(st);
+	}
 	if (!first && cli->verbosity >= V_NORMAL)
 		printf("configuration OK\n");
 	return first;
@@ -571,7 +598,7 @@ static status_t cmd_check(cli_t *cli, int argc, char **argv)
 /* Build leader l's digest model as of now from the store.  Caller
  * json_decrefs *model. */
 static status_t digest_model(cli_t *cli, const config_leader_t *l,
-			     int64_t now, json_t **model)
+			     int64_t now, json_t **model, strvec_t *stale)
 {
 	err_t err = {0};
 	int64_t id = 0;
@@ -583,9 +610,12 @@ static status_t digest_model(cli_t *cli, const config_leader_t *l,
 		print_err("%s: %s", l->id, err.msg);
 		return s;
 	}
-	*model = model_build(cli->cfg, l, &p);
+	if ((s = people_stale_sources(cli->store, l, id, &p, stale, &err)))
+		print_err("%s: %s", l->id, err.msg);
+	else
+		*model = model_build(cli->cfg, l, &p, stale);
 	people_free(&p);
-	return ST_OK;
+	return s;
 }
 
 /* Write one leader's digest in format fmt ("text", "html", "json",
@@ -596,10 +626,13 @@ static status_t write_digest(cli_t *cli, const config_leader_t *l,
 	int64_t now = leader_now(cli, l);
 	json_t *model = NULL;
 	strbuf_t b = {0};
+	strvec_t stale = {0};
 	err_t err = {0};
 	status_t s;
 
-	if ((s = digest_model(cli, l, now, &model)))
+	s = digest_model(cli, l, now, &model, &stale);
+	strvec_free(&stale);
+	if (s)
 		return s;
 	if (strcmp(fmt, "json") == 0) {
 		char *j = json_dumps(model, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
@@ -638,46 +671,162 @@ static status_t cmd_preview(cli_t *cli, int argc, char **argv)
 	return write_digest(cli, l, fmt, stdout);
 }
 
-/* run for one leader: ingest, then write the digest (--out) or print it
- * (--dry-run). */
-static status_t run_one(cli_t *cli, const config_leader_t *l, size_t i)
+/* One log line per delivery, msmtp style: to the log file, and to
+ * stderr with -v. */
+static void log_delivery(cli_t *cli, const config_leader_t *l,
+			 const char *week, const char *to, const char *status,
+			 const char *reply, const char *mid)
 {
-	status_t s = ingest_leader(cli, l);
+	char *line = xasprintf("leader=%s week=%s to=%s status=%s smtp=\"%s\" "
+			       "message_id=<%s>",
+			       l->id, week, to, status, reply ? reply : "", mid);
+	str_sanitize(line);
+	if (cli->verbosity >= V_VERBOSE)
+		fprintf(stderr, "digest: %s\n", line);
+	const char *path = cli->cfg->log_file;
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		mkdir(dir, 0700);
+	}
+	free(dir);
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		char stamp[21];
+		tz_format_utc((int64_t)time(NULL), stamp);
+		dprintf(fd, "%s %s\n", stamp, line);
+		close(fd);
+	} else if (cli->verbosity >= V_NORMAL) {
+		fprintf(stderr, "digest: warning: %s: %s\n", path, strerror(errno));
+	}
+	free(line);
+}
+
+/* Send leader l's digest of this week unless the ledger says it went
+ * already (--force sends again); record the attempt before sending and
+ * its outcome right after, so a crash in between leaves a "sending" row
+ * and the retry reuses its Message-ID. */
+static status_t deliver(cli_t *cli, const config_leader_t *l, json_t *model,
+			int64_t now)
+{
+	const config_smtp_t *smtp = &cli->cfg->smtp;
+	const char *week = json_string_value(
+		json_object_get(json_object_get(model, "week"), "id"));
+	const char *to = l->send_to ? l->send_to : l->email;
+	store_delivery_t state;
+	int64_t id = 0;
+	int n;
+	err_t err = {0};
+	strbuf_t msg = {0};
+	char *reply = NULL, *from = NULL, *mid = NULL;
+	status_t s;
+
+	if ((s = store_leader(cli->store, l->id, true, &id, &err)) ||
+	    (s = store_delivery(cli->store, id, week, &state, &n, &err)))
+		goto fail;
+	if (state == STORE_SENT && !cli->force) {
+		if (cli->verbosity >= V_VERBOSE)
+			fprintf(stderr, "digest: %s: the digest of %s was sent "
+				"already (--force sends it again)\n", l->id, week);
+		return ST_OK;
+	}
+	if (state == STORE_SENT)
+		n++;
+	if ((s = render_eml(cli->cfg, l, model, now, n, &msg, &err)))
+		goto fail;
+	render_envelope(cli->cfg, l, week, n, &from, &mid);
+	if ((s = store_delivery_set(cli->store, id, week, n, STORE_SENDING, mid,
+				    now, NULL, &err)))
+		goto fail;
+	send_config_t sc = {
+		.url = smtp->url,
+		.sendmail = &smtp->sendmail,
+		.user = smtp->user,
+		.password_command = smtp->password_command,
+		.tls_ca_file = smtp->tls_ca_file,
+	};
+	s = send_message(&sc, from, to, msg.s, msg.len, &reply, &err);
+	status_t r = store_delivery_set(cli->store, id, week, n,
+					s ? STORE_FAILED : STORE_SENT, mid, now,
+					s ? err.msg : reply, &err);
+	log_delivery(cli, l, week, to, s ? "failed" : "sent", s ? err.msg : reply,
+		     mid);
 	if (s)
-		return s;
-	if (!cli->out_dir) {
-		printf("%s=== %s (%s): digest, not sent ===\n", i ? "\n" : "",
-		       l->id, l->send_to ? l->send_to : l->email);
-		return write_digest(cli, l, "text", stdout);
-	}
-	char *path = xasprintf("%s/%s.eml", cli->out_dir, l->id);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
-	if (!f) {
-		print_err("run: %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		s = ST_CANTCREAT;
-	} else {
-		s = write_digest(cli, l, "eml", f);
-		if (fclose(f) != 0 && !s) {
-			print_err("run: %s: %s", path, strerror(errno));
-			s = ST_IOERR;
-		}
-	}
-	free(path);
+		print_err("%s: delivery to %s failed: %s", l->id, to, err.msg);
+	else if (r)
+		print_err("%s: sent, but the ledger could not record it: %s",
+			  l->id, err.msg);
+	if (!s)
+		s = r;
+	goto done;
+fail:
+	print_err("%s: %s", l->id, err.msg);
+done:
+	sb_free(&msg);
+	free(reply);
+	free(from);
+	free(mid);
 	return s;
 }
 
-/* run: ingest, then render each leader's digest.  Delivery and its
- * ledger come with the delivery issue; until then --dry-run prints the
- * text and --out writes LEADER.eml files. */
+/* run for one leader: ingest, then send the digest, or write it (--out),
+ * or print it (--dry-run).  A stale source stops the sending. */
+static status_t run_one(cli_t *cli, const config_leader_t *l, size_t i)
+{
+	int64_t now = leader_now(cli, l);
+	json_t *model = NULL;
+	strvec_t stale = {0};
+	status_t s = ingest_leader(cli, l);
+	if (s || (s = digest_model(cli, l, now, &model, &stale)))
+		goto done;
+	if (cli->dry_run) {
+		printf("%s=== %s (%s): digest, not sent ===\n", i ? "\n" : "",
+		       l->id, l->send_to ? l->send_to : l->email);
+		s = write_digest(cli, l, "text", stdout);
+	} else if (cli->out_dir) {
+		char *path = xasprintf("%s/%s.eml", cli->out_dir, l->id);
+		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+			      0600);
+		FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+		if (!f) {
+			print_err("run: %s: %s", path, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			s = ST_CANTCREAT;
+		} else {
+			s = write_digest(cli, l, "eml", f);
+			if (fclose(f) != 0 && !s) {
+				print_err("run: %s: %s", path, strerror(errno));
+				s = ST_IOERR;
+			}
+		}
+		free(path);
+	} else if (stale.n) {
+		for (size_t k = 0; k < stale.n; k++)
+			print_err("%s: not sent: %s; is its sync broken?", l->id,
+				  stale.v[k]);
+		s = ST_TEMPFAIL;
+	} else {
+		s = deliver(cli, l, model, now);
+	}
+done:
+	json_decref(model);
+	strvec_free(&stale);
+	return s;
+}
+
+/* run: ingest, then deliver each leader's digest once per week (the
+ * ledger); --dry-run prints it and --out writes LEADER.eml files, and
+ * neither sends nor records anything. */
 static status_t cmd_run(cli_t *cli, int argc, char **argv)
 {
-	if (!cli->dry_run && !cli->out_dir) {
-		print_err("run: sending is not implemented yet: use --dry-run "
-			  "or --out DIR");
-		return ST_USAGE;
+	const config_smtp_t *smtp = &cli->cfg->smtp;
+	if (!cli->dry_run && !cli->out_dir && !smtp->url &&
+	    smtp->sendmail.n == 0) {
+		print_err("run: %s: no [smtp] url or sendmail to send with "
+			  "(or use --dry-run, --out DIR)",
+			  cli->cfg->file);
+		return ST_CONFIG;
 	}
 	if (cli->out_dir && mkdir(cli->out_dir, 0700) < 0 && errno != EEXIST) {
 		print_err("run: %s: %s", cli->out_dir, strerror(errno));
@@ -1001,6 +1150,7 @@ static status_t load_config(cli_t *cli)
 int cli_main(int argc, char **argv)
 {
 	cli_t cli = {.verbosity = V_NORMAL, .tty = isatty(STDERR_FILENO)};
+	int lock_fd = -1;
 	const cli_cmd_t *cmd = NULL;
 	bool help = false;
 	status_t s = ST_OK;
@@ -1061,6 +1211,12 @@ int cli_main(int argc, char **argv)
 	}
 	if ((cmd->needs & NEED_CONFIG) && (s = load_config(&cli)))
 		goto done;
+	if ((cmd->needs & NEED_STORE_RW) &&
+	    (s = store_lock(cli.cfg->database, cli.cfg->lock_timeout_ms,
+			    &lock_fd, &err))) {
+		print_err("%s", err.msg);
+		goto done;
+	}
 	if (cmd->needs & (NEED_STORE_RW | NEED_STORE_RO)) {
 		s = (cmd->needs & NEED_STORE_RW)
 			    ? store_open(cli.cfg->database,
@@ -1076,6 +1232,7 @@ int cli_main(int argc, char **argv)
 	s = cmd->fn(&cli, cargc - optind, cargv + optind);
 done:
 	store_close(cli.store);
+	store_unlock(lock_fd);
 	config_free(cli.cfg);
 	strvec_free(&cli.leaders);
 	if (fflush(stdout) == EOF && !s) {

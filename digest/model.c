@@ -349,7 +349,7 @@ static json_t *merged_json(const people_t *p)
 }
 
 json_t *model_build(const config_t *cfg, const config_leader_t *l,
-		    const people_t *p)
+		    const people_t *p, const strvec_t *warnings)
 {
 	json_t *root = json_object(), *leader = json_object(), *week = json_object();
 	char id[16], start[11], end[11];
@@ -388,12 +388,16 @@ json_t *model_build(const config_t *cfg, const config_leader_t *l,
 	json_object_set_new(root, "excluded", excluded_json(cfg, l, p));
 	json_object_set_new(root, "merged", merged_json(p));
 	json_object_set_new(root, "more", more);
+	json_t *warn = json_array();
+	for (size_t i = 0; warnings && i < warnings->n; i++)
+		json_array_append_new(warn, model_text(warnings->v[i]));
+	json_object_set_new(root, "warnings", warn);
 
 	/* For the templates: Mustache cannot ask whether a list is empty. */
 	json_t *has = json_object();
 	static const char *const lists[] = {"neglected", "more", "cooling",
 					    "circles", "coming_up", "excluded",
-					    "merged"};
+					    "merged", "warnings"};
 	for (size_t i = 0; i < sizeof lists / sizeof *lists; i++)
 		json_object_set_new(has, lists[i],
 				    json_boolean(json_array_size(

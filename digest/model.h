@@ -20,10 +20,10 @@ json_t *model_text(const char *s);
 json_t *model_time(int64_t t);
 json_t *model_number(double v);
 
-/* The digest of leader l as of p->now.  Caller owns the tree
- * (json_decref). */
+/* The digest of leader l as of p->now, with warnings (e.g. stale
+ * sources) to show at the top.  Caller owns the tree (json_decref). */
 json_t *model_build(const config_t *cfg, const config_leader_t *l,
-		    const people_t *p);
+		    const people_t *p, const strvec_t *warnings);
 
 /* The ISO week of t in zone: "2026-W49" into id[16], and its Monday and
  * Sunday as YYYY-MM-DD. */

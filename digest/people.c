@@ -109,6 +109,52 @@ done:
 	return s;
 }
 
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+status_t people_stale_sources(store_t *st, const config_leader_t *l,
+			      int64_t leader_id, const people_t *p,
+			      strvec_t *stale, err_t *err)
+{
+	store_source_info_t *src = NULL;
+	size_t n = 0;
+	status_t s;
+	if (!leader_id)
+		return ST_OK;
+	if ((s = store_sources(st, leader_id, &src, &n, err)))
+		return s;
+	/* The usual gap between interactions: their median. */
+	int64_t gap = 0;
+	const store_history_t *h = &p->history;
+	if (h->nias > 1) {
+		int64_t *g = xcalloc(h->nias - 1, sizeof *g);
+		for (size_t i = 1; i < h->nias; i++)
+			g[i - 1] = h->ias[i].time - h->ias[i - 1].time;
+		qsort(g, h->nias - 1, sizeof *g, cmp_i64);
+		gap = g[(h->nias - 1) / 2];
+		free(g);
+	}
+	int64_t limit = 2 * gap > 2 * WEEK ? 2 * gap : 2 * WEEK;
+	for (size_t k = 0; k < l->nsent + l->ncalendar; k++) {
+		const config_source_t *c =
+			k < l->nsent ? &l->sent[k] : &l->calendar[k - l->nsent];
+		for (size_t i = 0; i < n; i++) {
+			if (strcmp(src[i].spec, c->spec) != 0 ||
+			    p->now - src[i].last_new <= limit)
+				continue;
+			char date[11];
+			tz_format_date(l->timezone, src[i].last_new, date);
+			strvec_take(stale, xasprintf("%s: nothing new since %s",
+						     c->spec, date));
+		}
+	}
+	store_sources_free(src, n);
+	return ST_OK;
+}
+
 void people_free(people_t *p)
 {
 	if (!p)

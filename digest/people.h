@@ -26,6 +26,16 @@ typedef struct {
 	size_t nneglected;
 } people_t;
 
+/*
+ * The configured sources of leader l that have brought nothing new for
+ * max(14 days, twice the leader's usual gap between interactions): a
+ * broken sync would make the digest call everyone neglected.  Appends
+ * one line per stale source to *stale ("SPEC: nothing new since DATE").
+ */
+status_t people_stale_sources(store_t *st, const config_leader_t *l,
+			      int64_t leader_id, const people_t *p,
+			      strvec_t *stale, err_t *err);
+
 /* Load and score the people of leader l (store row leader_id; 0 when the
  * leader was never ingested: no people).  Free with people_free. */
 status_t people_load(store_t *st, const config_t *cfg,

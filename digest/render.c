@@ -197,6 +197,20 @@ static void split_from(const char *from, char **name, char **addr)
 	*addr = xstrndup(lt + 1, (size_t)(gt - lt - 1));
 }
 
+void render_envelope(const config_t *cfg, const config_leader_t *l,
+		     const char *week, int n, char **from, char **message_id)
+{
+	char *name = NULL;
+	if (cfg->smtp.from)
+		split_from(cfg->smtp.from, &name, from);
+	else
+		*from = xstrdup(l->email);
+	free(name);
+	const char *at = strrchr(*from, '@');
+	*message_id = xasprintf("digest.%s.%s.%d@%s", l->id, week, n,
+				at ? at + 1 : "localhost");
+}
+
 status_t render_eml(const config_t *cfg, const config_leader_t *l,
 		    const json_t *model, int64_t now, int resend,
 		    strbuf_t *out, err_t *err)
@@ -209,17 +223,16 @@ status_t render_eml(const config_t *cfg, const config_leader_t *l,
 	    (s = render_part(cfg, model, RENDER_TEXT, &text, err)) ||
 	    (s = render_part(cfg, model, RENDER_HTML, &html, err)))
 		goto done;
+	const json_t *week = json_object_get(model, "week");
+	render_envelope(cfg, l, json_string_value(json_object_get(week, "id")),
+			resend, &from_addr, &mid);
 	if (cfg->smtp.from) {
-		split_from(cfg->smtp.from, &from_name, &from_addr);
+		char *addr = NULL;
+		split_from(cfg->smtp.from, &from_name, &addr);
+		free(addr);
 	} else {
-		from_addr = xstrdup(l->email);
 		from_name = xstrdup("Relationship Digest");
 	}
-	const char *at = strrchr(from_addr, '@');
-	const json_t *week = json_object_get(model, "week");
-	mid = xasprintf("digest.%s.%s.%d@%s", l->id,
-			json_string_value(json_object_get(week, "id")), resend,
-			at ? at + 1 : "localhost");
 	mime_message_t m = {
 		.from_name = from_name,
 		.from_addr = from_addr,

@@ -29,6 +29,12 @@ status_t render_eml(const config_t *cfg, const config_leader_t *l,
 		    const json_t *model, int64_t now, int resend,
 		    strbuf_t *out, err_t *err);
 
+/* The envelope sender (the bare address of [smtp] from, or the leader's
+ * email) and the Message-ID (without <>) of leader l's digest of week
+ * ("2026-W49"), attempt n.  Caller frees both. */
+void render_envelope(const config_t *cfg, const config_leader_t *l,
+		     const char *week, int n, char **from, char **message_id);
+
 /* Wrap lines longer than width columns at blanks, continuing with the
  * line's indentation ("- " items continue under their text). */
 char *render_wrap(const char *text, int width);

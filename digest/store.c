@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "embed.h"
@@ -300,6 +302,52 @@ void store_close(store_t *st)
 	strmap_free(&st->addr_ids);
 	free(st->path);
 	free(st);
+}
+
+status_t store_lock(const char *db_path, int64_t timeout_ms, int *fd,
+		    err_t *err)
+{
+	char *path = xasprintf("%s.lock", db_path);
+	status_t s = ST_OK;
+	*fd = -1;
+	if (make_parent(path) < 0) {
+		s = err_set(err, ST_CANTCREAT, "%s: cannot create directory: %s",
+			    path, strerror(errno));
+		goto done;
+	}
+	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (*fd < 0) {
+		s = err_set(err, ST_CANTCREAT, "%s: %s", path, strerror(errno));
+		goto done;
+	}
+	for (int64_t waited = 0;; waited += 100) {
+		if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
+			goto done;
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			s = err_set(err, ST_IOERR, "%s: %s", path, strerror(errno));
+			break;
+		}
+		if (waited >= timeout_ms) {
+			s = err_set(err, ST_TEMPFAIL,
+				    "%s: another digest is running (waited %lld s); "
+				    "try again later",
+				    path, (long long)(timeout_ms / 1000));
+			break;
+		}
+		struct timespec ts = {0, 100 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	close(*fd);
+	*fd = -1;
+done:
+	free(path);
+	return s;
+}
+
+void store_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* releases the flock */
 }
 
 status_t store_begin(store_t *st, err_t *err)
@@ -910,6 +958,83 @@ void store_said_free(store_said_t *s)
 	strvec_free(&s->merged);
 	strvec_free(&s->unmerged);
 	memset(s, 0, sizeof *s);
+}
+
+/* ---- the send ledger ------------------------------------------------ */
+
+static const char *const delivery_names[] = {NULL, "sending", "sent", "failed"};
+
+status_t store_delivery(store_t *st, int64_t leader, const char *week,
+			store_delivery_t *state, int *n, err_t *err)
+{
+	sqlite3_stmt *q = NULL;
+	*state = STORE_NONE;
+	*n = 0;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT status, n FROM delivery WHERE leader_id = ?1"
+			       " AND week = ?2 ORDER BY n DESC LIMIT 1",
+			       -1, &q, NULL) != SQLITE_OK)
+		return db_error(st, err, "ledger");
+	sqlite3_bind_int64(q, 1, leader);
+	sqlite3_bind_text(q, 2, week, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		const char *s = (const char *)sqlite3_column_text(q, 0);
+		for (int i = 1; i < 4; i++)
+			if (strcmp(s, delivery_names[i]) == 0)
+				*state = (store_delivery_t)i;
+		*n = sqlite3_column_int(q, 1);
+	}
+	sqlite3_finalize(q);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? ST_OK
+						    : db_error(st, err, "ledger");
+}
+
+status_t store_delivery_set(store_t *st, int64_t leader, const char *week,
+			    int n, store_delivery_t state,
+			    const char *message_id, int64_t time,
+			    const char *detail, err_t *err)
+{
+	int64_t nn = n;
+	const void *args[] = {&leader, week, &nn, delivery_names[state],
+			      message_id, &time, detail};
+	return exec1(st,
+		     "INSERT INTO delivery (leader_id, week, n, status,"
+		     " message_id, time, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+		     " ON CONFLICT (leader_id, week, n) DO UPDATE SET"
+		     " status = excluded.status, time = excluded.time,"
+		     " detail = excluded.detail",
+		     "ititt" "it", args, err);
+}
+
+status_t store_sources(store_t *st, int64_t leader, store_source_info_t **out,
+		       size_t *n, err_t *err)
+{
+	sqlite3_stmt *q = NULL;
+	int rc;
+	*out = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT spec, coalesce(last_new, 0) FROM source"
+			       " WHERE leader_id = ?1 ORDER BY id",
+			       -1, &q, NULL) != SQLITE_OK)
+		return db_error(st, err, "sources");
+	sqlite3_bind_int64(q, 1, leader);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		*out = xrealloc(*out, (*n + 1) * sizeof **out);
+		(*out)[*n].spec = xstrdup((const char *)sqlite3_column_text(q, 0));
+		(*out)[*n].last_new = sqlite3_column_int64(q, 1);
+		(*n)++;
+	}
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? ST_OK : db_error(st, err, "sources");
+}
+
+void store_sources_free(store_source_info_t *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].spec);
+	free(v);
 }
 
 /* ---- reading history ------------------------------------------------ */

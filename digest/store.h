@@ -33,6 +33,13 @@ status_t store_open(const char *path, int busy_ms, store_t **out, err_t *err);
 status_t store_open_readonly(const char *path, store_t **out, err_t *err);
 void store_close(store_t *st);
 
+/* One run at a time per database: an exclusive lock on DATABASE.lock
+ * (created 0600), waited for up to timeout_ms, then ST_TEMPFAIL naming
+ * the lock.  *fd to pass to store_unlock. */
+status_t store_lock(const char *db_path, int64_t timeout_ms, int *fd,
+		    err_t *err);
+void store_unlock(int fd);
+
 /* A write transaction (BEGIN IMMEDIATE); ST_TEMPFAIL when busy. */
 status_t store_begin(store_t *st, err_t *err);
 status_t store_commit(store_t *st, err_t *err);
@@ -162,6 +169,30 @@ status_t store_merge(store_t *st, int64_t leader, const char *const *addrs,
 		     size_t n, err_t *err);
 status_t store_unmerge(store_t *st, int64_t leader, const char *addr,
 		       err_t *err);
+
+/* ---- the send ledger ------------------------------------------------ */
+
+typedef enum { STORE_NONE = 0, STORE_SENDING, STORE_SENT, STORE_FAILED } store_delivery_t;
+
+/* The latest delivery of a leader's digest of week: its state and n
+ * (STORE_NONE when there is none). */
+status_t store_delivery(store_t *st, int64_t leader, const char *week,
+			store_delivery_t *state, int *n, err_t *err);
+/* Record (insert or update) attempt n of week; one transaction. */
+status_t store_delivery_set(store_t *st, int64_t leader, const char *week,
+			    int n, store_delivery_t state,
+			    const char *message_id, int64_t time,
+			    const char *detail, err_t *err);
+
+/* The sources of a leader as stored: spec and when each last brought
+ * something new (0 when never). */
+typedef struct {
+	char *spec;
+	int64_t last_new;
+} store_source_info_t;
+status_t store_sources(store_t *st, int64_t leader, store_source_info_t **out,
+		       size_t *n, err_t *err);
+void store_sources_free(store_source_info_t *v, size_t n);
 
 /* ---- reading history ------------------------------------------------ */
 

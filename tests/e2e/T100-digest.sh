@@ -68,6 +68,6 @@ PY
 run 0 $C run --out "$TMP/outdir" $N
 [ "$(stat -c %a "$TMP/outdir/alex.eml")" = 600 ] || fail "eml mode"
 grep -q "^Message-ID: <digest.alex.2026-W49.0@example.com>" "$TMP/outdir/alex.eml" || fail "eml in --out"
-run 64 $C run $N
-expect_grep "use --dry-run or --out DIR" "$TMP/err"
+run 78 $C run $N
+expect_grep "no [smtp] url or sendmail to send with" "$TMP/err"
 run 64 $C preview --leader alex --format pdf
