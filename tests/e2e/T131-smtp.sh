@@ -84,21 +84,23 @@ run 0 $C run $N --force & first=$!
 wait $first
 [ "$(ls "$TMP/inbox" | grep -c '\.eml$')" = 3 ] || fail "expected 3 deliveries: $(ls "$TMP/inbox")"
 [ "$(grep -h '^Message-ID' "$TMP"/inbox/*.eml | sort -u | wc -l)" = 3 ] || fail "a Message-ID delivered twice"
-# ... and without --force, two runs at once deliver nothing more.
-run 0 $C run --now 2026-12-01T07:00 & first=$!
-"$DIGEST" $C run --now 2026-12-01T07:00 >/dev/null 2>&1
-wait $first
-[ "$(ls "$TMP/inbox" | grep -c '\.eml$')" = 3 ] || fail "a rerun in the same week delivered"
+# A new week, two runs at once: exactly one delivery.
+"$DIGEST" $C run --now 2026-12-07T07:00 >/dev/null 2>"$TMP/err1" & first=$!
+"$DIGEST" $C run --now 2026-12-07T07:00 >/dev/null 2>"$TMP/err2" || fail "second run: $(cat "$TMP/err2")"
+wait $first || fail "first run: $(cat "$TMP/err1")"
+[ "$(ls "$TMP/inbox" | grep -c '\.eml$')" = 4 ] || fail "two runs at once: $(ls "$TMP/inbox")"
+grep -q '^Message-ID: <digest.alex.2026-W50.0@example.net>' "$TMP/inbox/4.eml" || fail "W50 Message-ID"
 
 # A certificate from a CA nobody trusts (the system store only): refused,
 # before any password is sent.
 sed -i '/^tls_ca_file/d' "$TMP/ex/digest.ini"
-run 75 $C run --now 2026-12-07T07:00
+run 75 $C run --now 2026-12-14T07:00
 expect_grep "certificate" "$TMP/err"
-[ "$(ls "$TMP/inbox" | grep -c '\.eml$')" = 3 ] || fail "delivered to an untrusted server"
+[ "$(ls "$TMP/inbox" | grep -c '\.eml$')" = 4 ] || fail "delivered to an untrusted server"
 
 # Server down: 75.
 kill $server
 wait $server 2>/dev/null || true
 printf 'tls_ca_file = %s\n' "$TMP/ca.pem" >>"$TMP/ex/digest.ini"
-run 75 $C run --now 2026-12-07T07:00
+run 75 $C run --now 2026-12-14T07:00
+expect_grep "failed" "$TMP/err"
