@@ -68,8 +68,8 @@ static const char *const queries[Q_COUNT] = {
 	[Q_ADDR_GET] = "SELECT id FROM address WHERE leader_id = ?1 AND addr = ?2",
 	[Q_ADDR_ADD] = "INSERT INTO address (leader_id, addr) VALUES (?1, ?2)",
 	[Q_NAME_USE] = "INSERT INTO address_name (address_id, name, uses)"
-		       " VALUES (?1, ?2, 1) ON CONFLICT (address_id, name)"
-		       " DO UPDATE SET uses = uses + 1",
+		       " VALUES (?1, ?2, ?3) ON CONFLICT (address_id, name)"
+		       " DO UPDATE SET uses = uses + excluded.uses",
 	[Q_PART_ADD] = "INSERT OR IGNORE INTO participant"
 		       " (interaction_id, address_id) VALUES (?1, ?2)",
 };
@@ -82,6 +82,9 @@ struct store {
 	 * every recipient up; dropped on rollback and leader change */
 	strmap_t addr_ids;
 	int64_t addr_leader;
+	/* uses of display names in this transaction, "ADDRESS-ID NAME" →
+	 * count: written once at commit instead of once per recipient */
+	strmap_t name_uses;
 };
 
 static status_t db_error(store_t *st, err_t *err, const char *what)
@@ -300,6 +303,7 @@ void store_close(store_t *st)
 		sqlite3_finalize(st->q[i]);
 	sqlite3_close(st->db);
 	strmap_free(&st->addr_ids);
+	strmap_free(&st->name_uses);
 	free(st->path);
 	free(st);
 }
@@ -355,14 +359,10 @@ status_t store_begin(store_t *st, err_t *err)
 	return exec(st, "BEGIN IMMEDIATE", err);
 }
 
-status_t store_commit(store_t *st, err_t *err)
-{
-	return exec(st, "COMMIT", err);
-}
-
 void store_rollback(store_t *st)
 {
 	strmap_free(&st->addr_ids); /* ids of rolled-back rows */
+	strmap_free(&st->name_uses);
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
@@ -380,6 +380,35 @@ static status_t done_row(sqlite3_stmt *q)
 {
 	sqlite3_reset(q);
 	return ST_OK;
+}
+
+/* Write the display-name uses gathered in this transaction. */
+static status_t flush_names(store_t *st, err_t *err)
+{
+	status_t s = ST_OK;
+	for (size_t i = 0; i < st->name_uses.cap && !s; i++) {
+		const char *key = st->name_uses.keys[i];
+		if (!key)
+			continue;
+		char *end;
+		long long aid = strtoll(key, &end, 10);
+		sqlite3_stmt *q = stmt(st, Q_NAME_USE);
+		if (!q)
+			return db_error(st, err, "name");
+		sqlite3_bind_int64(q, 1, aid);
+		sqlite3_bind_text(q, 2, end + 1, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(q, 3, st->name_uses.vals[i]);
+		if (step(q) != SQLITE_DONE)
+			s = db_error(st, err, "recording names");
+	}
+	strmap_free(&st->name_uses);
+	return s;
+}
+
+status_t store_commit(store_t *st, err_t *err)
+{
+	status_t s = flush_names(st, err);
+	return s ? s : exec(st, "COMMIT", err);
 }
 
 status_t store_leader(store_t *st, const char *name, bool create,
@@ -619,14 +648,12 @@ static status_t add_meeting_or_mail(store_t *st, const store_interaction_t *ia,
 		if (s)
 			return s;
 		if (ia->parties[i].name) {
-			q = stmt(st, Q_NAME_USE);
-			if (!q)
-				return db_error(st, err, "name");
-			sqlite3_bind_int64(q, 1, aid);
-			sqlite3_bind_text(q, 2, ia->parties[i].name, -1,
-					  SQLITE_TRANSIENT);
-			if (step(q) != SQLITE_DONE)
-				return db_error(st, err, "recording name");
+			char *key = xasprintf("%lld %s", (long long)aid,
+					      ia->parties[i].name);
+			int64_t uses = 0;
+			strmap_get(&st->name_uses, key, &uses);
+			strmap_put(&st->name_uses, key, uses + 1);
+			free(key);
 		}
 		q = stmt(st, q_part);
 		if (!q)
