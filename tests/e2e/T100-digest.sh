@@ -71,3 +71,19 @@ grep -q "^Message-ID: <digest.alex.2026-W49.0@example.com>" "$TMP/outdir/alex.em
 run 78 $C run $N
 expect_grep "no [smtp] url or sendmail to send with" "$TMP/err"
 run 64 $C preview --leader alex --format pdf
+
+# templates = DIR overrides the built-in templates file by file.
+mkdir -p "$TMP/tmpl"
+printf 'Custom: {{{focus.name}}} / {{week.id}}\n' >"$TMP/tmpl/subject"
+printf '{{#neglected}}{{name}}|{{/neglected}}\n' >"$TMP/tmpl/digest.txt"
+sed -i "s|^\[digest\]|[digest]\ntemplates = $TMP/tmpl|" "$TMP/ex/digest.ini"
+run 0 $C preview --leader alex $N
+[ "$(cat "$TMP/out")" = "Jörg Müller|" ] || fail "templates = did not override digest.txt: $(cat "$TMP/out")"
+run 0 $C preview --leader alex $N --format html
+cmp -s "$TMP/out" "$GOLDEN/examples-digest.html" || fail "digest.html should still be the built-in one"
+run 0 $C preview --leader alex $N --format eml
+python3 - "$TMP/out" <<'PY' || fail "custom subject"
+import email, email.policy, sys
+m = email.message_from_bytes(open(sys.argv[1], "rb").read(), policy=email.policy.default)
+assert str(m["Subject"]) == "Custom: Jörg Müller / 2026-W49", m["Subject"]
+PY
