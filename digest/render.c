@@ -197,18 +197,29 @@ static void split_from(const char *from, char **name, char **addr)
 	*addr = xstrndup(lt + 1, (size_t)(gt - lt - 1));
 }
 
+/* The sender's display name and address, and the Message-ID.  Caller
+ * frees all three. */
+static void envelope(const config_t *cfg, const config_leader_t *l,
+		     const char *week, int n, char **name, char **from,
+		     char **message_id)
+{
+	if (cfg->smtp.from) {
+		split_from(cfg->smtp.from, name, from);
+	} else {
+		*name = xstrdup("Relationship Digest");
+		*from = xstrdup(l->email);
+	}
+	const char *at = strrchr(*from, '@');
+	*message_id = xasprintf("digest.%s.%s.%d@%s", l->id, week, n,
+				at ? at + 1 : "localhost");
+}
+
 void render_envelope(const config_t *cfg, const config_leader_t *l,
 		     const char *week, int n, char **from, char **message_id)
 {
 	char *name = NULL;
-	if (cfg->smtp.from)
-		split_from(cfg->smtp.from, &name, from);
-	else
-		*from = xstrdup(l->email);
+	envelope(cfg, l, week, n, &name, from, message_id);
 	free(name);
-	const char *at = strrchr(*from, '@');
-	*message_id = xasprintf("digest.%s.%s.%d@%s", l->id, week, n,
-				at ? at + 1 : "localhost");
 }
 
 status_t render_eml(const config_t *cfg, const config_leader_t *l,
@@ -224,15 +235,8 @@ status_t render_eml(const config_t *cfg, const config_leader_t *l,
 	    (s = render_part(cfg, model, RENDER_HTML, &html, err)))
 		goto done;
 	const json_t *week = json_object_get(model, "week");
-	render_envelope(cfg, l, json_string_value(json_object_get(week, "id")),
-			resend, &from_addr, &mid);
-	if (cfg->smtp.from) {
-		char *addr = NULL;
-		split_from(cfg->smtp.from, &from_name, &addr);
-		free(addr);
-	} else {
-		from_name = xstrdup("Relationship Digest");
-	}
+	envelope(cfg, l, json_string_value(json_object_get(week, "id")), resend,
+		 &from_name, &from_addr, &mid);
 	mime_message_t m = {
 		.from_name = from_name,
 		.from_addr = from_addr,
