@@ -67,16 +67,23 @@ run 75 $C check --now 2027-01-25T07:00
 expect_grep "maildir:Sent: nothing new since" "$TMP/err"
 
 # One run at a time: a held lock makes the second wait, then exit 75.
-python3 - "$TMP/ex/example.db.lock" <<'PY' &
-import fcntl, sys, time
+# The holder says "locked" once it has the lock, and keeps it until told
+# to let go: no fixed sleep, however slowly python3 starts.
+mkfifo "$TMP/hold" "$TMP/held"
+python3 - "$TMP/ex/example.db.lock" "$TMP/held" "$TMP/hold" <<'PY' &
+import fcntl, sys
 f = open(sys.argv[1], "a")
 fcntl.flock(f, fcntl.LOCK_EX)
-print("locked", flush=True)
-time.sleep(4)
+with open(sys.argv[2], "w") as held:
+    held.write("locked\n")
+open(sys.argv[3]).read()
 PY
-sleep 0.5
+exec 3<>"$TMP/held" 4<>"$TMP/hold"   # read-write: opening never blocks
+read -t 60 -r state <&3 || state=
+[ "$state" = locked ] || fail "the lock holder did not start"
 run 75 $C ingest
 expect_grep "example.db.lock: another digest is running" "$TMP/err"
+exec 3<&- 4>&-   # the holder reads to end of file, then lets go
 wait
 
 # No way to send: a configuration error.

@@ -34,7 +34,8 @@ mkdir -p "$TMP/inbox"
 	--maildir "$TMP/inbox" >"$TMP/server.out" 2>"$TMP/server.err" &
 server=$!
 trap 'kill $server 2>/dev/null || true; rm -rf "$TMP"' EXIT
-for _ in $(seq 50); do grep -q ready "$TMP/server.out" && break; sleep 0.1; done
+# Wait for its readiness line (bounded: a slow python3 may take seconds).
+for _ in $(seq 300); do grep -q ready "$TMP/server.out" && break; sleep 0.1; done
 grep -q ready "$TMP/server.out" || fail "server did not start: $(cat "$TMP/server.err")"
 
 cp -a "$DIGEST_SRC/examples" "$TMP/ex"
