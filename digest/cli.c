@@ -23,6 +23,7 @@
 
 #include "config.h"
 #include "contacts.h"
+#include "ident.h"
 #include "ingest.h"
 #include "model.h"
 #include "people.h"
@@ -841,9 +842,7 @@ static status_t cmd_run(cli_t *cli, int argc, char **argv)
  * why) when it is not one. */
 static char *arg_address(const char *cmd, const char *arg)
 {
-	const char *at = strchr(arg, '@');
-	if (!at || at == arg || !at[1] || strchr(at + 1, '@') ||
-	    strpbrk(arg, " \t\r\n<>,;\"")) {
+	if (!ident_addr_ok(arg)) {
 		print_err("%s: not an email address: '%s'", cmd, arg);
 		return NULL;
 	}

@@ -15,6 +15,7 @@
  * "file:line: message".  Nothing here prints.
  */
 #include "config.h"
+#include "ident.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -43,6 +44,8 @@ enum {
 	DK_AUTO_MERGE,
 	DK_NEGLECT_FACTOR,
 	DK_MIN_TOUCHES,
+	DK_MIN_SPAN,
+	DK_DORMANT_AFTER,
 	DK_LOCK_TIMEOUT,
 	DK_LOG_FILE,
 	DK_N
@@ -54,7 +57,8 @@ static const char *const digest_keys[DK_N] = {
     [DK_TEMPLATES] = "templates",     [DK_KEEP_SUBJECTS] = "keep_subjects",
     [DK_AUTO_MERGE] = "auto_merge",   [DK_NEGLECT_FACTOR] = "neglect_factor",
     [DK_MIN_TOUCHES] = "min_touches", [DK_LOCK_TIMEOUT] = "lock_timeout",
-    [DK_LOG_FILE] = "log_file",
+    [DK_LOG_FILE] = "log_file",       [DK_MIN_SPAN] = "min_span",
+    [DK_DORMANT_AFTER] = "dormant_after",
 };
 
 enum {
@@ -84,6 +88,7 @@ enum {
 	LK_PASSWORD_COMMAND,
 	LK_TIMEZONE,
 	LK_IGNORE,
+	LK_KEEP,
 	LK_N
 };
 
@@ -93,12 +98,13 @@ static const char *const leader_keys[LK_N] = {
     [LK_SEND_TO] = "send_to",   [LK_SENT] = "sent",
     [LK_CALENDAR] = "calendar", [LK_PASSWORD_COMMAND] = "password_command",
     [LK_TIMEZONE] = "timezone", [LK_IGNORE] = "ignore",
+    [LK_KEEP] = "keep",
 };
 
 /* Leader keys that may be repeated (their values accumulate). */
 #define LK_REPEATABLE                                                          \
 	((1u << LK_ALIASES) | (1u << LK_DELEGATES) | (1u << LK_SENT) |         \
-	 (1u << LK_CALENDAR) | (1u << LK_IGNORE))
+	 (1u << LK_CALENDAR) | (1u << LK_IGNORE) | (1u << LK_KEEP))
 
 typedef enum {
 	SEC_NONE, /* before the first section header */
@@ -296,20 +302,6 @@ static bool parse_factor(const char *s, double *out)
 	if (!digits || *s || !(v > 0))
 		return false;
 	*out = v;
-	return true;
-}
-
-/* An addr-spec: one '@', something on both sides, no blanks. */
-static bool addr_ok(const char *a)
-{
-	const char *at = strchr(a, '@');
-
-	if (!at || at == a || !at[1] || strchr(at + 1, '@'))
-		return false;
-	for (const char *s = a; *s; s++)
-		if (isspace((unsigned char)*s) || iscntrl((unsigned char)*s) ||
-		    strchr("<>,;", *s))
-			return false;
 	return true;
 }
 
@@ -868,6 +860,17 @@ static void digest_key(parse_t *p, const char *key, const char *value)
 		else
 			cfg->lookback = secs;
 		break;
+	case DK_MIN_SPAN:
+	case DK_DORMANT_AFTER:
+		if (!get_duration(p, key, value, &secs))
+			break;
+		if (secs <= 0)
+			add_error(p, p->line, "'%s' must be longer than 0", key);
+		else if (k == DK_MIN_SPAN)
+			cfg->min_span = secs;
+		else
+			cfg->dormant_after = secs;
+		break;
 	case DK_LOCK_TIMEOUT:
 		if (!get_duration(p, key, value, &secs))
 			break;
@@ -906,12 +909,12 @@ static bool from_ok(const char *value)
 	bool ok;
 
 	if (!lt)
-		return addr_ok(value);
+		return ident_addr_sendable(value);
 	gt = strchr(lt, '>');
 	if (!gt)
 		return false;
 	addr = xstrndup(lt + 1, (size_t)(gt - lt - 1));
-	ok = addr_ok(str_trim(addr));
+	ok = ident_addr_sendable(str_trim(addr));
 	free(addr);
 	return ok;
 }
@@ -1007,7 +1010,7 @@ static void add_list(parse_t *p, const char *key, const char *value,
 		if (!*item)
 			continue;
 		if (addresses) {
-			ok = addr_ok(item);
+			ok = ident_addr_ok(item);
 			if (!ok)
 				add_error(p, p->line,
 				          "not an email address in '%s': '%s'",
@@ -1147,6 +1150,9 @@ static void leader_key(parse_t *p, const char *key, const char *value)
 	case LK_IGNORE:
 		add_list(p, key, value, &l->ignore, false);
 		return;
+	case LK_KEEP:
+		add_list(p, key, value, &l->keep, false);
+		return;
 	}
 	if (!need_value(p, key, value))
 		return;
@@ -1156,7 +1162,7 @@ static void leader_key(parse_t *p, const char *key, const char *value)
 		break;
 	case LK_EMAIL:
 	case LK_SEND_TO:
-		if (!addr_ok(value)) {
+		if (!ident_addr_sendable(value)) {
 			add_error(p, p->line,
 			          "not an email address in '%s': '%s'", key,
 			          value);
@@ -1281,6 +1287,8 @@ status_t config_load(const char *path, config_t **out, strvec_t *errors)
 	p.cfg->auto_merge = true;
 	p.cfg->neglect_factor = 2.0;
 	p.cfg->min_touches = 3;
+	p.cfg->min_span = 42 * 86400;
+	p.cfg->dormant_after = 180 * 86400;
 	p.cfg->lock_timeout_ms = 10 * 1000;
 
 	p.fp = fopen(path, "re");
@@ -1355,6 +1363,7 @@ void config_free(config_t *cfg)
 		free(l->password_command);
 		free(l->timezone);
 		strvec_free(&l->ignore);
+		strvec_free(&l->keep);
 		for (size_t j = 0; j < l->ncircles; j++) {
 			free(l->circles[j].name);
 			strvec_free(&l->circles[j].patterns);

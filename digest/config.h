@@ -48,6 +48,8 @@ typedef struct {
 	char *password_command;  /* for this leader's IMAP; may be NULL */
 	char *timezone;          /* the leader's, else [digest] timezone */
 	strvec_t ignore;         /* lower case patterns */
+	strvec_t keep;           /* lower case patterns: people after all,
+	                          * whatever the built-in rules say */
 	config_circle_t *circles;
 	size_t ncircles;
 	int line;                /* line of the [leader ID] header */
@@ -74,6 +76,8 @@ typedef struct {
 	bool auto_merge;         /* default yes */
 	double neglect_factor;   /* default 2.0 */
 	int min_touches;         /* default 3 */
+	int64_t min_span;        /* seconds, default 6w */
+	int64_t dormant_after;   /* seconds, default 180d */
 	int64_t lock_timeout_ms; /* default 10s */
 	char *log_file;          /* expanded path */
 	config_smtp_t smtp;

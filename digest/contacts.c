@@ -90,17 +90,6 @@ static int order_cmp(const void *a, const void *b, void *v)
 	return strcmp(c[*(const int *)a].address, c[*(const int *)b].address);
 }
 
-ident_class_t contacts_classify(const config_leader_t *l,
-				const store_said_t *said, const char *addr)
-{
-	ident_class_t c = ident_classify(l, addr);
-	if (c == IDENT_CONTACT && said)
-		for (size_t i = 0; i < said->ignore.n; i++)
-			if (ident_glob(said->ignore.v[i], addr))
-				return IDENT_IGNORED;
-	return c;
-}
-
 void contacts_build(const config_t *cfg, const config_leader_t *l,
 		    const store_said_t *said, const store_history_t *h,
 		    contacts_t *out)
@@ -116,8 +105,8 @@ void contacts_build(const config_t *cfg, const config_leader_t *l,
 	out->person_of = xcalloc(na, sizeof *out->person_of);
 	for (size_t i = 0; i < na; i++) {
 		parent[i] = (int)i;
-		is_contact[i] = contacts_classify(l, said, h->addrs[i].addr) ==
-				IDENT_CONTACT;
+		is_contact[i] = ident_classify(l, said ? &said->ignore : NULL,
+					       h->addrs[i].addr) == IDENT_CONTACT;
 	}
 	if (cfg->auto_merge)
 		auto_merge(h, said, is_contact, parent);

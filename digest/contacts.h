@@ -45,10 +45,6 @@ void contacts_build(const config_t *cfg, const config_leader_t *l,
 		    const store_said_t *said, const store_history_t *h,
 		    contacts_t *out);
 
-/* What an address is to leader l: ident_classify, and the `ignore`
- * patterns given on the command line (said may be NULL). */
-ident_class_t contacts_classify(const config_leader_t *l,
-				const store_said_t *said, const char *addr);
 void contacts_free(contacts_t *c);
 
 #endif

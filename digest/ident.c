@@ -1,5 +1,5 @@
 /*
- * ident — address classification for one leader.  See ident.h.
+ * ident — address rules for one leader.  See ident.h.
  */
 #include "ident.h"
 
@@ -15,14 +15,73 @@ const char *ident_class_name(ident_class_t c)
 		return "own";
 	case IDENT_AUTOMATED:
 		return "automated";
+	case IDENT_ROLE:
+		return "role";
 	case IDENT_LIST:
 		return "list";
 	case IDENT_IGNORED:
 		return "ignored";
 	case IDENT_CONTACT:
+	case IDENT_NCLASSES:
 		break;
 	}
 	return NULL;
+}
+
+/* A domain literal: [192.0.2.1] or [IPv6:2001:db8::1]. */
+static bool domain_literal(const char *d)
+{
+	size_t n = strlen(d);
+	if (n < 3 || d[0] != '[' || d[n - 1] != ']')
+		return false;
+	for (size_t i = 1; i + 1 < n; i++)
+		if (!isalnum((unsigned char)d[i]) && d[i] != '.' && d[i] != ':')
+			return false;
+	return true;
+}
+
+/* ident_addr_ok; with ascii, only ASCII and no domain literal. */
+static bool addr_check(const char *a, bool ascii)
+{
+	const char *at = a ? strrchr(a, '@') : NULL;
+	size_t n = 0;
+
+	if (!at || at == a || !at[1])
+		return false;
+	const char *d = at + 1;
+	bool literal = domain_literal(d);
+	if (literal && ascii)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)a; *p; n++) {
+		if (literal && p == (const unsigned char *)d)
+			break; /* checked whole */
+		if (*p >= 0x80) { /* RFC 6532: UTF-8 in addresses */
+			size_t k = str_utf8_len(p);
+			if (ascii || !k)
+				return false;
+			p += k;
+			n += k - 1;
+			continue;
+		}
+		if (*p <= ' ' || *p == 0x7f || strchr("<>()[],;:\\\"", *p) ||
+		    (*p == '@' && (const char *)p != at))
+			return false;
+		p++;
+	}
+	if (strlen(a) > IDENT_ADDR_MAX)
+		return false;
+	return literal || (d[0] != '.' && d[strlen(d) - 1] != '.' &&
+			   !strstr(d, ".."));
+}
+
+bool ident_addr_ok(const char *addr)
+{
+	return addr_check(addr, false);
+}
+
+bool ident_addr_sendable(const char *addr)
+{
+	return addr_check(addr, true);
 }
 
 bool ident_glob(const char *p, const char *s)
@@ -59,28 +118,94 @@ bool ident_is_sender(const config_leader_t *l, const char *addr)
 	return ident_is_own(l, addr) || strvec_contains(&l->delegates, addr);
 }
 
-/* Local parts of automated and role senders (RFC 2142 and common
- * practice); compared whole, case-insensitively. */
+/* ---- the built-in rules ------------------------------------------------ */
+
+/* Local parts (before any '+') of automated senders and bounce robots,
+ * compared whole. */
 static const char *const automated_locals[] = {
 	"noreply", "no-reply", "no_reply", "donotreply", "do-not-reply",
-	"do_not_reply", "mailer-daemon", "postmaster", "notifications",
-	"notification", "notify", "bounce", "bounces", "daemon", "auto-reply",
-	"autoreply", "abuse", NULL,
+	"do_not_reply", "mailer-daemon", "mailerdaemon", "postmaster",
+	"notifications", "notification", "notify", "bounce", "bounces",
+	"daemon", "auto-reply", "autoreply", "abuse", "reply", "replies",
+	NULL,
+};
+
+/* Automated wherever they stand in the local part. */
+static const char *const automated_infixes[] = {
+	"noreply", "no-reply", "no_reply", "donotreply", "do-not-reply",
+	"do_not_reply", "mailer-daemon", NULL,
+};
+
+/* Words of a local part that mark notification robots:
+ * calendar-notification@google.com. */
+static const char *const automated_words[] = {
+	"notification", "notifications", NULL,
+};
+
+/* First labels of the domain of automated senders:
+ * reply+token@reply.github.com, x@bounce.example. */
+static const char *const automated_domain_labels[] = {
+	"reply", "replies", "bounce", "bounces", "noreply", "no-reply",
+	"notifications", NULL,
 };
 
 /* Local parts of list addresses and their robots. */
 static const char *const list_locals[] = {
-	"list", "lists", "majordomo", "listserv", "mailman", "sympa", NULL,
+	"list", "lists", "majordomo", "listserv", "mailman", "sympa",
+	"users", "devel", "discuss", NULL,
 };
 
 static const char *const list_local_suffixes[] = {
 	"-request", "-owner", "-bounces", "-subscribe", "-unsubscribe",
-	"-announce", "-devel", "-users", "-list", NULL,
+	"-announce", "-devel", "-users", "-list", "-discuss", NULL,
 };
 
 /* The first label of the domain marks list servers: lists.example.org. */
 static const char *const list_domain_labels[] = {
-	"lists", "list", "listserv", "groups", "googlegroups", NULL,
+	"lists", "list", "listserv", "groups", "googlegroups", "mailman",
+	NULL,
+};
+
+/* Role and bulk mailboxes (RFC 2142 and common practice): the local
+ * part, or every word of it (support-team, sales.ops). */
+static const char *const role_words[] = {
+	"info", "information", "support", "sales", "team", "all", "everyone",
+	"hr", "admin", "administrator", "webmaster", "hostmaster", "billing",
+	"help", "helpdesk", "servicedesk", "marketing", "press", "media",
+	"pr", "feedback", "service", "services", "customerservice",
+	"customercare", "care", "updates", "update", "alerts", "alert",
+	"newsletter", "newsletters", "news", "announce", "announcement",
+	"announcements", "contact", "contactus", "enquiries", "enquiry",
+	"inquiries", "inquiry", "hello", "office", "reception", "careers",
+	"jobs", "recruiting", "recruitment", "accounts", "accounting",
+	"finance", "payroll", "invoices", "orders", "legal", "privacy",
+	"security", "it", "communications", "comms", "staff", "events",
+	"membership", "members", "bookings", "booking", "reservations",
+	"registration", "subscriptions", "subscribe", "ops", "operations",
+	"root", "sysadmin", "mail", "email", "inbox", "tickets", "research",
+	NULL,
+};
+
+/* Words that may join role words without making a person of them. */
+static const char *const role_joiners[] = {
+	"desk", "dept", "department", "group", "center", "centre", "global",
+	"us", "uk", "eu", "request", "requests", "report", "reports", "box",
+	"mailbox", "line", NULL,
+};
+
+/* Last words that make a role of what comes before: outlook.team@,
+ * it-helpdesk@. */
+static const char *const role_tails[] = {
+	"team", "desk", "helpdesk", "support", "group", "committee", "dept",
+	"department", "office", "staff", "admin", NULL,
+};
+
+/* Words that mark an expense, approval or workflow robot wherever they
+ * stand: expense.report@example.com. */
+static const char *const robot_words[] = {
+	"expense", "expenses", "approval", "approvals", "approve", "workflow",
+	"timesheet", "timesheets", "invoice", "receipts", "reimbursement",
+	"reimbursements", "procurement", "purchasing", NULL,
 };
 
 static bool in(const char *const *words, const char *s, size_t n)
@@ -91,48 +216,129 @@ static bool in(const char *const *words, const char *s, size_t n)
 	return false;
 }
 
-ident_class_t ident_noise(const char *addr)
+/* Does s[0..n) contain word (case-insensitive)? */
+static bool contains(const char *s, size_t n, const char *word)
+{
+	size_t m = strlen(word);
+	for (size_t i = 0; i + m <= n; i++)
+		if (strncasecmp(s + i, word, m) == 0)
+			return true;
+	return false;
+}
+
+/* The words of a local part, split at '.', '-' and '_'. */
+typedef struct {
+	const char *s[16];
+	size_t n[16];
+	size_t count;
+	bool more; /* over 16 words */
+} words_t;
+
+static void split_words(const char *s, size_t n, words_t *w)
+{
+	w->count = 0;
+	w->more = false;
+	size_t start = 0;
+	for (size_t i = 0; i <= n; i++) {
+		if (i < n && !strchr(".-_", s[i]))
+			continue;
+		if (i > start) {
+			if (w->count == 16) {
+				w->more = true;
+				return;
+			}
+			w->s[w->count] = s + start;
+			w->n[w->count++] = i - start;
+		}
+		start = i + 1;
+	}
+}
+
+static bool any_word(const words_t *w, const char *const *set)
+{
+	for (size_t i = 0; i < w->count; i++)
+		if (in(set, w->s[i], w->n[i]))
+			return true;
+	return false;
+}
+
+/* Every word a role word or a joiner, and one a role word at least. */
+static bool role_only(const words_t *w)
+{
+	bool role = false;
+	if (w->more || w->count == 0)
+		return false;
+	for (size_t i = 0; i < w->count; i++) {
+		if (in(role_words, w->s[i], w->n[i]))
+			role = true;
+		else if (!in(role_joiners, w->s[i], w->n[i]))
+			return false;
+	}
+	return role;
+}
+
+ident_class_t ident_builtin(const char *addr)
 {
 	const char *at = strrchr(addr, '@');
 	size_t nlocal = at ? (size_t)(at - addr) : strlen(addr);
 	const char *domain = at ? at + 1 : "";
+	const char *dot = strchr(domain, '.');
+	size_t nlabel = dot ? (size_t)(dot - domain) : 0;
 	const char *plus = memchr(addr, '+', nlocal);
 	size_t nbase = plus ? (size_t)(plus - addr) : nlocal;
+	words_t w;
 
+	split_words(addr, nbase, &w);
 	if (in(automated_locals, addr, nbase) ||
-	    strncasecmp(addr, "noreply", 7) == 0 ||
-	    strncasecmp(addr, "no-reply", 8) == 0 ||
-	    strncasecmp(addr, "bounce", 6) == 0)
+	    strncasecmp(addr, "bounce", 6) == 0 ||
+	    any_word(&w, automated_words) ||
+	    (nlabel && in(automated_domain_labels, domain, nlabel)))
 		return IDENT_AUTOMATED;
-	if (in(list_locals, addr, nbase) || strncasecmp(addr, "owner-", 6) == 0)
+	for (const char *const *s = automated_infixes; *s; s++)
+		if (contains(addr, nbase, *s))
+			return IDENT_AUTOMATED;
+
+	if (in(list_locals, addr, nbase) || strncasecmp(addr, "owner-", 6) == 0 ||
+	    (nlabel && in(list_domain_labels, domain, nlabel)))
 		return IDENT_LIST;
 	for (const char *const *s = list_local_suffixes; *s; s++) {
 		size_t m = strlen(*s);
 		if (nbase > m && strncasecmp(addr + nbase - m, *s, m) == 0)
 			return IDENT_LIST;
 	}
-	const char *dot = strchr(domain, '.');
-	if (dot && in(list_domain_labels, domain, (size_t)(dot - domain)))
-		return IDENT_LIST;
+
+	if (role_only(&w) || any_word(&w, robot_words) ||
+	    (w.count > 1 && !w.more &&
+	     in(role_tails, w.s[w.count - 1], w.n[w.count - 1])))
+		return IDENT_ROLE;
 	return IDENT_CONTACT;
 }
 
-ident_class_t ident_classify(const config_leader_t *l, const char *addr)
+static bool any_glob(const strvec_t *patterns, const char *addr)
 {
-	if (ident_is_own(l, addr))
+	for (size_t i = 0; patterns && i < patterns->n; i++)
+		if (ident_glob(patterns->v[i], addr))
+			return true;
+	return false;
+}
+
+ident_class_t ident_classify(const config_leader_t *l, const strvec_t *extra,
+			     const char *addr)
+{
+	if (ident_is_sender(l, addr))
 		return IDENT_OWN;
-	for (size_t i = 0; i < l->ignore.n; i++)
-		if (ident_glob(l->ignore.v[i], addr))
-			return IDENT_IGNORED;
-	return ident_noise(addr);
+	if (any_glob(&l->ignore, addr) || any_glob(extra, addr))
+		return IDENT_IGNORED;
+	if (any_glob(&l->keep, addr))
+		return IDENT_CONTACT;
+	return ident_builtin(addr);
 }
 
 const char *ident_circle(const config_leader_t *l, const char *addr)
 {
 	for (size_t i = 0; i < l->ncircles; i++)
-		for (size_t j = 0; j < l->circles[i].patterns.n; j++)
-			if (ident_glob(l->circles[i].patterns.v[j], addr))
-				return l->circles[i].name;
+		if (any_glob(&l->circles[i].patterns, addr))
+			return l->circles[i].name;
 	return NULL;
 }
 

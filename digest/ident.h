@@ -1,7 +1,10 @@
 /*
- * ident — who is who for one leader: the leader's own addresses, the
- * delegates who send on their behalf, automated and list addresses,
- * `ignore` patterns and circles.  Pure: no I/O.
+ * ident — who is who for one leader, in one place: what an address is
+ * (a well-formed addr-spec), the leader's own addresses, the delegates who
+ * send on their behalf, automated, list and role addresses, the `ignore`
+ * patterns, the `keep` patterns that override the built-in rules, and
+ * circles.  Every module that needs one of these rules asks here.
+ * Pure: no I/O.
  */
 #ifndef DIGEST_IDENT_H
 #define DIGEST_IDENT_H
@@ -12,14 +15,33 @@
 
 typedef enum {
 	IDENT_CONTACT = 0, /* may become a contact */
-	IDENT_OWN,         /* the leader's email or an alias */
+	IDENT_OWN,         /* the leader's email, an alias or a delegate */
 	IDENT_AUTOMATED,   /* noreply, mailer-daemon, notifications … */
-	IDENT_LIST,        /* a mailing list */
+	IDENT_ROLE,        /* info@, support@, team@, expense robots … */
+	IDENT_LIST,        /* a mailing list or its robots */
 	IDENT_IGNORED,     /* matches an `ignore` pattern */
+	IDENT_NCLASSES
 } ident_class_t;
 
-/* "own", "automated", "list", "ignored" (NULL for IDENT_CONTACT). */
+/* "own", "automated", "role", "list", "ignored" (NULL for
+ * IDENT_CONTACT): the reasons of the digest's `excluded`. */
 const char *ident_class_name(ident_class_t c);
+
+/* Longest address accepted (RFC 5321's path limit, without <>). */
+#define IDENT_ADDR_MAX 254
+
+/*
+ * An address digest will store, write into a header or hand to an SMTP
+ * server: local@domain with exactly one '@', both sides non-empty, no
+ * blanks, controls or the specials <>()[],;:\" (so no quoted local parts),
+ * valid UTF-8, at most IDENT_ADDR_MAX bytes; the domain a name without a
+ * leading, trailing or doubled '.', or a literal ([192.0.2.1]).
+ */
+bool ident_addr_ok(const char *addr);
+/* The same in ASCII only and with a domain name: an address digest
+ * itself sends from or to, in an envelope and a header of its own (no
+ * SMTPUTF8). */
+bool ident_addr_sendable(const char *addr);
 
 /* Case-insensitive glob: '*' any run, '?' one character. */
 bool ident_glob(const char *pattern, const char *s);
@@ -29,10 +51,17 @@ bool ident_is_own(const config_leader_t *l, const char *addr);
 /* Mail From this address in the leader's sources is the leader's:
  * own addresses and delegates. */
 bool ident_is_sender(const config_leader_t *l, const char *addr);
-/* Rule-based: automated and role senders, and list addresses. */
-ident_class_t ident_noise(const char *addr);
-/* Everything together, own first, then ignore patterns, then noise. */
-ident_class_t ident_classify(const config_leader_t *l, const char *addr);
+/* The built-in rules alone: automated, list or role addresses, else
+ * IDENT_CONTACT. */
+ident_class_t ident_builtin(const char *addr);
+/*
+ * What addr is to leader l, in this order: own (email, aliases,
+ * delegates); ignored (the config's `ignore` and the patterns in extra,
+ * which may be NULL: those given on the command line); a person when a
+ * `keep` pattern matches; else the built-in rules.
+ */
+ident_class_t ident_classify(const config_leader_t *l, const strvec_t *extra,
+			     const char *addr);
 /* The first circle whose patterns match, or NULL. */
 const char *ident_circle(const config_leader_t *l, const char *addr);
 

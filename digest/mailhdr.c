@@ -16,6 +16,7 @@
 #define _GNU_SOURCE /* timegm */
 #endif
 
+#include "ident.h"
 #include "mailsrc.h"
 
 #include <ctype.h>
@@ -152,26 +153,13 @@ static char *decode_text(const char *raw)
 	return res;
 }
 
-/* Lower-case, sanitized addr-spec, or NULL when it is not usable: empty,
- * no '@' with something on both sides, blanks or specials in it (libetpan
- * lets "<a@b", "a@b@c" and "foobar" through).  Caller frees. */
+/* Lower-case, sanitized addr-spec, or NULL when ident_addr_ok refuses it
+ * (libetpan lets "<a@b", "a@b@c" and "foobar" through).  Caller frees. */
 static char *clean_addr(const char *spec)
 {
 	char *a = unfold(spec, strlen(spec));
 	str_lower(str_sanitize(a));
-	char *at = strrchr(a, '@');
-	bool ok = at && at != a && at[1] != '\0' && !strpbrk(a, " \t<>(),;\\");
-	if (ok) { /* the domain: a name or a [literal] */
-		const char *d = at + 1;
-		size_t dn = strlen(d);
-		ok = d[0] == '[' ? d[dn - 1] == ']' && !strpbrk(d + 1, "[\"")
-		                 : !strpbrk(d, "[]:\"");
-	}
-	if (ok && a[0] != '"') { /* an unquoted local part */
-		for (const char *p = a; p < at && ok; p++)
-			ok = !strchr("@[]:\"", *p);
-	}
-	if (!ok) {
+	if (!ident_addr_ok(a)) {
 		free(a);
 		return NULL;
 	}

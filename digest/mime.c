@@ -36,6 +36,7 @@
 
 #include <libetpan/libetpan.h>
 
+#include "ident.h"
 #include "tz.h"
 
 /* Headers are folded before a token that would carry the line past this
@@ -55,8 +56,7 @@
 #define MIME_QP_COL 75
 /* RFC 5322 hard limit on a line, CRLF excluded. */
 #define MIME_LINE_MAX 998
-/* Limits on addresses (RFC 5321 path) and Message-IDs. */
-#define MIME_ADDR_MAX  254
+/* Limit on Message-IDs. */
 #define MIME_MSGID_MAX 250
 /* Octets of a rejected value quoted in an error message. */
 #define MIME_QUOTE_MAX 80
@@ -339,7 +339,7 @@ static void hdr_phrase(hdr_t *h, const char *raw, bool is_name)
 	free(s);
 }
 
-/* "name <addr>" or "addr" (addr already checked by addr_ok). */
+/* "name <addr>" or "addr" (addr already checked by ident_addr_sendable). */
 static void hdr_mailbox(hdr_t *h, const char *name, const char *addr)
 {
 	if (!name || !*name) {
@@ -350,25 +350,6 @@ static void hdr_mailbox(hdr_t *h, const char *name, const char *addr)
 	char *a = xasprintf("<%s>", addr);
 	hdr_token(h, " ", 1, a, strlen(a));
 	free(a);
-}
-
-/* An addr-spec we can put in a header as is (see mime.h). */
-static bool addr_ok(const char *a)
-{
-	const char *at = NULL;
-	size_t n = 0;
-	if (!a)
-		return false;
-	for (const unsigned char *p = (const unsigned char *)a; *p; p++, n++) {
-		if (*p <= ' ' || *p >= 0x7f || strchr("<>\"(),:;[]\\", *p))
-			return false;
-		if (*p == '@') {
-			if (at)
-				return false;
-			at = (const char *)p;
-		}
-	}
-	return at && at != a && at[1] && n <= MIME_ADDR_MAX;
 }
 
 /* dot-atom-text "@" dot-atom-text, at most MIME_MSGID_MAX octets. */
@@ -611,11 +592,11 @@ status_t mime_build(const mime_message_t *m, strbuf_t *out, err_t *err)
 	char date[40];
 	hdr_t h;
 
-	if (!addr_ok(m->from_addr)) {
+	if (!ident_addr_sendable(m->from_addr)) {
 		st = bad_value(err, "From address", m->from_addr);
 		goto done;
 	}
-	if (!addr_ok(m->to_addr)) {
+	if (!ident_addr_sendable(m->to_addr)) {
 		st = bad_value(err, "To address", m->to_addr);
 		goto done;
 	}

@@ -49,10 +49,7 @@ typedef struct {
  * start a new header line.  Bodies: CRLF and lone CR become line breaks,
  * invalid UTF-8 becomes U+FFFD; NULL subject, names or bodies count as "".
  *
- * Addresses must be an addr-spec of printable ASCII with exactly one '@',
- * something on both sides, no spaces or specials other than '.'
- * (no '<', '>', '"', ',', '(', ')', ':', ';', '[', ']', '\'), at most 254
- * octets; the Message-ID must be dot-atom '@' dot-atom, at most 250 octets.
+ * Addresses must pass ident_addr_sendable; the Message-ID must be dot-atom '@' dot-atom, at most 250 octets.
  * Otherwise ST_DATAERR with *err set and *out untouched.
  *
  * Returns ST_OK with the message appended to *out (NUL-terminated).

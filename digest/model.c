@@ -268,14 +268,16 @@ static json_t *coming_up_json(const config_t *cfg, const config_leader_t *l,
 	return a;
 }
 
-/* Why addresses and people seen in the window are not in the digest. */
-static json_t *excluded_json(const config_t *cfg, const config_leader_t *l,
-			     const people_t *p)
+/* Why addresses and people seen in the window are not in the digest:
+ * the address classes of ident, then the people's own reasons. */
+static json_t *excluded_json(const config_leader_t *l, const people_t *p)
 {
-	static const char *const reasons[] = {
-		"own", "automated", "list", "ignored", "too few touches", "snoozed",
-	};
-	enum { NREASONS = 6 };
+	enum { TOO_FEW = IDENT_NCLASSES, SNOOZED, NREASONS };
+	const char *reasons[NREASONS] = {NULL};
+	for (int k = 1; k < IDENT_NCLASSES; k++)
+		reasons[k] = ident_class_name((ident_class_t)k);
+	reasons[TOO_FEW] = "too few touches";
+	reasons[SNOOZED] = "snoozed";
 	strvec_t ex[NREASONS] = {{0}};
 	const store_history_t *h = &p->history;
 	bool *seen = xcalloc(h->naddrs ? h->naddrs : 1, sizeof *seen);
@@ -285,18 +287,18 @@ static json_t *excluded_json(const config_t *cfg, const config_leader_t *l,
 	for (size_t i = 0; i < h->naddrs; i++) {
 		if (!seen[i])
 			continue;
-		ident_class_t k = contacts_classify(l, &p->said, h->addrs[i].addr);
+		ident_class_t k = ident_classify(l, &p->said.ignore, h->addrs[i].addr);
 		if (k != IDENT_CONTACT)
-			strvec_push(&ex[k - 1], h->addrs[i].addr);
+			strvec_push(&ex[k], h->addrs[i].addr);
 	}
 	for (size_t k = 0; k < p->contacts.n; k++) {
 		if (p->scores[k].snoozed)
-			strvec_push(&ex[5], p->contacts.v[k].address);
+			strvec_push(&ex[SNOOZED], p->contacts.v[k].address);
 		else if (!p->scores[k].real)
-			strvec_push(&ex[4], p->contacts.v[k].address);
+			strvec_push(&ex[TOO_FEW], p->contacts.v[k].address);
 	}
 	json_t *a = json_array();
-	for (int r = 0; r < NREASONS; r++) {
+	for (int r = 1; r < NREASONS; r++) {
 		if (ex[r].n) {
 			json_t *o = json_object(), *e = json_array();
 			for (size_t i = 0; i < ex[r].n && i < EXAMPLES; i++)
@@ -309,7 +311,6 @@ static json_t *excluded_json(const config_t *cfg, const config_leader_t *l,
 		strvec_free(&ex[r]);
 	}
 	free(seen);
-	(void)cfg;
 	return a;
 }
 
@@ -385,7 +386,7 @@ json_t *model_build(const config_t *cfg, const config_leader_t *l,
 	json_object_set_new(root, "cooling", cooling);
 	json_object_set_new(root, "circles", circles_json(l, p));
 	json_object_set_new(root, "coming_up", coming_up_json(cfg, l, p));
-	json_object_set_new(root, "excluded", excluded_json(cfg, l, p));
+	json_object_set_new(root, "excluded", excluded_json(l, p));
 	json_object_set_new(root, "merged", merged_json(p));
 	json_object_set_new(root, "more", more);
 	json_t *warn = json_array();

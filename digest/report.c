@@ -203,7 +203,7 @@ static size_t people_of(const config_leader_t *l, const store_said_t *said,
 {
 	size_t n = 0;
 	for (size_t i = 0; i < ia->nparts; i++)
-		if (contacts_classify(l, said, h->addrs[ia->parts[i]].addr) ==
+		if (ident_classify(l, &said->ignore, h->addrs[ia->parts[i]].addr) ==
 		    IDENT_CONTACT)
 			out[n++] = ia->parts[i];
 	return n;

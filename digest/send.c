@@ -29,26 +29,13 @@
 #include <gnutls/x509.h>
 #include <libetpan/libetpan.h>
 
+#include "ident.h"
+
 #define SEND_TIMEOUT_DEFAULT 30
 #define SEND_PORT_STARTTLS   587
 #define SEND_PORT_TLS        465
 #define SEND_PASSWORD_MAX    4096 /* bytes of password_command output kept */
 #define SEND_EX_TEMPFAIL     75   /* sysexits.h EX_TEMPFAIL */
-
-/* A bare envelope address: printable ASCII or UTF-8, no blanks, no angle
- * brackets, one '@' at least, not empty on either side of the last '@'. */
-static bool send_addr_ok(const char *a)
-{
-	const char *at;
-
-	if (a == NULL || *a == '\0')
-		return false;
-	for (const unsigned char *p = (const unsigned char *)a; *p; p++)
-		if (*p <= ' ' || *p == 0x7f || *p == '<' || *p == '>')
-			return false;
-	at = strrchr(a, '@');
-	return at != NULL && at != a && at[1] != '\0';
-}
 
 /* Split smtp[s]://host[:port][/] into its parts; *host is the caller's. The
  * URL is never echoed in a message (it might carry a secret). */
@@ -699,11 +686,11 @@ status_t send_message(const send_config_t *c, const char *from, const char *to,
 		st = err_set(err, ST_CONFIG, "send: no configuration");
 		goto done;
 	}
-	if (!send_addr_ok(from)) {
+	if (!ident_addr_sendable(from)) {
 		st = err_set(err, ST_USAGE, "send: invalid envelope sender");
 		goto done;
 	}
-	if (!send_addr_ok(to)) {
+	if (!ident_addr_sendable(to)) {
 		st = err_set(err, ST_USAGE, "send: invalid envelope recipient");
 		goto done;
 	}

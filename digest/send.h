@@ -51,8 +51,7 @@ typedef struct {
  *              message, or sendmail exiting with another non-zero code;
  *  ST_CONFIG   a bad URL, no backend, user without password_command, an
  *              unusable tls_ca_file, or a sendmail command that cannot run;
- *  ST_USAGE    an invalid envelope address (CR, LF, '<', '>', blanks or
- *              control characters, no '@').
+ *  ST_USAGE    an envelope address that fails ident_addr_sendable.
  * err->msg says what happened in one line (server text sanitized) and never
  * contains the password.  *smtp_reply (smtp_reply may be NULL) gets the
  * server's last reply line ("250 OK ...") or "sendmail exit N", or NULL when

@@ -568,6 +568,38 @@ static void test_bad_values(void **state)
 	    NULL);
 }
 
+/* The knobs of the neglect model (DESIGN §6) and `keep` (§5). */
+static void test_model_keys(void **state)
+{
+	config_t *cfg;
+
+	(void)state;
+	cfg = load_ok("[leader alex]\nemail = alex@example.com\nsent = mbox:/m\n");
+	assert_int_equal(cfg->min_span, 42 * 86400);
+	assert_int_equal(cfg->dormant_after, 180 * 86400);
+	assert_int_equal(cfg->leaders[0].keep.n, 0);
+	config_free(cfg);
+	cfg = load_ok("[digest]\nmin_span = 4w\ndormant_after = 270d\n"
+	              "[leader alex]\nemail = alex@example.com\nsent = mbox:/m\n"
+	              "keep = Info@Small-Partner.example, *@tiny.example\n"
+	              "keep = team@friends.example\n");
+	assert_int_equal(cfg->min_span, 28 * 86400);
+	assert_int_equal(cfg->dormant_after, 270 * 86400);
+	assert_list(&cfg->leaders[0].keep, 3, "info@small-partner.example",
+	            "*@tiny.example", "team@friends.example");
+	config_free(cfg);
+	load_fails("[digest]\nmin_span = 0d\ndormant_after = soon\n"
+	           "[leader alex]\nemail = alex(x)@example.com\nsent = mbox:/m\n"
+	           "keep = a b\ndelegates = (sam)@example.com\n",
+	           "2: 'min_span' must be longer than 0",
+	           "3: 'dormant_after' must be a duration such as 30d, 6w, "
+	           "12h, 15m or 10s, not 'soon'",
+	           "5: not an email address in 'email': 'alex(x)@example.com'",
+	           "7: bad pattern in 'keep': 'a b'",
+	           "8: not an email address in 'delegates': '(sam)@example.com'",
+	           NULL);
+}
+
 static void test_valid_value_forms(void **state)
 {
 	config_t *cfg;
@@ -982,6 +1014,7 @@ int main(void)
 	    cmocka_unit_test(test_several_errors),
 	    cmocka_unit_test(test_duplicate_leader),
 	    cmocka_unit_test(test_bad_values),
+	    cmocka_unit_test(test_model_keys),
 	    cmocka_unit_test(test_valid_value_forms),
 	    cmocka_unit_test(test_password_in_url),
 	    cmocka_unit_test(test_password_key),

@@ -1,11 +1,13 @@
-/* Unit tests of ident: own addresses, delegates, noise rules, ignore
- * patterns, circles and the auto-merge key. */
+/* Unit tests of ident: what an address is, own addresses, delegates, the
+ * automated, list and role rules, ignore and keep patterns, circles and
+ * the auto-merge key. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ident.h"
 
@@ -19,6 +21,8 @@ static config_leader_t leader(void)
 	strvec_push(&l.delegates, "sam@example.com");
 	strvec_push(&l.ignore, "*@lists.example.org");
 	strvec_push(&l.ignore, "newsletter-*@*");
+	strvec_push(&l.keep, "info@small-partner.example");
+	strvec_push(&l.keep, "*@tiny.example");
 	circles[0].name = "team";
 	circles[0].patterns = (strvec_t){0};
 	strvec_push(&circles[0].patterns, "priya@example.com");
@@ -35,6 +39,7 @@ static void free_leader(config_leader_t *l)
 	strvec_free(&l->aliases);
 	strvec_free(&l->delegates);
 	strvec_free(&l->ignore);
+	strvec_free(&l->keep);
 	for (size_t i = 0; i < l->ncircles; i++)
 		strvec_free(&l->circles[i].patterns);
 }
@@ -58,46 +63,132 @@ static void test_own_and_sender(void **state)
 	assert_false(ident_is_own(&l, "sam@example.com"));
 	assert_true(ident_is_sender(&l, "sam@example.com"));
 	assert_false(ident_is_sender(&l, "priya@example.com"));
-	assert_int_equal(ident_classify(&l, "alex@example.com"), IDENT_OWN);
+	assert_int_equal(ident_classify(&l, NULL, "alex@example.com"), IDENT_OWN);
+	/* a delegate is never a contact either: reason "own" */
+	assert_int_equal(ident_classify(&l, NULL, "SAM@example.com"), IDENT_OWN);
+	assert_string_equal(ident_class_name(IDENT_OWN), "own");
 	free_leader(&l);
 }
 
-static void test_noise(void **state)
+static void test_builtin(void **state)
 {
 	const char *automated[] = {
 		"noreply@service.example", "no-reply@billing.example",
 		"NoReply+123@x.example", "notifications@tracker.example",
 		"mailer-daemon@mx.example", "postmaster@example.com",
 		"do-not-reply@bank.example", "bounces+abc@mail.example",
+		"calendar-notification@google.com", "account-noreply@x.example",
+		"reply+ABC123@reply.github.com", "x7@bounce.mail.example",
 	};
 	const char *lists[] = {
 		"list@lists.example.org", "dev-request@example.org",
 		"owner-dev@example.org", "help@lists.gnu.org",
 		"foo@googlegroups.com", "team-announce@example.com",
+		"users@mailman.example.org", "users@example.org",
+	};
+	const char *roles[] = {
+		"info@example.com", "support@example.com", "sales@example.com",
+		"team@example.com", "all@example.com", "everyone@example.com",
+		"hr@example.com", "admin@example.com", "webmaster@example.com",
+		"billing@example.com", "help@example.com", "marketing@example.com",
+		"press@example.com", "feedback@example.com", "service@example.com",
+		"updates@example.com", "alerts@example.com",
+		"newsletter@example.com", "announce@example.com",
+		"announcements@example.com", "expense.report@enron.com",
+		"approvals@example.com", "sales-team@example.com",
+		"support.desk@example.com", "outlook.team@enron.com",
+		"hr+benefits@example.com",
 	};
 	const char *people[] = {
 		"priya@example.com", "notify.me.jones@example.com",
 		"listerine@example.com", "lisa@example.com", "jo-l@example.com",
+		"teamwork.jones@example.com", "info.kim@example.com",
+		"sales.kim@example.com", "allen@example.com", "kenneth.lay@enron.com",
+		"helpful.harry@example.com", "replyguy@example.com",
 	};
+	(void)state;
 	for (size_t i = 0; i < sizeof automated / sizeof *automated; i++)
-		assert_int_equal(ident_noise(automated[i]), IDENT_AUTOMATED);
+		if (ident_builtin(automated[i]) != IDENT_AUTOMATED)
+			fail_msg("%s: not automated", automated[i]);
 	for (size_t i = 0; i < sizeof lists / sizeof *lists; i++)
-		assert_int_equal(ident_noise(lists[i]), IDENT_LIST);
+		if (ident_builtin(lists[i]) != IDENT_LIST)
+			fail_msg("%s: not a list", lists[i]);
+	for (size_t i = 0; i < sizeof roles / sizeof *roles; i++)
+		if (ident_builtin(roles[i]) != IDENT_ROLE)
+			fail_msg("%s: not a role", roles[i]);
 	for (size_t i = 0; i < sizeof people / sizeof *people; i++)
-		assert_int_equal(ident_noise(people[i]), IDENT_CONTACT);
+		if (ident_builtin(people[i]) != IDENT_CONTACT)
+			fail_msg("%s: not a person", people[i]);
+	assert_string_equal(ident_class_name(IDENT_ROLE), "role");
 }
 
 static void test_classify_order(void **state)
 {
 	config_leader_t l = leader();
+	strvec_t said = {0};
+	(void)state;
+	strvec_push(&said, "*@said.example");
 	/* ignore patterns win over the rules, own over everything */
-	assert_int_equal(ident_classify(&l, "list@lists.example.org"), IDENT_IGNORED);
-	assert_int_equal(ident_classify(&l, "newsletter-x@shop.example"), IDENT_IGNORED);
-	assert_int_equal(ident_classify(&l, "noreply@x.example"), IDENT_AUTOMATED);
-	assert_int_equal(ident_classify(&l, "priya@example.com"), IDENT_CONTACT);
+	assert_int_equal(ident_classify(&l, NULL, "list@lists.example.org"), IDENT_IGNORED);
+	assert_int_equal(ident_classify(&l, NULL, "newsletter-x@shop.example"), IDENT_IGNORED);
+	assert_int_equal(ident_classify(&l, NULL, "noreply@x.example"), IDENT_AUTOMATED);
+	assert_int_equal(ident_classify(&l, NULL, "priya@example.com"), IDENT_CONTACT);
+	/* patterns given on the command line count as the config's */
+	assert_int_equal(ident_classify(&l, &said, "jo@said.example"), IDENT_IGNORED);
+	assert_int_equal(ident_classify(&l, NULL, "jo@said.example"), IDENT_CONTACT);
+	/* keep makes people of what the rules would leave out ... */
+	assert_int_equal(ident_builtin("info@small-partner.example"), IDENT_ROLE);
+	assert_int_equal(ident_classify(&l, NULL, "info@small-partner.example"), IDENT_CONTACT);
+	assert_int_equal(ident_classify(&l, NULL, "INFO@small-partner.example"), IDENT_CONTACT);
+	assert_int_equal(ident_classify(&l, NULL, "noreply@tiny.example"), IDENT_CONTACT);
+	assert_int_equal(ident_classify(&l, NULL, "info@other.example"), IDENT_ROLE);
+	/* ... but never of the leader, a delegate, or what the leader
+	 * ignores */
+	strvec_push(&l.keep, "*@example.com");
+	strvec_push(&l.keep, "*@lists.example.org");
+	assert_int_equal(ident_classify(&l, NULL, "sam@example.com"), IDENT_OWN);
+	assert_int_equal(ident_classify(&l, NULL, "alex@example.com"), IDENT_OWN);
+	assert_int_equal(ident_classify(&l, NULL, "list@lists.example.org"), IDENT_IGNORED);
 	assert_string_equal(ident_class_name(IDENT_IGNORED), "ignored");
 	assert_null(ident_class_name(IDENT_CONTACT));
+	strvec_free(&said);
 	free_leader(&l);
+}
+
+static void test_addr_ok(void **state)
+{
+	const char *good[] = {
+		"a@b", "alex@example.com", "o'brien@example.ie",
+		"first.last+tag@sub.example.co.uk", "j\xc3\xb6rg@m\xc3\xbcller.example",
+		"x_y-z@example.com", "ok@[10.0.0.1]", "ok@[IPv6:2001:db8::1]",
+	};
+	const char *bad[] = {
+		"", "alex", "@example.com", "alex@", "alex(x)@example.com",
+		"a@b@c", "<a@b>", "a b@example.com", "a@example.com,b@example.com",
+		"\"a\"@example.com", "a@[127.0.0.1", "a@[1 2]", "a@example..com",
+		"a@.example.com", "a@example.com.", "a;b@example.com",
+		"a\r\n@example.com", "a\x7f@example.com", "a\xff@example.com",
+		"a:b@example.com",
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+		if (!ident_addr_ok(good[i]))
+			fail_msg("refused: %s", good[i]);
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		if (ident_addr_ok(bad[i]) || ident_addr_sendable(bad[i]))
+			fail_msg("accepted: %s", bad[i]);
+	assert_true(ident_addr_sendable("alex@example.com"));
+	assert_false(ident_addr_sendable("j\xc3\xb6rg@example.com"));
+	assert_false(ident_addr_sendable("ok@[10.0.0.1]"));
+	/* 254 bytes at most */
+	char longest[300];
+	memset(longest, 'a', sizeof longest);
+	memcpy(longest + 242, "@example.com", 13);
+	assert_int_equal(strlen(longest), 254);
+	assert_true(ident_addr_ok(longest));
+	memset(longest, 'a', sizeof longest);
+	memcpy(longest + 243, "@example.com", 13);
+	assert_false(ident_addr_ok(longest));
 }
 
 static void test_circle(void **state)
@@ -134,7 +225,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_glob),
 		cmocka_unit_test(test_own_and_sender),
-		cmocka_unit_test(test_noise),
+		cmocka_unit_test(test_builtin),
+		cmocka_unit_test(test_addr_ok),
 		cmocka_unit_test(test_classify_order),
 		cmocka_unit_test(test_circle),
 		cmocka_unit_test(test_merge_key),
