@@ -961,6 +961,11 @@ static void expand_uid(cal_ctx_t *c, cal_item_t *items, size_t n)
 			cal_instance_t tmpl;
 			instance_fill(&tmpl, master, false);
 			tmpl.all_day = mstart.is_date;
+			tmpl.recurring =
+			    icalcomponent_get_first_property(
+				master->ev, ICAL_RRULE_PROPERTY) ||
+			    icalcomponent_get_first_property(
+				master->ev, ICAL_RDATE_PROPERTY);
 			for (size_t i = 0; i < starts.n; i++) {
 				cal_instance_t *in = ivec_add(&inst);
 				instance_copy(in, &tmpl);
@@ -981,6 +986,7 @@ static void expand_uid(cal_ctx_t *c, cal_item_t *items, size_t n)
 		in->start = s;
 		in->recurrence_id = o->rid;
 		in->all_day = !icaltime_is_null_time(t) && t.is_date;
+		in->recurring = true;
 	}
 
 	if (inst.n > CAL_MAX_INSTANCES) {

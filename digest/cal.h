@@ -32,6 +32,8 @@ typedef struct cal_instance {
 	                         * series (its original start); = start for an
 	                         * event without recurrence */
 	bool all_day;
+	bool recurring;         /* of a series (RRULE or RDATE), or an
+	                         * override of one of its instances */
 	bool cancelled;         /* STATUS:CANCELLED on the event or instance */
 	char *summary;          /* sanitized, or NULL */
 	cal_person_t *people;   /* organizer first (if any), then attendees

@@ -430,20 +430,20 @@ static status_t cmd_ingest(cli_t *cli, int argc, char **argv)
 	return each_leader(cli, ingest_one);
 }
 
-/* Load a leader's history in [since, until) and what the leader said
+/* Load a leader's history in [since, until) and who counts as a person
  * about people; an unknown leader (never ingested) has none. */
 static status_t load_history(cli_t *cli, const config_leader_t *l,
 			     int64_t since, int64_t until, store_history_t *h,
-			     store_said_t *said)
+			     people_rules_t *rules)
 {
 	err_t err = {0};
 	int64_t id = 0;
 	status_t s;
 	memset(h, 0, sizeof *h);
-	memset(said, 0, sizeof *said);
+	memset(rules, 0, sizeof *rules);
 	if ((s = store_leader(cli->store, l->id, false, &id, &err)) ||
 	    (id && (s = store_history(cli->store, id, since, until, h, &err))) ||
-	    (id && (s = store_said(cli->store, id, said, &err))))
+	    (s = people_rules_load(cli->store, cli->cfg, l, id, rules, &err)))
 		print_err("%s", err.msg);
 	return s;
 }
@@ -508,7 +508,7 @@ static status_t cmd_interactions(cli_t *cli, int argc, char **argv)
 	const config_leader_t *l;
 	report_format_t fmt = REPORT_JSON;
 	store_history_t h;
-	store_said_t said;
+	people_rules_t rules;
 	err_t err = {0};
 	status_t s;
 
@@ -524,14 +524,14 @@ static status_t cmd_interactions(cli_t *cli, int argc, char **argv)
 	if ((cli->since && (s = parse_bound(cli->since, "--since", l, false, &since))) ||
 	    (cli->until && (s = parse_bound(cli->until, "--until", l, true, &until))))
 		return s;
-	if ((s = load_history(cli, l, since, until, &h, &said)))
+	if ((s = load_history(cli, l, since, until, &h, &rules)))
 		goto done;
-	s = report_interactions(stdout, fmt, cli->cfg, l, &said, &h, &err);
+	s = report_interactions(stdout, fmt, cli->cfg, l, &rules.ident, &h, &err);
 	if (s)
 		print_err("interactions: %s", err.msg);
 done:
 	store_history_free(&h);
-	store_said_free(&said);
+	people_rules_free(&rules);
 	return s;
 }
 
@@ -636,13 +636,16 @@ static status_t write_digest(cli_t *cli, const config_leader_t *l,
 	if (s)
 		return s;
 	if (strcmp(fmt, "json") == 0) {
-		char *j = json_dumps(model, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+		char *j = json_dumps(model, MODEL_JSON_FLAGS);
 		sb_puts(&b, j);
 		sb_putc(&b, '\n');
 		free(j);
 	} else if (strcmp(fmt, "eml") == 0) {
 		s = render_eml(cli->cfg, l, model, now, 0, &b, &err);
 	} else {
+		/* The text shown instead of sent (preview, run --dry-run) names
+		 * a few of those left out. */
+		json_object_set_new(model, "preview", json_true());
 		s = render_part(cli->cfg, model,
 				strcmp(fmt, "html") == 0 ? RENDER_HTML : RENDER_TEXT,
 				&b, &err);

@@ -91,8 +91,8 @@ static int order_cmp(const void *a, const void *b, void *v)
 }
 
 void contacts_build(const config_t *cfg, const config_leader_t *l,
-		    const store_said_t *said, const store_history_t *h,
-		    contacts_t *out)
+		    const store_said_t *said, const ident_extra_t *x,
+		    const store_history_t *h, contacts_t *out)
 {
 	size_t na = h->naddrs;
 	bool *is_contact = xcalloc(na, sizeof *is_contact);
@@ -105,8 +105,8 @@ void contacts_build(const config_t *cfg, const config_leader_t *l,
 	out->person_of = xcalloc(na, sizeof *out->person_of);
 	for (size_t i = 0; i < na; i++) {
 		parent[i] = (int)i;
-		is_contact[i] = ident_classify(l, said ? &said->ignore : NULL,
-					       h->addrs[i].addr) == IDENT_CONTACT;
+		is_contact[i] = ident_classify(l, x, h->addrs[i].addr) ==
+				IDENT_CONTACT;
 	}
 	if (cfg->auto_merge)
 		auto_merge(h, said, is_contact, parent);

@@ -38,12 +38,14 @@ typedef struct {
 
 /*
  * The people of leader l seen in history h (already limited to the
- * window by the caller).  Pointers in the result point into h and the
- * config, which must outlive it.  Free with contacts_free.
+ * window by the caller), by the address rules of ident (x may be NULL)
+ * and the merges the leader said (said may be NULL).  Pointers in the
+ * result point into h and the config, which must outlive it.  Free with
+ * contacts_free.
  */
 void contacts_build(const config_t *cfg, const config_leader_t *l,
-		    const store_said_t *said, const store_history_t *h,
-		    contacts_t *out);
+		    const store_said_t *said, const ident_extra_t *x,
+		    const store_history_t *h, contacts_t *out);
 
 void contacts_free(contacts_t *c);
 

@@ -322,15 +322,19 @@ static bool any_glob(const strvec_t *patterns, const char *addr)
 	return false;
 }
 
-ident_class_t ident_classify(const config_leader_t *l, const strvec_t *extra,
+ident_class_t ident_classify(const config_leader_t *l, const ident_extra_t *x,
 			     const char *addr)
 {
 	if (ident_is_sender(l, addr))
 		return IDENT_OWN;
-	if (any_glob(&l->ignore, addr) || any_glob(extra, addr))
+	if (any_glob(&l->ignore, addr) || (x && any_glob(x->ignore, addr)))
 		return IDENT_IGNORED;
 	if (any_glob(&l->keep, addr))
 		return IDENT_CONTACT;
+	if (x && x->staff && strvec_contains(x->staff, addr))
+		return IDENT_OWN;
+	if (x && x->others && strvec_contains(x->others, addr))
+		return IDENT_ROLE;
 	return ident_builtin(addr);
 }
 

@@ -54,13 +54,25 @@ bool ident_is_sender(const config_leader_t *l, const char *addr);
 /* The built-in rules alone: automated, list or role addresses, else
  * IDENT_CONTACT. */
 ident_class_t ident_builtin(const char *addr);
+
+/* What ident is told beyond the config; any member may be NULL. */
+typedef struct {
+	const strvec_t *ignore; /* `ignore` patterns given on the command
+	                         * line */
+	const strvec_t *staff;  /* addresses that send mail from the leader's
+	                         * own sent sources (not delegates): the
+	                         * leader's staff */
+	const strvec_t *others; /* other leaders' delegates and staff: someone
+	                         * else's assistant */
+} ident_extra_t;
+
 /*
  * What addr is to leader l, in this order: own (email, aliases,
- * delegates); ignored (the config's `ignore` and the patterns in extra,
- * which may be NULL: those given on the command line); a person when a
- * `keep` pattern matches; else the built-in rules.
+ * delegates); ignored (the config's `ignore` and x->ignore); a person when
+ * a `keep` pattern matches; own when x->staff has it; role when x->others
+ * has it; else the built-in rules.  x may be NULL.
  */
-ident_class_t ident_classify(const config_leader_t *l, const strvec_t *extra,
+ident_class_t ident_classify(const config_leader_t *l, const ident_extra_t *x,
 			     const char *addr);
 /* The first circle whose patterns match, or NULL. */
 const char *ident_circle(const config_leader_t *l, const char *addr);

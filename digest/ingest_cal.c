@@ -2,7 +2,9 @@
  * ingest_cal — calendars → meetings: every .ics file of a source is
  * expanded in the window [now - lookback, now + 7 days); instances before
  * now are interactions, those of the coming week are kept apart as
- * coming-up meetings.  A file read again replaces what it contributed in
+ * coming-up meetings, and so is the next instance of each recurring
+ * series after that (within STORE_STANDING_DAYS): a standing meeting
+ * that goes on.  A file read again replaces what it contributed in
  * the window, so a moved or cancelled meeting leaves no ghost; a file is
  * skipped only while both its content and the window are unchanged.
  */
@@ -131,15 +133,20 @@ static status_t warn_once(ingest_t *in, const char *path, const char *hash,
 }
 
 /* Store the instances of one file; *fresh tells whether one of them is
- * contact that was not stored before (a new instance in the past). */
+ * contact that was not stored before (a new instance in the past).  After
+ * the coming week only the first instance of each series is kept. */
 static status_t store_instances(ingest_t *in, const char *item,
 				const cal_result_t *res, int64_t now,
 				int64_t prev_now, bool *fresh)
 {
+	strmap_t later = {0}; /* series with an instance kept after the week */
 	status_t s = ST_OK;
 	for (size_t i = 0; i < res->n && !s; i++) {
 		const cal_instance_t *inst = &res->v[i];
 		if (inst->cancelled)
+			continue;
+		if (inst->start >= now + WEEK &&
+		    (!inst->recurring || strmap_get(&later, inst->uid, NULL)))
 			continue;
 		store_party_t *parties =
 			xcalloc(inst->npeople ? inst->npeople : 1, sizeof *parties);
@@ -158,6 +165,7 @@ static status_t store_instances(ingest_t *in, const char *item,
 				.title = in->cfg->keep_subjects ? inst->summary
 								: NULL,
 				.item = item,
+				.recurring = inst->recurring,
 				.parties = parties,
 				.nparties = (size_t)n,
 			};
@@ -172,12 +180,16 @@ static status_t store_instances(ingest_t *in, const char *item,
 			} else {
 				s = store_add_upcoming(in->st, &ia, &added,
 						       in->err);
-				in->stats->upcoming += added;
+				if (inst->start < now + WEEK)
+					in->stats->upcoming += added;
+				else
+					strmap_put(&later, inst->uid, 1);
 			}
 			free(dedup);
 		}
 		free(parties);
 	}
+	strmap_free(&later);
 	return s;
 }
 
@@ -211,7 +223,8 @@ static status_t ingest_file(ingest_t *in, const char *path, const char *item,
 	    old_to == to)
 		goto done; /* nothing changed */
 	in->stats->files++;
-	if (cal_expand(text, len, in->l->timezone, from, to, &res, &cerr)) {
+	if (cal_expand(text, len, in->l->timezone, from,
+		       now + STORE_STANDING_DAYS * 86400, &res, &cerr)) {
 		if (single) {
 			s = err_set(in->err, ST_DATAERR, "%s: %s", path, cerr.msg);
 			goto done;

@@ -47,6 +47,8 @@ static int ingest_message(ingest_t *in, const char *where,
 				xasprintf("%s, From %s", where,
 					  h->from[0].addr);
 		in->stats->not_leader++;
+		in->failed = store_foreign_sender(in->st, in->source_id,
+						  h->from[0].addr, in->err);
 		seen = SEEN_NOT_LEADER;
 		goto done;
 	}
@@ -81,6 +83,12 @@ static int ingest_message(ingest_t *in, const char *where,
 		in->stats->nobody++;
 		goto done;
 	}
+	/* A copy in another folder has the same recipients and subject. */
+	uint64_t ck = h->subject_hash;
+	for (size_t i = 0; i < m; i++)
+		ck = hash64_more(ck, parties[i].addr, strlen(parties[i].addr) + 1);
+	char copy_key[17];
+	hash64_hex(ck, copy_key);
 	store_interaction_t ia = {
 		.leader = in->leader_id,
 		.source = in->source_id,
@@ -89,6 +97,7 @@ static int ingest_message(ingest_t *in, const char *where,
 		.size = (int)m,
 		.weight = ingest_email_weight((int)m),
 		.dedup = dedup,
+		.copy_key = copy_key,
 		.title = h->subject,
 		.parties = parties,
 		.nparties = m,

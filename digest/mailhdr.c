@@ -166,6 +166,27 @@ static char *clean_addr(const char *spec)
 	return a;
 }
 
+/* hash64 of a subject with ASCII case and runs of blanks folded, and
+ * blanks at either end dropped (NULL counts as ""). */
+static uint64_t subject_hash(const char *subject)
+{
+	strbuf_t b = {0};
+	bool blank = false;
+	for (const char *p = subject ? subject : ""; *p; p++) {
+		if (isspace((unsigned char)*p)) {
+			blank = b.len > 0;
+			continue;
+		}
+		if (blank)
+			sb_putc(&b, ' ');
+		blank = false;
+		sb_putc(&b, (char)tolower((unsigned char)*p));
+	}
+	uint64_t h = hash64(b.s ? b.s : "", b.len);
+	sb_free(&b);
+	return h;
+}
+
 /* ---- addresses ------------------------------------------------------ */
 
 /* Append to an array whose capacity is the next power of two >= *n. */
@@ -806,10 +827,15 @@ static void handle_field(struct hctx *c, const struct mailimf_field *f,
 		}
 		break;
 	case MAILIMF_FIELD_SUBJECT:
-		if (c->want_subject && !c->have_subject) {
+		if (!c->have_subject) {
 			c->have_subject = true;
-			h->subject =
+			char *subject =
 			    decode_text(f->fld_data.fld_subject->sbj_value);
+			h->subject_hash = subject_hash(subject);
+			if (c->want_subject)
+				h->subject = subject;
+			else
+				free(subject);
 		}
 		break;
 	case MAILIMF_FIELD_OPTIONAL_FIELD:
@@ -973,6 +999,8 @@ void mailsrc_parse_header(const char *buf, size_t len, bool want_subject,
 		hdr_warn(&c, "dropped %zu more malformed header lines",
 		         c.dropped_lines - HDR_MAX_LINE_WARNINGS);
 done:
+	if (!c.have_subject)
+		h->subject_hash = subject_hash(NULL);
 	free(w);
 }
 

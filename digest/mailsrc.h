@@ -40,6 +40,10 @@ typedef struct {
 	char *message_id;         /* without <>, or NULL */
 	char *in_reply_to;        /* first id, without <>, or NULL */
 	char *subject;            /* decoded, only when asked for; else NULL */
+	uint64_t subject_hash;    /* hash64 of the decoded subject with ASCII
+	                           * case and runs of blanks folded, always
+	                           * set ("" when there is none): what tells
+	                           * copies apart without keeping subjects */
 	bool automated;           /* Auto-Submitted other than "no", or
 	                           * Precedence: bulk, junk or list */
 	strvec_t warnings;        /* what was dropped, e.g.

@@ -3,6 +3,7 @@
  */
 #include "model.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,15 +59,35 @@ json_t *model_number(double v)
 	return v < 0 ? json_null() : json_real(round(v * 100) / 100);
 }
 
-/* "~2 weeks", "~5 days", "~3 months" */
-static void span(double days, char *buf, size_t n)
+/* The unit a rhythm of `days` is told in: days, weeks or months. */
+static double unit_of(double days, const char **unit)
 {
-	if (days < 10)
-		snprintf(buf, n, "~%.0f day%s", days, days < 1.5 ? "" : "s");
-	else if (days < 60)
-		snprintf(buf, n, "~%.0f weeks", days / 7);
-	else
-		snprintf(buf, n, "~%.0f months", days / 30.4);
+	if (days < 10) {
+		*unit = "day";
+		return 1;
+	}
+	if (days < 60) {
+		*unit = "week";
+		return 7;
+	}
+	*unit = "month";
+	return 30.4;
+}
+
+/* "~2 weeks", "~5 days", "~3 months"; with a spread (low < high, both
+ * >= 0) "3–8 weeks" when the two differ in that unit. */
+static void span(strbuf_t *b, double days, double low, double high)
+{
+	const char *unit;
+	double per = unit_of(high > days ? high : days, &unit);
+	long lo = lround(low / per), hi = lround(high / per);
+	if (low >= 0 && high > low && lo >= 1 && hi > lo) {
+		sb_printf(b, "%ld\u2013%ld %ss", lo, hi, unit);
+		return;
+	}
+	per = unit_of(days, &unit);
+	long v = lround(days / per);
+	sb_printf(b, "~%ld %s%s", v, unit, v == 1 ? "" : "s");
 }
 
 /* "12 days", "7 weeks", "4 months" (rounded down) */
@@ -90,12 +111,12 @@ static const char *channel_name(store_channel_t c)
 static char *evidence(const config_leader_t *l, const contact_t *c,
 		      const score_t *s)
 {
-	char rhythm[32] = "", since[32], date[32];
+	char since[32], date[32];
 	strbuf_t b = {0};
 	if (s->rhythm_days > 0) {
-		span(s->rhythm_days, rhythm, sizeof rhythm);
-		sb_printf(&b, "%s every %s; ",
-			  s->rhythm_learned ? "usually" : "you want", rhythm);
+		sb_puts(&b, s->rhythm_learned ? "usually every " : "you want every ");
+		span(&b, s->rhythm_days, s->rhythm_low, s->rhythm_high);
+		sb_puts(&b, "; ");
 	}
 	if (c->last_contact < 0) {
 		sb_puts(&b, "no contact in the window");
@@ -125,6 +146,21 @@ static const char *suggestion_text(score_suggestion_t s)
 	return "Check in: ask how things are going.";
 }
 
+/* "mailto:" and the address, every byte but unreserved ones and '@'
+ * percent-encoded (RFC 6068).  Caller frees. */
+static char *mailto_uri(const char *addr)
+{
+	strbuf_t b = {0};
+	sb_puts(&b, "mailto:");
+	for (const unsigned char *p = (const unsigned char *)addr; *p; p++) {
+		if (isalnum(*p) || strchr("@.-_~", *p))
+			sb_putc(&b, (char)*p);
+		else
+			sb_printf(&b, "%%%02X", *p);
+	}
+	return sb_steal(&b);
+}
+
 static json_t *person_json(const config_leader_t *l, const people_t *p,
 			   size_t i)
 {
@@ -150,6 +186,10 @@ static json_t *person_json(const config_leader_t *l, const people_t *p,
 	}
 	char *ev = evidence(l, c, s);
 	json_object_set_new(o, "name", model_text(c->name ? c->name : c->address));
+	json_object_set_new(o, "named", json_boolean(c->name != NULL));
+	char *mailto = mailto_uri(c->address);
+	json_object_set_new(o, "mailto", json_string(mailto));
+	free(mailto);
 	json_object_set_new(o, "address", json_string(c->address));
 	json_object_set_new(o, "circle", model_text(c->circle));
 	json_object_set_new(o, "days_since",
@@ -228,7 +268,8 @@ static json_t *circles_json(const config_leader_t *l, const people_t *p)
 	return a;
 }
 
-/* Meetings of the coming week with someone overdue or cooling. */
+/* Meetings of the coming week with someone overdue or cooling (who,
+ * booked, is listed here only). */
 static json_t *coming_up_json(const config_t *cfg, const config_leader_t *l,
 			      const people_t *p)
 {
@@ -238,13 +279,16 @@ static json_t *coming_up_json(const config_t *cfg, const config_leader_t *l,
 		strmap_put(&index, p->history.addrs[i].addr, (int64_t)i);
 	for (size_t i = 0; i < p->upcoming.nias; i++) {
 		const store_ia_t *ia = &p->upcoming.ias[i];
+		if (ia->time >= p->now + WEEK || ia->weight < CONTACTS_TOUCH_WEIGHT)
+			continue; /* a standing series' next instance, or an
+			           * all-hands: books nobody */
 		json_t *people = json_array();
 		for (size_t j = 0; j < ia->nparts; j++) {
 			int64_t k;
 			if (!strmap_get(&index, p->upcoming.addrs[ia->parts[j]].addr, &k))
 				continue;
 			int q = p->contacts.person_of[k];
-			if (q < 0 || !(p->scores[q].overdue >= 1 || p->scores[q].cooling))
+			if (q < 0 || !(p->scores[q].overdue >= 1 || p->scores[q].due))
 				continue;
 			json_array_append_new(people, person_json(l, p, (size_t)q));
 		}
@@ -272,12 +316,15 @@ static json_t *coming_up_json(const config_t *cfg, const config_leader_t *l,
  * the address classes of ident, then the people's own reasons. */
 static json_t *excluded_json(const config_leader_t *l, const people_t *p)
 {
-	enum { TOO_FEW = IDENT_NCLASSES, SNOOZED, NREASONS };
+	static const score_state_t states[] = {SCORE_SNOOZED, SCORE_DORMANT,
+					       SCORE_ONE_THREAD, SCORE_TOO_FEW};
+	enum { NSTATES = sizeof states / sizeof *states,
+	       NREASONS = IDENT_NCLASSES + NSTATES };
 	const char *reasons[NREASONS] = {NULL};
 	for (int k = 1; k < IDENT_NCLASSES; k++)
 		reasons[k] = ident_class_name((ident_class_t)k);
-	reasons[TOO_FEW] = "too few touches";
-	reasons[SNOOZED] = "snoozed";
+	for (size_t k = 0; k < NSTATES; k++)
+		reasons[IDENT_NCLASSES + k] = score_state_name(states[k]);
 	strvec_t ex[NREASONS] = {{0}};
 	const store_history_t *h = &p->history;
 	bool *seen = xcalloc(h->naddrs ? h->naddrs : 1, sizeof *seen);
@@ -287,16 +334,15 @@ static json_t *excluded_json(const config_leader_t *l, const people_t *p)
 	for (size_t i = 0; i < h->naddrs; i++) {
 		if (!seen[i])
 			continue;
-		ident_class_t k = ident_classify(l, &p->said.ignore, h->addrs[i].addr);
+		ident_class_t k = ident_classify(l, &p->rules.ident, h->addrs[i].addr);
 		if (k != IDENT_CONTACT)
 			strvec_push(&ex[k], h->addrs[i].addr);
 	}
-	for (size_t k = 0; k < p->contacts.n; k++) {
-		if (p->scores[k].snoozed)
-			strvec_push(&ex[SNOOZED], p->contacts.v[k].address);
-		else if (!p->scores[k].real)
-			strvec_push(&ex[TOO_FEW], p->contacts.v[k].address);
-	}
+	for (size_t k = 0; k < p->contacts.n; k++)
+		for (size_t j = 0; j < NSTATES; j++)
+			if (p->scores[k].state == states[j])
+				strvec_push(&ex[IDENT_NCLASSES + j],
+					    p->contacts.v[k].address);
 	json_t *a = json_array();
 	for (int r = 1; r < NREASONS; r++) {
 		if (ex[r].n) {
@@ -310,7 +356,43 @@ static json_t *excluded_json(const config_leader_t *l, const people_t *p)
 		}
 		strvec_free(&ex[r]);
 	}
+	/* For the templates: whether another reason follows. */
+	for (size_t i = 0; i < json_array_size(a); i++)
+		json_object_set_new(json_array_get(a, i), "more",
+				    json_boolean(i + 1 < json_array_size(a)));
 	free(seen);
+	return a;
+}
+
+/* The leader's absences: dates (YYYY-MM-DD, the leader's) and, for the
+ * templates, "Jul 28 – Aug 15" and whether it is in the last 12 weeks. */
+static json_t *away_json(const people_t *p, long now_offset)
+{
+	json_t *a = json_array();
+	int64_t today = (p->now + now_offset) / DAY; /* after 1970 */
+	for (size_t i = 0; i < p->away.n; i++) {
+		if (!p->away.v[i].absence)
+			continue; /* a gap in the record, not the leader's */
+		char first[11], last[11], label[64], f[16], t[16];
+		struct tm tf, tl;
+		time_t d0 = (time_t)(p->away.v[i].first * DAY);
+		time_t d1 = (time_t)(p->away.v[i].last * DAY);
+		gmtime_r(&d0, &tf);
+		gmtime_r(&d1, &tl);
+		strftime(first, sizeof first, "%Y-%m-%d", &tf);
+		strftime(last, sizeof last, "%Y-%m-%d", &tl);
+		strftime(f, sizeof f, "%b %-d", &tf);
+		strftime(t, sizeof t, "%b %-d", &tl);
+		snprintf(label, sizeof label, "%s \u2013 %s", f, t);
+		json_t *o = json_object();
+		json_object_set_new(o, "start", json_string(first));
+		json_object_set_new(o, "end", json_string(last));
+		json_object_set_new(o, "label", json_string(label));
+		json_object_set_new(o, "recent",
+				    json_boolean(p->away.v[i].last >=
+						 today - 7 * SCORE_WEEKS));
+		json_array_append_new(a, o);
+	}
 	return a;
 }
 
@@ -325,11 +407,12 @@ static json_t *merged_json(const people_t *p)
 		/* Merged by the leader when a `merge` pair joins two of its
 		 * addresses; otherwise by auto_merge. */
 		bool manual = false;
-		for (size_t i = 0; i + 1 < p->said.merged.n; i += 2) {
+		const strvec_t *merged = &p->rules.said.merged;
+		for (size_t i = 0; i + 1 < merged->n; i += 2) {
 			bool a = false, b = false;
 			for (size_t j = 0; j < c->naddresses; j++) {
-				a |= strcmp(p->said.merged.v[i], c->addresses[j]) == 0;
-				b |= strcmp(p->said.merged.v[i + 1], c->addresses[j]) == 0;
+				a |= strcmp(merged->v[i], c->addresses[j]) == 0;
+				b |= strcmp(merged->v[i + 1], c->addresses[j]) == 0;
 			}
 			manual |= a && b;
 		}
@@ -388,6 +471,15 @@ json_t *model_build(const config_t *cfg, const config_leader_t *l,
 	json_object_set_new(root, "coming_up", coming_up_json(cfg, l, p));
 	json_object_set_new(root, "excluded", excluded_json(l, p));
 	json_object_set_new(root, "merged", merged_json(p));
+	long off = 0;
+	tz_offsets(l->timezone, &p->now, 1, &off);
+	json_t *away = away_json(p, off);
+	json_object_set_new(root, "away", away);
+	json_t *recent = json_array(); /* for the templates */
+	for (size_t i = 0; i < json_array_size(away); i++)
+		if (json_is_true(json_object_get(json_array_get(away, i), "recent")))
+			json_array_append(recent, json_array_get(away, i));
+	json_object_set_new(root, "away_recent", recent);
 	json_object_set_new(root, "more", more);
 	json_t *warn = json_array();
 	for (size_t i = 0; warnings && i < warnings->n; i++)
@@ -398,7 +490,7 @@ json_t *model_build(const config_t *cfg, const config_leader_t *l,
 	json_t *has = json_object();
 	static const char *const lists[] = {"neglected", "more", "cooling",
 					    "circles", "coming_up", "excluded",
-					    "merged", "warnings"};
+					    "merged", "warnings", "away_recent"};
 	for (size_t i = 0; i < sizeof lists / sizeof *lists; i++)
 		json_object_set_new(has, lists[i],
 				    json_boolean(json_array_size(

@@ -17,6 +17,10 @@
  * NULL; an instant as YYYY-MM-DDTHH:MM:SSZ or null when negative; a
  * number rounded to 2 decimals or null when negative (unknown). */
 json_t *model_text(const char *s);
+/* How the model and `contacts` are printed: numbers to 15 significant
+ * digits, so a rounded 0.96 is printed as 0.96. */
+#define MODEL_JSON_FLAGS \
+	(JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15))
 json_t *model_time(int64_t t);
 json_t *model_number(double v);
 

@@ -9,6 +9,42 @@
 #include "tz.h"
 
 #define WEEK (7 * 86400)
+/* Messages From someone else in a leader's sent sources that make them
+ * the leader's staff: fewer may be a forwarded one-off. */
+#define PEOPLE_STAFF_MESSAGES 3
+
+status_t people_rules_load(store_t *st, const config_t *cfg,
+			   const config_leader_t *l, int64_t leader_id,
+			   people_rules_t *out, err_t *err)
+{
+	status_t s = ST_OK;
+	memset(out, 0, sizeof *out);
+	/* Assistants: who else sends from a leader's sent sources, and the
+	 * other leaders' delegates. */
+	if (leader_id &&
+	    ((s = store_said(st, leader_id, &out->said, err)) ||
+	     (s = store_foreign_senders(st, leader_id, PEOPLE_STAFF_MESSAGES,
+					&out->staff, &out->others, err)))) {
+		people_rules_free(out);
+		return s;
+	}
+	for (size_t i = 0; i < cfg->nleaders; i++)
+		for (size_t j = 0; &cfg->leaders[i] != l &&
+				   j < cfg->leaders[i].delegates.n; j++)
+			strvec_push(&out->others, cfg->leaders[i].delegates.v[j]);
+	out->ident = (ident_extra_t){&out->said.ignore, &out->staff, &out->others};
+	return ST_OK;
+}
+
+void people_rules_free(people_rules_t *r)
+{
+	if (!r)
+		return;
+	store_said_free(&r->said);
+	strvec_free(&r->staff);
+	strvec_free(&r->others);
+	memset(r, 0, sizeof *r);
+}
 
 status_t people_load(store_t *st, const config_t *cfg,
 		     const config_leader_t *l, int64_t leader_id, int64_t now,
@@ -22,12 +58,14 @@ status_t people_load(store_t *st, const config_t *cfg,
 	if (leader_id &&
 	    ((s = store_history(st, leader_id, now - cfg->lookback, now + 1,
 				&out->history, err)) ||
-	     (s = store_upcoming(st, leader_id, now, now + WEEK,
+	     (s = store_upcoming(st, leader_id, now,
+				 now + STORE_STANDING_DAYS * 86400,
 				 &out->upcoming, err))))
 		goto done;
-	if (leader_id && (s = store_said(st, leader_id, &out->said, err)))
+	if ((s = people_rules_load(st, cfg, l, leader_id, &out->rules, err)))
 		goto done;
-	contacts_build(cfg, l, &out->said, &out->history, &out->contacts);
+	contacts_build(cfg, l, &out->rules.said, &out->rules.ident,
+		       &out->history, &out->contacts);
 	size_t n = out->contacts.n;
 	out->input = xcalloc(n ? n : 1, sizeof *out->input);
 	out->scores = xcalloc(n ? n : 1, sizeof *out->scores);
@@ -38,7 +76,7 @@ status_t people_load(store_t *st, const config_t *cfg,
 		const contact_t *c = &out->contacts.v[i];
 		for (size_t j = 0; j < c->naddresses; j++) {
 			const store_setting_t *x =
-				store_said_setting(&out->said, c->addresses[j]);
+				store_said_setting(&out->rules.said, c->addresses[j]);
 			if (!x)
 				continue;
 			score_input_t *in = &out->input[i];
@@ -51,18 +89,26 @@ status_t people_load(store_t *st, const config_t *cfg,
 		}
 	}
 
-	/* Who has a meeting booked in the coming week. */
+	/* Who has a meeting booked in the coming week, or a standing one
+	 * that goes on: a meeting with them, that will be a touch, not an
+	 * all-hands. */
 	for (size_t i = 0; i < out->history.naddrs; i++)
 		strmap_put(&index, out->history.addrs[i].addr, (int64_t)i);
 	for (size_t i = 0; i < out->upcoming.nias; i++) {
 		const store_ia_t *ia = &out->upcoming.ias[i];
+		if (ia->weight < CONTACTS_TOUCH_WEIGHT)
+			continue;
 		for (size_t j = 0; j < ia->nparts; j++) {
 			int64_t k;
 			if (!strmap_get(&index, out->upcoming.addrs[ia->parts[j]].addr, &k))
 				continue;
 			int p = out->contacts.person_of[k];
-			if (p >= 0)
+			if (p < 0)
+				continue;
+			if (ia->time < now + WEEK)
 				out->input[p].upcoming = true;
+			if (ia->recurring)
+				out->input[p].standing = true;
 		}
 	}
 
@@ -75,7 +121,7 @@ status_t people_load(store_t *st, const config_t *cfg,
 	times[ni] = now;
 	tz_offsets(l->timezone, times, ni + 1, offsets);
 	score_people(cfg, &out->history, &out->contacts, out->input, now,
-		     offsets, offsets[ni], out->scores);
+		     offsets, offsets[ni], out->scores, &out->away);
 	free(times);
 	free(offsets);
 	out->nneglected = score_rank_neglected(&out->contacts, out->scores,
@@ -124,7 +170,7 @@ status_t people_stale_sources(store_t *st, const config_leader_t *l,
 	status_t s;
 	if (!leader_id)
 		return ST_OK;
-	if ((s = store_sources(st, leader_id, &src, &n, err)))
+	if ((s = store_sources(st, leader_id, p->now + 1, &src, &n, err)))
 		return s;
 	/* The usual gap between interactions: their median. */
 	int64_t gap = 0;
@@ -142,11 +188,20 @@ status_t people_stale_sources(store_t *st, const config_leader_t *l,
 		const config_source_t *c =
 			k < l->nsent ? &l->sent[k] : &l->calendar[k - l->nsent];
 		for (size_t i = 0; i < n; i++) {
-			if (strcmp(src[i].spec, c->spec) != 0 ||
-			    p->now - src[i].last_new <= limit)
+			if (strcmp(src[i].spec, c->spec) != 0)
+				continue;
+			/* Judged by when it last brought something, and mail
+			 * also by the newest message it holds: a folder that
+			 * stopped syncing before the first run.  (Meetings
+			 * may be rare; a calendar is judged by its changes.) */
+			int64_t last = src[i].last_new;
+			if (c->kind != SRC_ICS && c->kind != SRC_HTTP &&
+			    src[i].newest && src[i].newest < last)
+				last = src[i].newest;
+			if (p->now - last <= limit)
 				continue;
 			char date[11];
-			tz_format_date(l->timezone, src[i].last_new, date);
+			tz_format_date(l->timezone, last, date);
 			strvec_take(stale, xasprintf("%s: nothing new since %s",
 						     c->spec, date));
 		}
@@ -161,11 +216,12 @@ void people_free(people_t *p)
 		return;
 	store_history_free(&p->history);
 	store_history_free(&p->upcoming);
-	store_said_free(&p->said);
+	people_rules_free(&p->rules);
 	contacts_free(&p->contacts);
 	free(p->input);
 	free(p->scores);
 	free(p->fresh);
 	free(p->neglected);
+	score_aways_free(&p->away);
 	memset(p, 0, sizeof *p);
 }

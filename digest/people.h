@@ -12,11 +12,29 @@
 #include "score.h"
 #include "store.h"
 
+/* What decides who is a person for a leader beyond the config: what the
+ * leader said, and the assistants seen in the store. */
+typedef struct {
+	store_said_t said;        /* snoozes, cadences, notes, merges, ignores */
+	strvec_t staff;           /* who else sends from the leader's sources */
+	strvec_t others;          /* other leaders' delegates and staff */
+	ident_extra_t ident;      /* the above, for ident_classify */
+} people_rules_t;
+
+/* Load them for leader l (store row leader_id, 0 when never ingested).
+ * Free with people_rules_free. */
+status_t people_rules_load(store_t *st, const config_t *cfg,
+			   const config_leader_t *l, int64_t leader_id,
+			   people_rules_t *out, err_t *err);
+void people_rules_free(people_rules_t *r);
+
 typedef struct {
 	int64_t now;
 	store_history_t history;  /* interactions in [now - lookback, now] */
-	store_history_t upcoming; /* meetings in [now, now + 7 days) */
-	store_said_t said;        /* snoozes, cadences, notes, merges */
+	store_history_t upcoming; /* meetings in [now, now + 7 days), and the
+	                           * next instances of recurring series up
+	                           * to STORE_STANDING_DAYS ahead */
+	people_rules_t rules;     /* who counts as a person */
 	contacts_t contacts;
 	score_input_t *input;     /* per contacts.v[i] */
 	score_t *scores;          /* per contacts.v[i] */
@@ -24,13 +42,16 @@ typedef struct {
 	                           * ever in the last 7 days */
 	size_t *neglected;        /* indices into contacts.v, ranked */
 	size_t nneglected;
+	score_aways_t away;       /* the leader's absences in the window */
 } people_t;
 
 /*
  * The configured sources of leader l that have brought nothing new for
- * max(14 days, twice the leader's usual gap between interactions): a
- * broken sync would make the digest call everyone neglected.  Appends
- * one line per stale source to *stale ("SPEC: nothing new since DATE").
+ * max(14 days, twice the leader's usual gap between interactions), or
+ * (mail) whose newest message is older than that (a first run over a
+ * folder that stopped syncing): a broken sync would make the digest call
+ * everyone neglected.  Appends one line per stale source to *stale
+ * ("SPEC: nothing new since DATE").
  */
 status_t people_stale_sources(store_t *st, const config_leader_t *l,
 			      int64_t leader_id, const people_t *p,

@@ -28,7 +28,7 @@ static const char *channel_name(store_channel_t c)
 
 static status_t dump(FILE *out, json_t *root, err_t *err)
 {
-	int rc = json_dumpf(root, out, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+	int rc = json_dumpf(root, out, MODEL_JSON_FLAGS);
 	json_decref(root);
 	if (rc < 0 || fputc('\n', out) == EOF)
 		return err_set(err, ST_IOERR, "cannot write the output");
@@ -75,6 +75,15 @@ static json_t *contact_json(const config_leader_t *l, const contact_t *c,
 			    c->last_contact < 0 ? json_null()
 						: json_string(channel_name(c->last_channel)));
 	json_object_set_new(o, "rhythm_days", model_number(s->rhythm_days));
+	json_object_set_new(o, "episodes", json_integer((json_int_t)s->episodes));
+	if (s->rhythm_low >= 0) {
+		json_t *r = json_array();
+		json_array_append_new(r, model_number(s->rhythm_low));
+		json_array_append_new(r, model_number(s->rhythm_high));
+		json_object_set_new(o, "rhythm_range_days", r);
+	} else {
+		json_object_set_new(o, "rhythm_range_days", json_null());
+	}
 	json_object_set_new(o, "days_since", ds < 0 ? json_null() : json_integer(ds));
 	json_object_set_new(o, "overdue", model_number(s->overdue));
 	json_object_set_new(o, "neglected", json_boolean(s->neglected));
@@ -197,13 +206,13 @@ status_t report_contacts(FILE *out, report_format_t fmt,
 
 /* The participants of ia that are people (not own, automated, list or
  * ignored), as indices into h->addrs; returns how many. */
-static size_t people_of(const config_leader_t *l, const store_said_t *said,
+static size_t people_of(const config_leader_t *l, const ident_extra_t *x,
 			const store_history_t *h, const store_ia_t *ia,
 			uint32_t *out)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < ia->nparts; i++)
-		if (ident_classify(l, &said->ignore, h->addrs[ia->parts[i]].addr) ==
+		if (ident_classify(l, x, h->addrs[ia->parts[i]].addr) ==
 		    IDENT_CONTACT)
 			out[n++] = ia->parts[i];
 	return n;
@@ -211,7 +220,7 @@ static size_t people_of(const config_leader_t *l, const store_said_t *said,
 
 status_t report_interactions(FILE *out, report_format_t fmt,
 			     const config_t *cfg, const config_leader_t *l,
-			     const store_said_t *said, const store_history_t *h,
+			     const ident_extra_t *x, const store_history_t *h,
 			     err_t *err)
 {
 	json_t *a = fmt == REPORT_JSON ? json_array() : NULL;
@@ -227,7 +236,7 @@ status_t report_interactions(FILE *out, report_format_t fmt,
 			cap = ia->nparts;
 			ppl = xrealloc(ppl, cap * sizeof *ppl);
 		}
-		size_t n = people_of(l, said, h, ia, ppl);
+		size_t n = people_of(l, x, h, ia, ppl);
 		if (n == 0)
 			continue;
 		double w = round(ia->weight * 1e4) / 1e4;

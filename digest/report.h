@@ -29,7 +29,7 @@ status_t report_contacts(FILE *out, report_format_t fmt,
  * REPORT_JSON and REPORT_CSV. */
 status_t report_interactions(FILE *out, report_format_t fmt,
 			     const config_t *cfg, const config_leader_t *l,
-			     const store_said_t *said, const store_history_t *h,
+			     const ident_extra_t *x, const store_history_t *h,
 			     err_t *err);
 
 #endif

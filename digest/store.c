@@ -35,6 +35,10 @@ enum {
 	Q_UP_PART_ADD,
 	Q_CAL_GET,
 	Q_CAL_SET,
+	Q_COPY_FIND,
+	Q_COPY_ADD,
+	Q_COPY_TIME,
+	Q_SENDER_ADD,
 	Q_COUNT
 };
 
@@ -52,12 +56,32 @@ static const char *const queries[Q_COUNT] = {
 	[Q_SEEN_ADD] = "INSERT OR REPLACE INTO seen (source_id, key, status)"
 		       " VALUES (?1, ?2, ?3)",
 	[Q_IA_ADD] = "INSERT INTO interaction (leader_id, source_id, channel,"
-		     " time, size, weight, dedup, title, item)"
-		     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+		     " time, size, weight, dedup, title, item, copy_key)"
+		     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
 		     " ON CONFLICT (leader_id, dedup) DO NOTHING",
 	[Q_UP_ADD] = "INSERT INTO upcoming (leader_id, source_id, time, size,"
-		     " dedup, title, item) VALUES (?1, ?2, ?4, ?5, ?7, ?8, ?9)"
+		     " weight, dedup, title, item, recurring)"
+		     " VALUES (?1, ?2, ?4, ?5, ?6, ?7, ?8, ?9, ?11)"
 		     " ON CONFLICT (leader_id, dedup) DO NOTHING",
+	/* The copy of another source nearest in time, within 24 hours, that
+	 * has no copy from this source yet; the same message (its dedup key)
+	 * is not a copy but a duplicate. */
+	[Q_COPY_FIND] = "SELECT id FROM interaction i"
+			" WHERE leader_id = ?1 AND copy_key = ?2"
+			" AND time BETWEEN ?3 - 86400 AND ?3 + 86400"
+			" AND source_id != ?4"
+			" AND NOT EXISTS (SELECT 1 FROM interaction_copy c"
+			" WHERE c.interaction_id = i.id AND c.source_id = ?4)"
+			" AND NOT EXISTS (SELECT 1 FROM interaction d"
+			" WHERE d.leader_id = ?1 AND d.dedup = ?5)"
+			" ORDER BY abs(time - ?3), id LIMIT 1",
+	[Q_COPY_ADD] = "INSERT OR IGNORE INTO interaction_copy"
+		       " (interaction_id, source_id) VALUES (?1, ?2)",
+	[Q_COPY_TIME] = "UPDATE interaction SET time = min(time, ?2)"
+			" WHERE id = ?1",
+	[Q_SENDER_ADD] = "INSERT INTO foreign_sender (source_id, addr, messages)"
+			 " VALUES (?1, ?2, 1) ON CONFLICT (source_id, addr)"
+			 " DO UPDATE SET messages = messages + 1",
 	[Q_UP_PART_ADD] = "INSERT OR IGNORE INTO upcoming_participant"
 			  " (upcoming_id, address_id) VALUES (?1, ?2)",
 	[Q_CAL_GET] = "SELECT hash, win_from, win_to FROM cal_file"
@@ -524,16 +548,17 @@ status_t store_source_senders(store_t *st, int64_t source,
 	*changed = old != NULL;
 	static const char *const sql[] = {
 		"DELETE FROM seen WHERE source_id = ?1 AND status = 3",
+		"DELETE FROM foreign_sender WHERE source_id = ?1",
 		"UPDATE source SET cursor = NULL WHERE id = ?1",
 		"UPDATE source SET senders = ?2 WHERE id = ?1",
 	};
-	for (size_t i = *changed ? 0 : 2; i < 3; i++) {
+	for (size_t i = *changed ? 0 : 3; i < 4; i++) {
 		if (sqlite3_prepare_v2(st->db, sql[i], -1, &q, NULL) != SQLITE_OK) {
 			s = db_error(st, err, "source");
 			goto done;
 		}
 		sqlite3_bind_int64(q, 1, source);
-		if (i == 2)
+		if (i == 3)
 			sqlite3_bind_text(q, 2, fingerprint, -1, SQLITE_TRANSIENT);
 		int rc = sqlite3_step(q);
 		sqlite3_finalize(q);
@@ -577,6 +602,40 @@ status_t store_seen_add(store_t *st, int64_t source, const char *key,
 	return ST_OK;
 }
 
+status_t store_foreign_sender(store_t *st, int64_t source, const char *addr,
+			      err_t *err)
+{
+	sqlite3_stmt *q = stmt(st, Q_SENDER_ADD);
+	if (!q)
+		return db_error(st, err, "foreign sender");
+	sqlite3_bind_int64(q, 1, source);
+	sqlite3_bind_text(q, 2, addr, -1, SQLITE_TRANSIENT);
+	if (step(q) != SQLITE_DONE)
+		return db_error(st, err, "recording a foreign sender");
+	return ST_OK;
+}
+
+status_t store_foreign_senders(store_t *st, int64_t leader, int min_messages,
+			       strvec_t *own, strvec_t *others, err_t *err)
+{
+	sqlite3_stmt *q = NULL;
+	int rc;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT f.addr, s.leader_id = ?1 FROM foreign_sender f"
+			       " JOIN source s ON s.id = f.source_id"
+			       " GROUP BY f.addr, s.leader_id = ?1"
+			       " HAVING sum(f.messages) >= ?2 ORDER BY f.addr",
+			       -1, &q, NULL) != SQLITE_OK)
+		return db_error(st, err, "foreign senders");
+	sqlite3_bind_int64(q, 1, leader);
+	sqlite3_bind_int(q, 2, min_messages);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		strvec_push(sqlite3_column_int(q, 1) ? own : others,
+			    (const char *)sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? ST_OK : db_error(st, err, "foreign senders");
+}
+
 static status_t address_id(store_t *st, int64_t leader, const char *addr,
 			   int64_t *id, err_t *err)
 {
@@ -611,15 +670,57 @@ static status_t address_id(store_t *st, int64_t leader, const char *addr,
 	return ST_OK;
 }
 
+/* Is ia a copy of a message stored from another source?  Then it is
+ * recorded on that interaction, and *copy is set. */
+static status_t absorb_copy(store_t *st, const store_interaction_t *ia,
+			    bool *copy, err_t *err)
+{
+	sqlite3_stmt *q = stmt(st, Q_COPY_FIND);
+	int64_t id = 0;
+	*copy = false;
+	if (!q)
+		return db_error(st, err, "finding copies");
+	sqlite3_bind_int64(q, 1, ia->leader);
+	sqlite3_bind_text(q, 2, ia->copy_key, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(q, 3, ia->time);
+	sqlite3_bind_int64(q, 4, ia->source);
+	sqlite3_bind_text(q, 5, ia->dedup, -1, SQLITE_TRANSIENT);
+	int rc = step(q);
+	if (rc == SQLITE_ROW) {
+		id = sqlite3_column_int64(q, 0);
+		done_row(q);
+	} else if (rc != SQLITE_DONE) {
+		return db_error(st, err, "finding copies");
+	}
+	if (!id)
+		return ST_OK;
+	for (int k = Q_COPY_ADD; k <= Q_COPY_TIME; k++) {
+		if (!(q = stmt(st, k)))
+			return db_error(st, err, "recording a copy");
+		sqlite3_bind_int64(q, 1, id);
+		sqlite3_bind_int64(q, 2, k == Q_COPY_ADD ? ia->source : ia->time);
+		if (step(q) != SQLITE_DONE)
+			return db_error(st, err, "recording a copy");
+	}
+	*copy = true;
+	return ST_OK;
+}
+
 /* Insert an interaction or an upcoming meeting (the queries share their
  * parameter numbers) with its participants. */
 static status_t add_meeting_or_mail(store_t *st, const store_interaction_t *ia,
 				    int q_add, int q_part, bool *added,
 				    err_t *err)
 {
-	sqlite3_stmt *q = stmt(st, q_add);
+	sqlite3_stmt *q;
 	*added = false;
-	if (!q)
+	if (q_add == Q_IA_ADD && ia->copy_key) {
+		bool copy;
+		status_t s = absorb_copy(st, ia, &copy, err);
+		if (s || copy)
+			return s;
+	}
+	if (!(q = stmt(st, q_add)))
 		return db_error(st, err, "interaction");
 	sqlite3_bind_int64(q, 1, ia->leader);
 	sqlite3_bind_int64(q, 2, ia->source);
@@ -627,10 +728,15 @@ static status_t add_meeting_or_mail(store_t *st, const store_interaction_t *ia,
 		sqlite3_bind_text(q, 3, ia->channel == STORE_MEETING ? "meeting"
 								      : "email",
 				  -1, SQLITE_STATIC);
-		sqlite3_bind_double(q, 6, ia->weight);
+		if (ia->copy_key)
+			sqlite3_bind_text(q, 10, ia->copy_key, -1,
+					  SQLITE_TRANSIENT);
+	} else {
+		sqlite3_bind_int(q, 11, ia->recurring);
 	}
 	sqlite3_bind_int64(q, 4, ia->time);
 	sqlite3_bind_int(q, 5, ia->size);
+	sqlite3_bind_double(q, 6, ia->weight);
 	sqlite3_bind_text(q, 7, ia->dedup, -1, SQLITE_TRANSIENT);
 	if (ia->title)
 		sqlite3_bind_text(q, 8, ia->title, -1, SQLITE_TRANSIENT);
@@ -1034,23 +1140,30 @@ status_t store_delivery_set(store_t *st, int64_t leader, const char *week,
 		     "ititt" "it", args, err);
 }
 
-status_t store_sources(store_t *st, int64_t leader, store_source_info_t **out,
-		       size_t *n, err_t *err)
+status_t store_sources(store_t *st, int64_t leader, int64_t until,
+		       store_source_info_t **out, size_t *n, err_t *err)
 {
 	sqlite3_stmt *q = NULL;
 	int rc;
 	*out = NULL;
 	*n = 0;
 	if (sqlite3_prepare_v2(st->db,
-			       "SELECT spec, coalesce(last_new, 0) FROM source"
-			       " WHERE leader_id = ?1 ORDER BY id",
+			       "SELECT spec, coalesce(last_new, 0),"
+			       " max(coalesce((SELECT max(time) FROM interaction i"
+			       " WHERE i.source_id = s.id AND i.time < ?2), 0),"
+			       " coalesce((SELECT max(i.time) FROM interaction_copy c"
+			       " JOIN interaction i ON i.id = c.interaction_id"
+			       " WHERE c.source_id = s.id AND i.time < ?2), 0))"
+			       " FROM source s WHERE leader_id = ?1 ORDER BY id",
 			       -1, &q, NULL) != SQLITE_OK)
 		return db_error(st, err, "sources");
 	sqlite3_bind_int64(q, 1, leader);
+	sqlite3_bind_int64(q, 2, until);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		*out = xrealloc(*out, (*n + 1) * sizeof **out);
 		(*out)[*n].spec = xstrdup((const char *)sqlite3_column_text(q, 0));
 		(*out)[*n].last_new = sqlite3_column_int64(q, 1);
+		(*out)[*n].newest = sqlite3_column_int64(q, 2);
 		(*n)++;
 	}
 	sqlite3_finalize(q);
@@ -1104,11 +1217,12 @@ static status_t load_history(store_t *st, int64_t leader, int64_t since,
 		" FROM address a WHERE leader_id = ?1 ORDER BY addr";
 	static const char *const ia_sqls[2] = {
 		"SELECT i.id, i.time, i.channel, i.size, i.weight, i.title,"
-		" s.spec FROM interaction i JOIN source s ON s.id = i.source_id"
+		" s.spec, 0 FROM interaction i JOIN source s ON s.id = i.source_id"
 		" WHERE i.leader_id = ?1 AND i.time >= ?2 AND i.time < ?3"
 		" ORDER BY i.time, i.id",
-		"SELECT i.id, i.time, 'meeting', i.size, 0.0, i.title,"
-		" s.spec FROM upcoming i JOIN source s ON s.id = i.source_id"
+		"SELECT i.id, i.time, 'meeting', i.size, i.weight, i.title,"
+		" s.spec, i.recurring FROM upcoming i"
+		" JOIN source s ON s.id = i.source_id"
 		" WHERE i.leader_id = ?1 AND i.time >= ?2 AND i.time < ?3"
 		" ORDER BY i.time, i.id",
 	};
@@ -1179,6 +1293,7 @@ static status_t load_history(store_t *st, int64_t leader, int64_t since,
 		ia->title = xstrdup((const char *)sqlite3_column_text(q, 5));
 		ia->source = intern_source(out,
 					   (const char *)sqlite3_column_text(q, 6));
+		ia->recurring = sqlite3_column_int(q, 7) != 0;
 		out->nias++;
 	}
 	if (rc != SQLITE_DONE)

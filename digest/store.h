@@ -61,8 +61,9 @@ status_t store_source_done(store_t *st, int64_t source, const char *cursor,
 
 /* The fingerprint of the leader's sending addresses this source was read
  * with.  When it differs from the stored one, what was skipped as not
- * the leader's (seen status 3) is forgotten and the cursor cleared, so
- * that those messages are read again; *changed tells. */
+ * the leader's (seen status 3) and its foreign senders are forgotten and
+ * the cursor cleared, so that those messages are read again; *changed
+ * tells. */
 status_t store_source_senders(store_t *st, int64_t source,
 			      const char *fingerprint, bool *changed,
 			      err_t *err);
@@ -78,6 +79,15 @@ status_t store_seen_keys(store_t *st, int64_t source, strmap_t *keys,
 			 err_t *err);
 status_t store_seen_add(store_t *st, int64_t source, const char *key,
 			int status, err_t *err);
+
+/* A message of this source From addr, who is neither the leader nor a
+ * delegate: one more message counted for addr. */
+status_t store_foreign_sender(store_t *st, int64_t source, const char *addr,
+			      err_t *err);
+/* Those who sent at least min_messages from sources of the leader (into
+ * *own) and from any other leader's (into *others), sorted. */
+status_t store_foreign_senders(store_t *st, int64_t leader, int min_messages,
+			       strvec_t *own, strvec_t *others, err_t *err);
 
 /* One participant of an interaction, as written by the leader. */
 typedef struct {
@@ -97,16 +107,32 @@ typedef struct {
 	const char *dedup;   /* unique per leader */
 	const char *title;   /* or NULL */
 	const char *item;    /* the calendar file it came from, or NULL */
+	const char *copy_key; /* mail: hash of recipients and subject, by
+	                       * which a copy in another source is known;
+	                       * NULL for meetings */
+	bool recurring;      /* coming-up meetings: of a recurring series */
 	const store_party_t *parties;
 	size_t nparties;
 } store_interaction_t;
 
-/* Insert an interaction unless one with the same dedup key exists
- * (*added tells).  Records the participants' addresses and names. */
+/* Insert an interaction unless one with the same dedup key exists, or
+ * (with a copy_key) it is a copy of one stored from another source: the
+ * same copy_key, at most 24 hours apart, and no copy from this source
+ * absorbed yet.  A copy is recorded on the interaction it matched (the
+ * nearest in time), which takes the earlier of the two times.  *added
+ * tells whether a new interaction was stored.  Records the participants'
+ * addresses and names. */
 status_t store_add_interaction(store_t *st, const store_interaction_t *ia,
 			       bool *added, err_t *err);
 
-/* The same for a meeting of the coming week: kept apart, never contact. */
+/* How far ahead the next instance of a recurring series is kept as a
+ * coming-up meeting (beside those of the coming week): a quarter, so that
+ * a standing quarterly meeting counts too. */
+#define STORE_STANDING_DAYS 92
+
+/* The same for a meeting of the coming week, or the next instance of a
+ * recurring series within STORE_STANDING_DAYS: kept apart, never
+ * contact. */
 status_t store_add_upcoming(store_t *st, const store_interaction_t *ia,
 			    bool *added, err_t *err);
 
@@ -184,14 +210,16 @@ status_t store_delivery_set(store_t *st, int64_t leader, const char *week,
 			    const char *message_id, int64_t time,
 			    const char *detail, err_t *err);
 
-/* The sources of a leader as stored: spec and when each last brought
- * something new (0 when never). */
+/* The sources of a leader as stored: spec, when each last brought
+ * something new (0 when never), and the time of the newest interaction
+ * it holds before `until`, its copies included (0 when none). */
 typedef struct {
 	char *spec;
 	int64_t last_new;
+	int64_t newest;
 } store_source_info_t;
-status_t store_sources(store_t *st, int64_t leader, store_source_info_t **out,
-		       size_t *n, err_t *err);
+status_t store_sources(store_t *st, int64_t leader, int64_t until,
+		       store_source_info_t **out, size_t *n, err_t *err);
 void store_sources_free(store_source_info_t *v, size_t n);
 
 /* ---- reading history ------------------------------------------------ */
@@ -206,6 +234,7 @@ typedef struct {
 	store_channel_t channel;
 	int size;
 	double weight;
+	bool recurring;  /* coming-up meetings: of a recurring series */
 	char *title;     /* or NULL */
 	const char *source; /* the source's spec as configured (owned by the
 	                     * history) */
@@ -231,7 +260,7 @@ status_t store_seen_before(store_t *st, int64_t leader, const char *addr,
 			   int64_t before, bool *seen, err_t *err);
 
 /* The coming-up meetings of a leader with since <= time < until, in the
- * same shape (weight 0). */
+ * same shape. */
 status_t store_upcoming(store_t *st, int64_t leader, int64_t since,
 			int64_t until, store_history_t *out, err_t *err);
 void store_history_free(store_history_t *h);

@@ -27,14 +27,18 @@ upcoming() {
 	python3 - "$TMP/digest.db" <<'PY'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
-for row in db.execute("""SELECT datetime(u.time, 'unixepoch'), group_concat(a.addr)
+for row in db.execute("""SELECT datetime(u.time, 'unixepoch'), group_concat(a.addr),
+    CASE WHEN u.recurring THEN 'recurring' ELSE 'once' END
     FROM upcoming u JOIN upcoming_participant p ON p.upcoming_id = u.id
     JOIN address a ON a.id = p.address_id GROUP BY u.id ORDER BY u.time"""):
     print(*row)
 PY
 }
-[ "$(upcoming)" = "2026-12-01 09:00:00 wen@example.com
-2026-12-02 08:00:00 priya@example.com" ] || fail "upcoming: $(upcoming)"
+# The coming week, and the next instance of the standing 1:1 after it: a
+# series that goes on.
+[ "$(upcoming)" = "2026-12-01 09:00:00 wen@example.com recurring
+2026-12-02 08:00:00 priya@example.com once
+2026-12-08 09:00:00 wen@example.com recurring" ] || fail "upcoming: $(upcoming)"
 
 # Nothing changed: nothing read, nothing said.
 run 0 -c "$TMP/c.ini" -v ingest --now $NOW
@@ -61,7 +65,8 @@ expect_grep "2026-11-05T11:30:00Z,jo.kim@work.example" "$TMP/after"
 grep -q "2026-11-03T11:30:00Z" "$TMP/after" && fail "the moved lunch left a ghost"
 grep -q "2026-11-17" "$TMP/after" && fail "the ended series left a ghost"
 grep -q "2026-11-18T14:00:00Z" "$TMP/after" && fail "the deleted file left a ghost"
-[ "$(upcoming)" = "2026-12-02 08:00:00 priya@example.com" ] || fail "upcoming after edit: $(upcoming)"
+# The ended series goes on no more.
+[ "$(upcoming)" = "2026-12-02 08:00:00 priya@example.com once" ] || fail "upcoming after edit: $(upcoming)"
 
 # A renamed file keeps its meetings.
 mv "$TMP/cal/vdir/allhands.ics" "$TMP/cal/vdir/all-hands.ics"

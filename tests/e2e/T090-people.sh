@@ -29,11 +29,11 @@ run 0 $C --now $NOW contacts --leader alex --neglected --format csv
 grep -q joerg "$TMP/out" && fail "snoozed person listed as neglected"
 
 # A cadence overrides the learned rhythm; auto brings it back.
-[ "$(person wen@example.com rhythm_days)" = 6.0 ] || fail "wen's rhythm: $(person wen@example.com rhythm_days)"
+[ "$(person wen@example.com rhythm_days)" = 7.0 ] || fail "wen's rhythm: $(person wen@example.com rhythm_days)"
 run 0 $C cadence --leader alex wen@example.com 2w
 [ "$(person wen@example.com rhythm_days)" = 14.0 ] || fail "cadence not used"
 run 0 $C cadence --leader alex wen@example.com auto
-[ "$(person wen@example.com rhythm_days)" = 6.0 ] || fail "cadence auto"
+[ "$(person wen@example.com rhythm_days)" = 7.0 ] || fail "cadence auto"
 
 # Notes are kept as text.
 run 0 $C note --leader alex jo.kim@home.example 'Daughter starts <b>university</b> in Sept'

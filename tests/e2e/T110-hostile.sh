@@ -6,14 +6,21 @@
 mkdir -p "$TMP/Sent/cur" "$TMP/Sent/new"
 evil='=?UTF-8?Q?=3Cscript=3Ealert(1)=3C/script=3E_=22Q=22_=27x=27_a=0D=0ABcc:_evil@example.com?='
 long=$(python3 -c 'print("W" * 10240)')
+# Weekly from September to October 22, then silence; and mail to someone
+# else every few days up to now, so that the silence is theirs.
 i=0
-for day in 01 08 15 22; do
+for day in "03 Sep" "10 Sep" "17 Sep" "24 Sep" "01 Oct" "08 Oct" "15 Oct" "22 Oct"; do
 	i=$((i + 1))
-	printf 'Date: Thu, %s Oct 2026 10:00:00 +0000\nFrom: alex@example.com\nTo: %s <mallory@example.com>\nMessage-ID: <h%d@example.com>\n\nhi\n' \
+	printf 'Date: Thu, %s 2026 10:00:00 +0000\nFrom: alex@example.com\nTo: %s <mallory@example.com>\nMessage-ID: <h%d@example.com>\n\nhi\n' \
 		"$day" "$evil" "$i" >"$TMP/Sent/cur/$i.host:2,S"
 	i=$((i + 1))
-	printf 'Date: Thu, %s Oct 2026 11:00:00 +0000\nFrom: alex@example.com\nTo: "%s" <long@example.com>\nMessage-ID: <h%d@example.com>\n\nhi\n' \
+	printf 'Date: Thu, %s 2026 11:00:00 +0000\nFrom: alex@example.com\nTo: "%s" <long@example.com>\nMessage-ID: <h%d@example.com>\n\nhi\n' \
 		"$day" "$long" "$i" >"$TMP/Sent/cur/$i.host:2,S"
+done
+for day in "27 Oct" "01 Nov" "06 Nov" "11 Nov" "16 Nov" "21 Nov" "26 Nov"; do
+	i=$((i + 1))
+	printf 'Date: Thu, %s 2026 09:00:00 +0000\nFrom: alex@example.com\nTo: other@example.com\nMessage-ID: <h%d@example.com>\n\nhi\n' \
+		"$day" "$i" >"$TMP/Sent/cur/$i.host:2,S"
 done
 write_config "$TMP/c.ini" "sent = maildir:$TMP/Sent"
 run 0 -c "$TMP/c.ini" ingest --now $NOW

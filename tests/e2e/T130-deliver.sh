@@ -55,7 +55,7 @@ expect_grep "week=2026-W50 to=alex@example.com status=failed" "$TMP/digest.log"
 run 0 $C run --now 2026-12-07T08:00
 grep -q "^Message-ID: <digest.alex.2026-W50.0@example.net>$" "$TMP/sent/2.eml" || fail "failed Message-ID"
 grep -q "^Message-ID: <digest.alex.2026-W50.0@example.net>$" "$TMP/sent/3.eml" || fail "retry Message-ID"
-STUB_EXIT=1 run 65 $C run --now 2026-12-14T07:00
+STUB_EXIT=1 run 65 $C run --now 2026-12-07T09:00 --force
 
 # A source that brought nothing new for weeks: not sent, named, exit 75;
 # check and preview say so too.

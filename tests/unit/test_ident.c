@@ -125,16 +125,24 @@ static void test_builtin(void **state)
 static void test_classify_order(void **state)
 {
 	config_leader_t l = leader();
-	strvec_t said = {0};
+	strvec_t said = {0}, staff = {0}, others = {0};
 	(void)state;
 	strvec_push(&said, "*@said.example");
+	strvec_push(&staff, "kim.staff@example.com");
+	strvec_push(&others, "sherri.sera@enron.com");
+	ident_extra_t x = {&said, &staff, &others};
 	/* ignore patterns win over the rules, own over everything */
 	assert_int_equal(ident_classify(&l, NULL, "list@lists.example.org"), IDENT_IGNORED);
 	assert_int_equal(ident_classify(&l, NULL, "newsletter-x@shop.example"), IDENT_IGNORED);
 	assert_int_equal(ident_classify(&l, NULL, "noreply@x.example"), IDENT_AUTOMATED);
 	assert_int_equal(ident_classify(&l, NULL, "priya@example.com"), IDENT_CONTACT);
 	/* patterns given on the command line count as the config's */
-	assert_int_equal(ident_classify(&l, &said, "jo@said.example"), IDENT_IGNORED);
+	assert_int_equal(ident_classify(&l, &x, "jo@said.example"), IDENT_IGNORED);
+	/* who else sends from the leader's sent folder is the leader's staff;
+	 * another leader's assistant is a role, not a person */
+	assert_int_equal(ident_classify(&l, &x, "Kim.Staff@example.com"), IDENT_OWN);
+	assert_int_equal(ident_classify(&l, &x, "sherri.sera@enron.com"), IDENT_ROLE);
+	assert_int_equal(ident_classify(&l, NULL, "sherri.sera@enron.com"), IDENT_CONTACT);
 	assert_int_equal(ident_classify(&l, NULL, "jo@said.example"), IDENT_CONTACT);
 	/* keep makes people of what the rules would leave out ... */
 	assert_int_equal(ident_builtin("info@small-partner.example"), IDENT_ROLE);
@@ -151,7 +159,12 @@ static void test_classify_order(void **state)
 	assert_int_equal(ident_classify(&l, NULL, "list@lists.example.org"), IDENT_IGNORED);
 	assert_string_equal(ident_class_name(IDENT_IGNORED), "ignored");
 	assert_null(ident_class_name(IDENT_CONTACT));
+	/* keep makes a person of them too */
+	strvec_push(&l.keep, "sherri.sera@enron.com");
+	assert_int_equal(ident_classify(&l, &x, "sherri.sera@enron.com"), IDENT_CONTACT);
 	strvec_free(&said);
+	strvec_free(&staff);
+	strvec_free(&others);
 	free_leader(&l);
 }
 
