@@ -48,6 +48,7 @@ enum {
 	DK_DORMANT_AFTER,
 	DK_LOCK_TIMEOUT,
 	DK_LOG_FILE,
+	DK_TLS_CA_FILE,
 	DK_N
 };
 
@@ -58,7 +59,7 @@ static const char *const digest_keys[DK_N] = {
     [DK_AUTO_MERGE] = "auto_merge",   [DK_NEGLECT_FACTOR] = "neglect_factor",
     [DK_MIN_TOUCHES] = "min_touches", [DK_LOCK_TIMEOUT] = "lock_timeout",
     [DK_LOG_FILE] = "log_file",       [DK_MIN_SPAN] = "min_span",
-    [DK_DORMANT_AFTER] = "dormant_after",
+    [DK_DORMANT_AFTER] = "dormant_after", [DK_TLS_CA_FILE] = "tls_ca_file",
 };
 
 enum {
@@ -89,6 +90,7 @@ enum {
 	LK_TIMEZONE,
 	LK_IGNORE,
 	LK_KEEP,
+	LK_IMAP_AUTH,
 	LK_N
 };
 
@@ -98,7 +100,7 @@ static const char *const leader_keys[LK_N] = {
     [LK_SEND_TO] = "send_to",   [LK_SENT] = "sent",
     [LK_CALENDAR] = "calendar", [LK_PASSWORD_COMMAND] = "password_command",
     [LK_TIMEZONE] = "timezone", [LK_IGNORE] = "ignore",
-    [LK_KEEP] = "keep",
+    [LK_KEEP] = "keep",         [LK_IMAP_AUTH] = "imap_auth",
 };
 
 /* Leader keys that may be repeated (their values accumulate). */
@@ -848,6 +850,9 @@ static void digest_key(parse_t *p, const char *key, const char *value)
 	case DK_LOG_FILE:
 		cfg->log_file = get_path(p, key, value);
 		break;
+	case DK_TLS_CA_FILE:
+		cfg->tls_ca_file = get_path(p, key, value);
+		break;
 	case DK_TIMEZONE:
 		get_zone(p, value, &cfg->timezone);
 		break;
@@ -1182,6 +1187,19 @@ static void leader_key(parse_t *p, const char *key, const char *value)
 	case LK_PASSWORD_COMMAND:
 		l->password_command = xstrdup(value);
 		break;
+	case LK_IMAP_AUTH: {
+		static const char *const auths[] = {"login", "plain", "xoauth2",
+		                                    "oauthbearer"};
+		int a = key_index(auths, 4, value);
+		if (a < 0)
+			add_error(p, p->line,
+			          "'imap_auth' must be login, plain, xoauth2 or "
+			          "oauthbearer, not '%s'",
+			          value);
+		else
+			l->imap_auth = (config_imap_auth_t)a;
+		break;
+	}
 	case LK_TIMEZONE:
 		get_zone(p, value, &l->timezone);
 		break;
@@ -1376,6 +1394,7 @@ void config_free(config_t *cfg)
 	free(cfg->timezone);
 	free(cfg->templates);
 	free(cfg->log_file);
+	free(cfg->tls_ca_file);
 	free(cfg->smtp.url);
 	strvec_free(&cfg->smtp.sendmail);
 	free(cfg->smtp.user);

@@ -34,6 +34,14 @@ typedef struct {
 	strvec_t patterns;       /* address patterns, lower case, '*' globs */
 } config_circle_t;
 
+/* imap_auth: how a leader logs in to IMAP. */
+typedef enum {
+	IMAP_AUTH_LOGIN = 0,     /* the default */
+	IMAP_AUTH_PLAIN,
+	IMAP_AUTH_XOAUTH2,       /* password_command prints an access token */
+	IMAP_AUTH_OAUTHBEARER,
+} config_imap_auth_t;
+
 typedef struct {
 	char *id;                /* [leader ID] */
 	char *name;              /* may be NULL */
@@ -46,6 +54,7 @@ typedef struct {
 	config_source_t *calendar;
 	size_t ncalendar;
 	char *password_command;  /* for this leader's IMAP; may be NULL */
+	config_imap_auth_t imap_auth;
 	char *timezone;          /* the leader's, else [digest] timezone */
 	strvec_t ignore;         /* lower case patterns */
 	strvec_t keep;           /* lower case patterns: people after all,
@@ -80,6 +89,8 @@ typedef struct {
 	int64_t dormant_after;   /* seconds, default 180d */
 	int64_t lock_timeout_ms; /* default 10s */
 	char *log_file;          /* expanded path */
+	char *tls_ca_file;       /* CAs for IMAP and https sources, expanded
+	                          * path, or NULL: the system's */
 	config_smtp_t smtp;
 	config_leader_t *leaders;
 	size_t nleaders;

@@ -578,25 +578,33 @@ static void test_model_keys(void **state)
 	assert_int_equal(cfg->min_span, 42 * 86400);
 	assert_int_equal(cfg->dormant_after, 180 * 86400);
 	assert_int_equal(cfg->leaders[0].keep.n, 0);
+	assert_null(cfg->tls_ca_file);
+	assert_int_equal(cfg->leaders[0].imap_auth, IMAP_AUTH_LOGIN);
 	config_free(cfg);
 	cfg = load_ok("[digest]\nmin_span = 4w\ndormant_after = 270d\n"
+	              "tls_ca_file = /etc/ca.pem\n"
 	              "[leader alex]\nemail = alex@example.com\nsent = mbox:/m\n"
 	              "keep = Info@Small-Partner.example, *@tiny.example\n"
-	              "keep = team@friends.example\n");
+	              "keep = team@friends.example\nimap_auth = xoauth2\n");
 	assert_int_equal(cfg->min_span, 28 * 86400);
 	assert_int_equal(cfg->dormant_after, 270 * 86400);
+	assert_string_equal(cfg->tls_ca_file, "/etc/ca.pem");
+	assert_int_equal(cfg->leaders[0].imap_auth, IMAP_AUTH_XOAUTH2);
 	assert_list(&cfg->leaders[0].keep, 3, "info@small-partner.example",
 	            "*@tiny.example", "team@friends.example");
 	config_free(cfg);
 	load_fails("[digest]\nmin_span = 0d\ndormant_after = soon\n"
 	           "[leader alex]\nemail = alex(x)@example.com\nsent = mbox:/m\n"
-	           "keep = a b\ndelegates = (sam)@example.com\n",
+	           "keep = a b\ndelegates = (sam)@example.com\n"
+	           "imap_auth = kerberos\n",
 	           "2: 'min_span' must be longer than 0",
 	           "3: 'dormant_after' must be a duration such as 30d, 6w, "
 	           "12h, 15m or 10s, not 'soon'",
 	           "5: not an email address in 'email': 'alex(x)@example.com'",
 	           "7: bad pattern in 'keep': 'a b'",
 	           "8: not an email address in 'delegates': '(sam)@example.com'",
+	           "9: 'imap_auth' must be login, plain, xoauth2 or oauthbearer, "
+	           "not 'kerberos'",
 	           NULL);
 }
 
