@@ -142,8 +142,8 @@ static const char *const automated_words[] = {
 	"notification", "notifications", NULL,
 };
 
-/* First labels of the domain of automated senders:
- * reply+token@reply.github.com, x@bounce.example. */
+/* First labels of the domain of automated senders, in a domain of three
+ * labels or more: reply+token@reply.github.com, x@bounce.mail.example. */
 static const char *const automated_domain_labels[] = {
 	"reply", "replies", "bounce", "bounces", "noreply", "no-reply",
 	"notifications", NULL,
@@ -160,10 +160,14 @@ static const char *const list_local_suffixes[] = {
 	"-announce", "-devel", "-users", "-list", "-discuss", NULL,
 };
 
-/* The first label of the domain marks list servers: lists.example.org. */
+/* The first label of a domain of three labels or more marks list
+ * servers: lists.example.org; and these whole domains. */
 static const char *const list_domain_labels[] = {
 	"lists", "list", "listserv", "groups", "googlegroups", "mailman",
 	NULL,
+};
+static const char *const list_domains[] = {
+	"googlegroups.com", "groups.io", NULL,
 };
 
 /* Role and bulk mailboxes (RFC 2142 and common practice): the local
@@ -183,14 +187,14 @@ static const char *const role_words[] = {
 	"membership", "members", "bookings", "booking", "reservations",
 	"registration", "subscriptions", "subscribe", "ops", "operations",
 	"root", "sysadmin", "mail", "email", "inbox", "tickets", "research",
-	NULL,
+	"allhands", "allstaff", "everybody", NULL,
 };
 
 /* Words that may join role words without making a person of them. */
 static const char *const role_joiners[] = {
 	"desk", "dept", "department", "group", "center", "centre", "global",
 	"us", "uk", "eu", "request", "requests", "report", "reports", "box",
-	"mailbox", "line", NULL,
+	"mailbox", "line", "hands", NULL,
 };
 
 /* Last words that make a role of what comes before: outlook.team@,
@@ -277,29 +281,46 @@ static bool role_only(const words_t *w)
 	return role;
 }
 
+/* The local part without '.', '-' and '_', lower case, into buf: no.reply
+ * and do.not.reply are noreply and donotreply. */
+static size_t squeeze(const char *s, size_t n, char *buf, size_t size)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n && k + 1 < size; i++)
+		if (!strchr(".-_", s[i]))
+			buf[k++] = (char)tolower((unsigned char)s[i]);
+	buf[k] = '\0';
+	return k;
+}
+
 ident_class_t ident_builtin(const char *addr)
 {
 	const char *at = strrchr(addr, '@');
 	size_t nlocal = at ? (size_t)(at - addr) : strlen(addr);
 	const char *domain = at ? at + 1 : "";
 	const char *dot = strchr(domain, '.');
-	size_t nlabel = dot ? (size_t)(dot - domain) : 0;
+	/* the first label counts in a domain of three labels or more */
+	size_t nlabel = dot && strchr(dot + 1, '.') ? (size_t)(dot - domain) : 0;
 	const char *plus = memchr(addr, '+', nlocal);
 	size_t nbase = plus ? (size_t)(plus - addr) : nlocal;
+	char flat[IDENT_ADDR_MAX + 1];
+	size_t nflat = squeeze(addr, nbase, flat, sizeof flat);
 	words_t w;
 
 	split_words(addr, nbase, &w);
 	if (in(automated_locals, addr, nbase) ||
+	    in(automated_locals, flat, nflat) ||
 	    strncasecmp(addr, "bounce", 6) == 0 ||
 	    any_word(&w, automated_words) ||
 	    (nlabel && in(automated_domain_labels, domain, nlabel)))
 		return IDENT_AUTOMATED;
 	for (const char *const *s = automated_infixes; *s; s++)
-		if (contains(addr, nbase, *s))
+		if (contains(addr, nbase, *s) || contains(flat, nflat, *s))
 			return IDENT_AUTOMATED;
 
 	if (in(list_locals, addr, nbase) || strncasecmp(addr, "owner-", 6) == 0 ||
-	    (nlabel && in(list_domain_labels, domain, nlabel)))
+	    (nlabel && in(list_domain_labels, domain, nlabel)) ||
+	    in(list_domains, domain, strlen(domain)))
 		return IDENT_LIST;
 	for (const char *const *s = list_local_suffixes; *s; s++) {
 		size_t m = strlen(*s);

@@ -172,7 +172,7 @@ static status_t store_instances(ingest_t *in, const char *item,
 			bool added = false;
 			if (inst->start < now) {
 				s = store_add_interaction(in->st, &ia, &added,
-							  in->err);
+							  NULL, in->err);
 				if (added) {
 					in->stats->meetings++;
 					*fresh |= inst->start >= prev_now;

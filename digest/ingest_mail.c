@@ -25,15 +25,17 @@ static int party_cmp(const void *a, const void *b)
 		      ((const store_party_t *)b)->addr);
 }
 
-/* One message; returns the status to remember it with. */
+/* One message; returns the status to remember it with.  *fresh tells
+ * whether the source brought something with it: a new interaction, or a
+ * copy of another source's. */
 static int ingest_message(ingest_t *in, const char *where,
 			  const mailsrc_header_t *h, const char *dedup,
-			  bool *stored)
+			  bool *fresh)
 {
 	store_party_t *parties = NULL;
 	int seen = SEEN_QUIET;
 
-	*stored = false;
+	*fresh = false;
 	if (h->nfrom == 0 || !h->has_date) {
 		ingest_warnf(in, "%s: skipped: no %s", where,
 		      h->nfrom == 0 ? "usable From" : "usable Date");
@@ -102,15 +104,17 @@ static int ingest_message(ingest_t *in, const char *where,
 		.parties = parties,
 		.nparties = m,
 	};
-	bool added = false;
-	if ((in->failed = store_add_interaction(in->st, &ia, &added, in->err)))
+	bool added = false, copy = false;
+	if ((in->failed = store_add_interaction(in->st, &ia, &added, &copy,
+						in->err)))
 		goto done;
-	if (added) {
+	if (added)
 		in->stats->added++;
-		*stored = true;
-	} else {
+	else
 		in->stats->duplicates++;
-	}
+	/* A copy of another source's message is news from this source all
+	 * the same: its sync is alive. */
+	*fresh = added || copy;
 	seen = h->warnings.n ? SEEN_WARNED : SEEN_OK;
 done:
 	free(parties);
@@ -306,11 +310,11 @@ static status_t write_msg(ingest_t *in, msg_t *m, double progress,
 		if (seen)
 			return ST_OK;
 	}
-	bool stored = false;
-	int status = ingest_message(in, m->where, &m->h, m->dedup, &stored);
+	bool fresh = false;
+	int status = ingest_message(in, m->where, &m->h, m->dedup, &fresh);
 	if (in->failed)
 		return in->failed;
-	*got_new |= stored;
+	*got_new |= fresh;
 	return store_seen_add(in->st, in->source_id, key, status, in->err);
 }
 

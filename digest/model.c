@@ -288,7 +288,7 @@ static json_t *coming_up_json(const config_t *cfg, const config_leader_t *l,
 			if (!strmap_get(&index, p->upcoming.addrs[ia->parts[j]].addr, &k))
 				continue;
 			int q = p->contacts.person_of[k];
-			if (q < 0 || !(p->scores[q].overdue >= 1 || p->scores[q].due))
+			if (q < 0 || !(p->scores[q].late || p->scores[q].due))
 				continue;
 			json_array_append_new(people, person_json(l, p, (size_t)q));
 		}
@@ -364,15 +364,16 @@ static json_t *excluded_json(const config_leader_t *l, const people_t *p)
 	return a;
 }
 
-/* The leader's absences: dates (YYYY-MM-DD, the leader's) and, for the
- * templates, "Jul 28 – Aug 15" and whether it is in the last 12 weeks. */
-static json_t *away_json(const people_t *p, long now_offset)
+/* The leader's absences (absence true) or the gaps in the record: dates
+ * (YYYY-MM-DD, the leader's) and, for the templates, "Jul 28 – Aug 15"
+ * and whether it ended in the last 12 weeks. */
+static json_t *away_json(const people_t *p, long now_offset, bool absence)
 {
 	json_t *a = json_array();
 	int64_t today = (p->now + now_offset) / DAY; /* after 1970 */
 	for (size_t i = 0; i < p->away.n; i++) {
-		if (!p->away.v[i].absence)
-			continue; /* a gap in the record, not the leader's */
+		if (p->away.v[i].absence != absence)
+			continue;
 		char first[11], last[11], label[64], f[16], t[16];
 		struct tm tf, tl;
 		time_t d0 = (time_t)(p->away.v[i].first * DAY);
@@ -473,13 +474,22 @@ json_t *model_build(const config_t *cfg, const config_leader_t *l,
 	json_object_set_new(root, "merged", merged_json(p));
 	long off = 0;
 	tz_offsets(l->timezone, &p->now, 1, &off);
-	json_t *away = away_json(p, off);
-	json_object_set_new(root, "away", away);
-	json_t *recent = json_array(); /* for the templates */
-	for (size_t i = 0; i < json_array_size(away); i++)
-		if (json_is_true(json_object_get(json_array_get(away, i), "recent")))
-			json_array_append(recent, json_array_get(away, i));
-	json_object_set_new(root, "away_recent", recent);
+	/* For the templates, those of the last 12 weeks apart. */
+	static const char *const stretches[][2] = {{"away", "away_recent"},
+						   {"gaps", "gaps_recent"}};
+	for (int k = 0; k < 2; k++) {
+		json_t *all = away_json(p, off, k == 0), *recent = json_array();
+		for (size_t i = 0; i < json_array_size(all); i++)
+			if (json_is_true(json_object_get(json_array_get(all, i),
+							 "recent")))
+				json_array_append_new(
+					recent, json_deep_copy(json_array_get(all, i)));
+		for (size_t i = 0; i < json_array_size(recent); i++)
+			json_object_set_new(json_array_get(recent, i), "more",
+					    json_boolean(i + 1 < json_array_size(recent)));
+		json_object_set_new(root, stretches[k][0], all);
+		json_object_set_new(root, stretches[k][1], recent);
+	}
 	json_object_set_new(root, "more", more);
 	json_t *warn = json_array();
 	for (size_t i = 0; warnings && i < warnings->n; i++)
@@ -490,7 +500,8 @@ json_t *model_build(const config_t *cfg, const config_leader_t *l,
 	json_t *has = json_object();
 	static const char *const lists[] = {"neglected", "more", "cooling",
 					    "circles", "coming_up", "excluded",
-					    "merged", "warnings", "away_recent"};
+					    "merged", "warnings", "away_recent",
+					    "gaps_recent"};
 	for (size_t i = 0; i < sizeof lists / sizeof *lists; i++)
 		json_object_set_new(has, lists[i],
 				    json_boolean(json_array_size(

@@ -14,7 +14,8 @@
  *     person with a wide spread, three quarters of the upper quartile:
  *     someone reached every 3 to 8 weeks is judged against the 8, someone
  *     reached every Tuesday against the week (neglected after 2.6 weeks
- *     by default, and never before SCORE_MIN_DAYS);
+ *     by default, and never before SCORE_MIN_DAYS); a cadence set by the
+ *     leader is taken as it is;
  *  5. silent longer than dormant_after (plain days): no longer a nudge.
  */
 #include "score.h"
@@ -226,7 +227,7 @@ static void score_one(const config_t *cfg, const touch_t *t, size_t n,
 		s->state = SCORE_ONE_THREAD;
 	else
 		s->state = SCORE_CANDIDATE;
-	if (s->state == SCORE_CANDIDATE && s->days_since * DAY > cfg->dormant_after)
+	if (s->state == SCORE_CANDIDATE && now - t[n - 1].time > cfg->dormant_after)
 		s->state = SCORE_DORMANT;
 
 	/* The silence, net of the leader's absences, against the rhythm. */
@@ -237,18 +238,22 @@ static void score_one(const config_t *cfg, const touch_t *t, size_t n,
 		if (net < 0)
 			net = 0;
 	}
-	if (s->rhythm_days > 0 && n)
-		s->overdue = (double)net / s->rhythm_days;
+	if (s->rhythm_days > 0 && n) {
+		s->overdue = (double)s->days_since / s->rhythm_days;
+		s->late = (double)net >= s->rhythm_days;
+	}
 	bool judged = s->state == SCORE_CANDIDATE && s->rhythm_days > 0;
 	if (judged) {
 		double usual = s->rhythm_days;
 		if (s->rhythm_learned && SCORE_SPREAD * s->rhythm_high > usual)
 			usual = SCORE_SPREAD * s->rhythm_high;
+		/* a cadence is what the leader asked for: no slack, no floor */
 		s->due_days = cfg->neglect_factor * usual;
-		if (s->rhythm_learned)
+		if (s->rhythm_learned) {
 			s->due_days *= SCORE_SLACK;
-		if (s->due_days < SCORE_MIN_DAYS)
-			s->due_days = SCORE_MIN_DAYS;
+			if (s->due_days < SCORE_MIN_DAYS)
+				s->due_days = SCORE_MIN_DAYS;
+		}
 	}
 	bool neglect = judged && (double)net >= s->due_days;
 

@@ -30,7 +30,8 @@
                                    * first touch belong to it */
 #define SCORE_HALF_LIFE_DAYS 365.0 /* of an episode's weight in the
                                     * relationship's strength */
-#define SCORE_MIN_DAYS 21         /* never neglected before three weeks */
+#define SCORE_MIN_DAYS 21         /* a learned rhythm is never neglected
+                                   * before three weeks */
 #define SCORE_COOLING_DAYS 56     /* the recent window of "cooling" */
 #define SCORE_AWAY_MIN_DAYS 7     /* an absence of the leader: 7 days ... */
 #define SCORE_AWAY_MAX_DAYS 42    /* ... to 6 weeks without any interaction */
@@ -89,13 +90,15 @@ typedef struct {
 	bool rhythm_learned;   /* rhythm_days comes from the history */
 	int64_t days_since;    /* whole days since the last touch; -1 if none */
 	int64_t away_days;     /* days of that silence the leader was away */
-	double overdue;        /* silence net of absences / rhythm; < 0 when
+	double overdue;        /* days_since / rhythm (DESIGN §2); < 0 when
 	                        * unknown */
+	bool late;             /* the silence net of absences is a rhythm or
+	                        * more */
 	double due_days;       /* the net silence at which they are neglected:
 	                        * neglect_factor times the cadence, or times
 	                        * the learned usual gap (its spread included)
-	                        * with some slack, and at least
-	                        * SCORE_MIN_DAYS; < 0 when never */
+	                        * with some slack and at least SCORE_MIN_DAYS;
+	                        * < 0 when never */
 	bool due;              /* neglected or cooling, booked or not */
 	bool booked;           /* a meeting in the coming week, or a
 	                        * standing one: listed only as coming up */

@@ -39,6 +39,7 @@ enum {
 	Q_COPY_ADD,
 	Q_COPY_TIME,
 	Q_SENDER_ADD,
+	Q_IA_BY_DEDUP,
 	Q_COUNT
 };
 
@@ -79,6 +80,8 @@ static const char *const queries[Q_COUNT] = {
 		       " (interaction_id, source_id) VALUES (?1, ?2)",
 	[Q_COPY_TIME] = "UPDATE interaction SET time = min(time, ?2)"
 			" WHERE id = ?1",
+	[Q_IA_BY_DEDUP] = "SELECT id, source_id FROM interaction"
+			  " WHERE leader_id = ?1 AND dedup = ?2",
 	[Q_SENDER_ADD] = "INSERT INTO foreign_sender (source_id, addr, messages)"
 			 " VALUES (?1, ?2, 1) ON CONFLICT (source_id, addr)"
 			 " DO UPDATE SET messages = messages + 1",
@@ -670,6 +673,69 @@ static status_t address_id(store_t *st, int64_t leader, const char *addr,
 	return ST_OK;
 }
 
+/* The row id of ia's party i, counting the display name the leader used
+ * for it (written at commit). */
+static status_t party_id(store_t *st, const store_interaction_t *ia, size_t i,
+			 int64_t *aid, err_t *err)
+{
+	status_t s = address_id(st, ia->leader, ia->parties[i].addr, aid, err);
+	if (s || !ia->parties[i].name)
+		return s;
+	char *key = xasprintf("%lld %s", (long long)*aid, ia->parties[i].name);
+	int64_t uses = 0;
+	strmap_get(&st->name_uses, key, &uses);
+	strmap_put(&st->name_uses, key, uses + 1);
+	free(key);
+	return ST_OK;
+}
+
+/* Interaction id holds a copy from ia's source (or the same message):
+ * recorded once per source, earlier time kept, and the names the copy
+ * gives counted, so that neither depends on which source came first. */
+static status_t record_copy(store_t *st, const store_interaction_t *ia,
+			    int64_t id, err_t *err)
+{
+	for (int k = Q_COPY_ADD; k <= Q_COPY_TIME; k++) {
+		sqlite3_stmt *q = stmt(st, k);
+		if (!q)
+			return db_error(st, err, "recording a copy");
+		sqlite3_bind_int64(q, 1, id);
+		sqlite3_bind_int64(q, 2, k == Q_COPY_ADD ? ia->source : ia->time);
+		if (step(q) != SQLITE_DONE)
+			return db_error(st, err, "recording a copy");
+	}
+	for (size_t i = 0; i < ia->nparties; i++) {
+		int64_t aid;
+		status_t s = party_id(st, ia, i, &aid, err);
+		if (s)
+			return s;
+	}
+	return ST_OK;
+}
+
+/* The same message (its dedup key) stored from another source: recorded
+ * as its copy there; *copy tells. */
+static status_t same_message(store_t *st, const store_interaction_t *ia,
+			     bool *copy, err_t *err)
+{
+	sqlite3_stmt *q = stmt(st, Q_IA_BY_DEDUP);
+	int64_t id = 0, source = 0;
+	if (!q)
+		return db_error(st, err, "finding duplicates");
+	sqlite3_bind_int64(q, 1, ia->leader);
+	sqlite3_bind_text(q, 2, ia->dedup, -1, SQLITE_TRANSIENT);
+	int rc = step(q);
+	if (rc == SQLITE_ROW) {
+		id = sqlite3_column_int64(q, 0);
+		source = sqlite3_column_int64(q, 1);
+		done_row(q);
+	} else if (rc != SQLITE_DONE) {
+		return db_error(st, err, "finding duplicates");
+	}
+	*copy = id && source != ia->source;
+	return *copy ? record_copy(st, ia, id, err) : ST_OK;
+}
+
 /* Is ia a copy of a message stored from another source?  Then it is
  * recorded on that interaction, and *copy is set. */
 static status_t absorb_copy(store_t *st, const store_interaction_t *ia,
@@ -694,30 +760,21 @@ static status_t absorb_copy(store_t *st, const store_interaction_t *ia,
 	}
 	if (!id)
 		return ST_OK;
-	for (int k = Q_COPY_ADD; k <= Q_COPY_TIME; k++) {
-		if (!(q = stmt(st, k)))
-			return db_error(st, err, "recording a copy");
-		sqlite3_bind_int64(q, 1, id);
-		sqlite3_bind_int64(q, 2, k == Q_COPY_ADD ? ia->source : ia->time);
-		if (step(q) != SQLITE_DONE)
-			return db_error(st, err, "recording a copy");
-	}
 	*copy = true;
-	return ST_OK;
+	return record_copy(st, ia, id, err);
 }
 
 /* Insert an interaction or an upcoming meeting (the queries share their
  * parameter numbers) with its participants. */
 static status_t add_meeting_or_mail(store_t *st, const store_interaction_t *ia,
 				    int q_add, int q_part, bool *added,
-				    err_t *err)
+				    bool *copy, err_t *err)
 {
 	sqlite3_stmt *q;
-	*added = false;
+	*added = *copy = false;
 	if (q_add == Q_IA_ADD && ia->copy_key) {
-		bool copy;
-		status_t s = absorb_copy(st, ia, &copy, err);
-		if (s || copy)
+		status_t s = absorb_copy(st, ia, copy, err);
+		if (s || *copy)
 			return s;
 	}
 	if (!(q = stmt(st, q_add)))
@@ -744,23 +801,14 @@ static status_t add_meeting_or_mail(store_t *st, const store_interaction_t *ia,
 		sqlite3_bind_text(q, 9, ia->item, -1, SQLITE_TRANSIENT);
 	if (step(q) != SQLITE_DONE)
 		return db_error(st, err, "adding interaction");
-	if (sqlite3_changes(st->db) == 0)
-		return ST_OK; /* a duplicate */
+	if (sqlite3_changes(st->db) == 0) /* a duplicate */
+		return q_add == Q_IA_ADD ? same_message(st, ia, copy, err) : ST_OK;
 	int64_t iid = sqlite3_last_insert_rowid(st->db);
 	for (size_t i = 0; i < ia->nparties; i++) {
 		int64_t aid = 0;
-		status_t s = address_id(st, ia->leader, ia->parties[i].addr,
-					&aid, err);
+		status_t s = party_id(st, ia, i, &aid, err);
 		if (s)
 			return s;
-		if (ia->parties[i].name) {
-			char *key = xasprintf("%lld %s", (long long)aid,
-					      ia->parties[i].name);
-			int64_t uses = 0;
-			strmap_get(&st->name_uses, key, &uses);
-			strmap_put(&st->name_uses, key, uses + 1);
-			free(key);
-		}
 		q = stmt(st, q_part);
 		if (!q)
 			return db_error(st, err, "participant");
@@ -774,15 +822,19 @@ static status_t add_meeting_or_mail(store_t *st, const store_interaction_t *ia,
 }
 
 status_t store_add_interaction(store_t *st, const store_interaction_t *ia,
-			       bool *added, err_t *err)
+			       bool *added, bool *copy, err_t *err)
 {
-	return add_meeting_or_mail(st, ia, Q_IA_ADD, Q_PART_ADD, added, err);
+	bool c;
+	return add_meeting_or_mail(st, ia, Q_IA_ADD, Q_PART_ADD, added,
+				   copy ? copy : &c, err);
 }
 
 status_t store_add_upcoming(store_t *st, const store_interaction_t *ia,
 			    bool *added, err_t *err)
 {
-	return add_meeting_or_mail(st, ia, Q_UP_ADD, Q_UP_PART_ADD, added, err);
+	bool copy;
+	return add_meeting_or_mail(st, ia, Q_UP_ADD, Q_UP_PART_ADD, added,
+				   &copy, err);
 }
 
 /* ---- calendar files ------------------------------------------------- */

@@ -118,12 +118,14 @@ typedef struct {
 /* Insert an interaction unless one with the same dedup key exists, or
  * (with a copy_key) it is a copy of one stored from another source: the
  * same copy_key, at most 24 hours apart, and no copy from this source
- * absorbed yet.  A copy is recorded on the interaction it matched (the
- * nearest in time), which takes the earlier of the two times.  *added
- * tells whether a new interaction was stored.  Records the participants'
- * addresses and names. */
+ * absorbed yet.  A copy, or the same message from another source, is
+ * recorded on the interaction it matched (for copies the nearest in
+ * time), which takes the earlier of the two times and counts the names
+ * the copy gives.  *added tells whether a new interaction was stored,
+ * *copy (may be NULL) whether the message was recorded as another
+ * source's copy.  Records the participants' addresses and names. */
 status_t store_add_interaction(store_t *st, const store_interaction_t *ia,
-			       bool *added, err_t *err);
+			       bool *added, bool *copy, err_t *err);
 
 /* How far ahead the next instance of a recurring series is kept as a
  * coming-up meeting (beside those of the coming week): a quarter, so that

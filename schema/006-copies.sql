@@ -39,3 +39,13 @@ CREATE TABLE foreign_sender (
 	messages  INTEGER NOT NULL,
 	PRIMARY KEY (source_id, addr)
 ) STRICT, WITHOUT ROWID;
+
+-- A database of an older digest: what it skipped as not the leader's is
+-- read again once (so that its senders are counted), and every calendar
+-- file is expanded again (so that coming-up meetings get their weight and
+-- standing series their next instance).  Interactions stored before this
+-- version have no copy_key: copies of them in a source added later are
+-- not recognised.
+DELETE FROM seen WHERE status = 3;
+UPDATE source SET cursor = NULL WHERE kind IN ('maildir', 'mbox');
+UPDATE cal_file SET win_to = 0;

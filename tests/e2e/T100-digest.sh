@@ -21,8 +21,33 @@ done
 run 0 $C preview --leader alex $N
 cmp -s "$TMP/out" "$GOLDEN/examples-digest.text" || fail "text is not the default format"
 
+# A leader back from three weeks away (tests/fixtures/away/make.py): the
+# absence is named and not counted, and the left-out line gives the
+# reasons, with examples in the text shown instead of sent.
+cp -a "$FIXTURES/away/Sent" "$TMP/away"
+write_config "$TMP/away.ini" "sent = maildir:$TMP/away"
+sed -i "s|^database = .*|database = $TMP/away.db|" "$TMP/away.ini"
+run 0 -c "$TMP/away.ini" ingest $N
+for f in text html json; do
+	run 0 -c "$TMP/away.ini" preview --leader alex $N --format $f
+	expect_golden "away-digest.$f" "$TMP/out"
+done
+expect_grep "You were away Oct 31 – Nov 23; that time is not counted." "$GOLDEN/away-digest.text"
+expect_grep "Left out: 1 own, 1 automated, 1 role, 1 one thread." "$GOLDEN/away-digest.text"
+expect_grep "You were away Oct 31 – Nov 23; that time is not counted." "$GOLDEN/away-digest.html"
+expect_grep "Left out: 1 own, 1 automated, 1 role, 1 one thread." "$GOLDEN/away-digest.html"
+run 0 -c "$TMP/away.ini" preview --leader alex $N --format eml
+python3 - "$TMP/out" <<'PY' || fail "the left-out line of the email"
+import email, email.policy, sys
+m = email.message_from_bytes(open(sys.argv[1], "rb").read(), policy=email.policy.default)
+text, html = [p.get_content() for p in m.walk() if not p.is_multipart()]
+line = "Left out: 1 own, 1 automated, 1 role, 1 one thread."
+assert line in text and line in html, "left-out line missing"
+assert "own: sam.assistant@example.com" not in text, "examples belong to the preview only"
+PY
+
 # The text is wrapped at 72 columns.
-awk 'length($0) > 72 { print; bad = 1 } END { exit bad }' "$GOLDEN/examples-digest.text" ||
+awk 'length($0) > 72 { print; bad = 1 } END { exit bad }' "$GOLDEN/examples-digest.text" "$GOLDEN/away-digest.text" ||
 	fail "text lines over 72 columns"
 
 # The JSON is the data model of DESIGN §7, and focus = neglected[0].

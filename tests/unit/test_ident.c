@@ -79,12 +79,15 @@ static void test_builtin(void **state)
 		"do-not-reply@bank.example", "bounces+abc@mail.example",
 		"calendar-notification@google.com", "account-noreply@x.example",
 		"reply+ABC123@reply.github.com", "x7@bounce.mail.example",
+		"no.reply@bank.example", "do.not.reply@shop.example",
+		"No_Reply@x.example",
 	};
 	const char *lists[] = {
 		"list@lists.example.org", "dev-request@example.org",
 		"owner-dev@example.org", "help@lists.gnu.org",
 		"foo@googlegroups.com", "team-announce@example.com",
 		"users@mailman.example.org", "users@example.org",
+		"x@groups.io",
 	};
 	const char *roles[] = {
 		"info@example.com", "support@example.com", "sales@example.com",
@@ -97,7 +100,9 @@ static void test_builtin(void **state)
 		"announcements@example.com", "expense.report@enron.com",
 		"approvals@example.com", "sales-team@example.com",
 		"support.desk@example.com", "outlook.team@enron.com",
-		"hr+benefits@example.com",
+		"hr+benefits@example.com", "all-hands@example.com",
+		"allstaff@example.com", "everybody@example.com",
+		"all-staff@example.com",
 	};
 	const char *people[] = {
 		"priya@example.com", "notify.me.jones@example.com",
@@ -105,6 +110,8 @@ static void test_builtin(void **state)
 		"teamwork.jones@example.com", "info.kim@example.com",
 		"sales.kim@example.com", "allen@example.com", "kenneth.lay@enron.com",
 		"helpful.harry@example.com", "replyguy@example.com",
+		"ed@reply.io", "bob@groups.example", "alice@list.co",
+		"nora.list@example.com",
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof automated / sizeof *automated; i++)

@@ -297,7 +297,8 @@ static void test_vacation(void **state)
 	assert_int_equal(w.away.v[0].last - w.away.v[0].first + 1, 21);
 	assert_int_equal(w.s[0].days_since, 25);
 	assert_int_equal(w.s[0].away_days, 21);
-	assert_true(w.s[0].overdue == 4.0 / 7);
+	assert_true(w.s[0].overdue == 25.0 / 7); /* days_since / rhythm */
+	assert_false(w.s[0].late);               /* 4 days net */
 	assert_false(w.s[0].neglected);
 	assert_true(w.s[1].neglected); /* 60 - 21 = 39 days: still overdue */
 	assert_int_equal(w.s[1].away_days, 21);
@@ -314,7 +315,7 @@ static void test_vacation(void **state)
 	assert_false(w.away.v[0].absence);
 	assert_int_equal(w.s[0].away_days, 61);
 	assert_false(w.s[0].neglected); /* 81 - 61 = 20 days: not yet */
-	assert_true(w.s[0].overdue == 20.0 / 30);
+	assert_false(w.s[0].late);
 	world_free(&w);
 }
 
@@ -325,7 +326,7 @@ static void test_horizon(void **state)
 	world_t w;
 	(void)state;
 	world_init(&w, addrs, 2);
-	rhythm(&w, 0, 10, 14, 181); /* 181 plain days */
+	rhythm(&w, 0, 10, 14, 180.5); /* over 180 plain days */
 	rhythm(&w, 1, 10, 14, 170);
 	run(&w, NULL);
 	assert_int_equal(w.s[0].state, SCORE_DORMANT);
@@ -413,11 +414,17 @@ static void test_snooze_cadence(void **state)
 	assert_true(w.s[1].rhythm_days == 60.0);
 	assert_false(w.s[1].rhythm_learned);
 	assert_true(w.s[1].rhythm_low < 0);
+	assert_true(w.s[1].due_days == 120.0);
 	assert_true(w.s[2].neglected);
 	/* a past snooze no longer counts */
 	w.in[0].snoozed_until = NOW - DAY;
 	rerun(&w);
 	assert_true(w.s[0].neglected);
+	/* a cadence is taken as it is: no slack, and no three-week floor */
+	w.in[1].cadence_days = 7;
+	rerun(&w);
+	assert_true(w.s[1].due_days == 14.0);
+	assert_true(w.s[1].neglected);
 	world_free(&w);
 }
 

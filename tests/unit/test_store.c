@@ -1,5 +1,6 @@
 /* Unit tests of store: creation (0600, WAL), migrations and a newer
- * schema refused, de-duplication, names, history, rollback, busy. */
+ * schema refused, de-duplication, copies, names, history, sources,
+ * rollback, busy. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -98,7 +99,7 @@ static void add(store_t *st, int64_t leader, int64_t source, const char *dedup,
 	};
 	bool added = !want_added;
 	err_t err = {0};
-	assert_int_equal(store_add_interaction(st, &ia, &added, &err), ST_OK);
+	assert_int_equal(store_add_interaction(st, &ia, &added, NULL, &err), ST_OK);
 	assert_int_equal(added, want_added);
 }
 
@@ -161,6 +162,86 @@ static void test_interactions(void **state)
 	store_close(st);
 }
 
+/* A copy under another Message-ID (same copy_key) from another source and
+ * within a day is the same interaction, at the earlier time; one copy per
+ * source; never a copy of a message of the same source. */
+static void copy(store_t *st, int64_t leader, int64_t source, const char *dedup,
+		 const char *key, int64_t time, const store_party_t *p,
+		 bool want_added, bool want_copy)
+{
+	store_interaction_t ia = {
+		.leader = leader, .source = source, .channel = STORE_EMAIL,
+		.time = time, .size = 1, .weight = 1.0, .dedup = dedup,
+		.copy_key = key, .parties = p, .nparties = 1,
+	};
+	bool added = !want_added, copied = !want_copy;
+	err_t err = {0};
+	assert_int_equal(store_add_interaction(st, &ia, &added, &copied, &err), ST_OK);
+	assert_int_equal(added, want_added);
+	assert_int_equal(copied, want_copy);
+}
+
+static void test_copies(void **state)
+{
+	store_t *st = fresh();
+	err_t err = {0};
+	int64_t leader, a, b, c;
+	char *cursor = NULL;
+	const int64_t H = 3600;
+
+	(void)state;
+	assert_int_equal(store_begin(st, &err), ST_OK);
+	assert_int_equal(store_leader(st, "alex", true, &leader, &err), ST_OK);
+	assert_int_equal(store_source(st, leader, "A", "maildir", &a, &cursor, &err), ST_OK);
+	assert_int_equal(store_source(st, leader, "B", "maildir", &b, &cursor, &err), ST_OK);
+	assert_int_equal(store_source(st, leader, "C", "maildir", &c, &cursor, &err), ST_OK);
+	store_party_t bare[] = {{"wen@x.example", NULL}};
+	store_party_t named[] = {{"wen@x.example", "Wen Li"}};
+	/* Two messages of A with one key: never copies of each other. */
+	copy(st, leader, a, "mid:a1", "k1", 100 * H, bare, true, false);
+	copy(st, leader, a, "mid:a2", "k1", 101 * H, bare, true, false);
+	/* B's copies, ten hours later, each of the nearest one without a
+	 * copy from B yet: b1 of a2, b2 of a1; b3 is a message of its own. */
+	copy(st, leader, b, "mid:b1", "k1", 110 * H, named, false, true);
+	copy(st, leader, b, "mid:b2", "k1", 111 * H, named, false, true);
+	copy(st, leader, b, "mid:b3", "k1", 112 * H, named, true, false);
+	/* C: an earlier copy (of a1) moves its time back; more than a day
+	 * away it is no copy; another key is none either. */
+	copy(st, leader, c, "mid:c1", "k1", 90 * H, bare, false, true);
+	copy(st, leader, c, "mid:c2", "k1", 300 * H, bare, true, false);
+	copy(st, leader, c, "mid:c3", "k2", 101 * H, bare, true, false);
+	/* The same Message-ID again: from another source a copy, from its
+	 * own a duplicate. */
+	copy(st, leader, c, "mid:a1", "k1", 100 * H, bare, false, true);
+	copy(st, leader, a, "mid:a1", "k1", 100 * H, bare, false, false);
+	assert_int_equal(store_commit(st, &err), ST_OK);
+
+	store_history_t h;
+	assert_int_equal(store_history(st, leader, 0, 1000 * H, &h, &err), ST_OK);
+	int64_t want[] = {90 * H, 101 * H, 101 * H, 112 * H, 300 * H};
+	assert_int_equal(h.nias, 5);
+	for (size_t i = 0; i < h.nias; i++)
+		assert_int_equal(h.ias[i].time, want[i]);
+	/* the names the copies give count, whichever source came first */
+	assert_string_equal(h.addrs[0].name, "Wen Li");
+	store_history_free(&h);
+
+	/* A source's newest interaction counts its copies: B holds b3 and
+	 * copies of a1 and a2; before 200 hours C holds c3 and a copy. */
+	store_source_info_t *src = NULL;
+	size_t n = 0;
+	assert_int_equal(store_sources(st, leader, 1000 * H, &src, &n, &err), ST_OK);
+	assert_int_equal(n, 3);
+	assert_int_equal(src[0].newest, 101 * H);
+	assert_int_equal(src[1].newest, 112 * H);
+	assert_int_equal(src[2].newest, 300 * H);
+	store_sources_free(src, n);
+	assert_int_equal(store_sources(st, leader, 200 * H, &src, &n, &err), ST_OK);
+	assert_int_equal(src[2].newest, 101 * H);
+	store_sources_free(src, n);
+	store_close(st);
+}
+
 static void test_rollback_and_seen(void **state)
 {
 	store_t *st = fresh();
@@ -218,6 +299,7 @@ int main(void)
 		cmocka_unit_test(test_create),
 		cmocka_unit_test(test_newer_refused),
 		cmocka_unit_test(test_interactions),
+		cmocka_unit_test(test_copies),
 		cmocka_unit_test(test_rollback_and_seen),
 		cmocka_unit_test(test_busy),
 	};
