@@ -279,9 +279,9 @@ static json_t *coming_up_json(const config_t *cfg, const config_leader_t *l,
 		strmap_put(&index, p->history.addrs[i].addr, (int64_t)i);
 	for (size_t i = 0; i < p->upcoming.nias; i++) {
 		const store_ia_t *ia = &p->upcoming.ias[i];
-		if (ia->time >= p->now + WEEK || ia->weight < CONTACTS_TOUCH_WEIGHT)
+		if (ia->time >= p->now + WEEK || !people_books(ia))
 			continue; /* a standing series' next instance, or an
-			           * all-hands: books nobody */
+			           * all-hands */
 		json_t *people = json_array();
 		for (size_t j = 0; j < ia->nparts; j++) {
 			int64_t k;
@@ -310,6 +310,15 @@ static json_t *coming_up_json(const config_t *cfg, const config_leader_t *l,
 	}
 	strmap_free(&index);
 	return a;
+}
+
+/* For the templates, which cannot tell the last item of a list: "more"
+ * on each object of a, true when another one follows. */
+static void mark_more(json_t *a)
+{
+	for (size_t i = 0; i < json_array_size(a); i++)
+		json_object_set_new(json_array_get(a, i), "more",
+				    json_boolean(i + 1 < json_array_size(a)));
 }
 
 /* Why addresses and people seen in the window are not in the digest:
@@ -356,10 +365,7 @@ static json_t *excluded_json(const config_leader_t *l, const people_t *p)
 		}
 		strvec_free(&ex[r]);
 	}
-	/* For the templates: whether another reason follows. */
-	for (size_t i = 0; i < json_array_size(a); i++)
-		json_object_set_new(json_array_get(a, i), "more",
-				    json_boolean(i + 1 < json_array_size(a)));
+	mark_more(a);
 	free(seen);
 	return a;
 }
@@ -484,9 +490,7 @@ json_t *model_build(const config_t *cfg, const config_leader_t *l,
 							 "recent")))
 				json_array_append_new(
 					recent, json_deep_copy(json_array_get(all, i)));
-		for (size_t i = 0; i < json_array_size(recent); i++)
-			json_object_set_new(json_array_get(recent, i), "more",
-					    json_boolean(i + 1 < json_array_size(recent)));
+		mark_more(recent);
 		json_object_set_new(root, stretches[k][0], all);
 		json_object_set_new(root, stretches[k][1], recent);
 	}

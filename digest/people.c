@@ -13,6 +13,11 @@
  * the leader's staff: fewer may be a forwarded one-off. */
 #define PEOPLE_STAFF_MESSAGES 3
 
+bool people_books(const store_ia_t *meeting)
+{
+	return meeting->weight >= CONTACTS_TOUCH_WEIGHT;
+}
+
 status_t people_rules_load(store_t *st, const config_t *cfg,
 			   const config_leader_t *l, int64_t leader_id,
 			   people_rules_t *out, err_t *err)
@@ -90,13 +95,12 @@ status_t people_load(store_t *st, const config_t *cfg,
 	}
 
 	/* Who has a meeting booked in the coming week, or a standing one
-	 * that goes on: a meeting with them, that will be a touch, not an
-	 * all-hands. */
+	 * that goes on (people_books). */
 	for (size_t i = 0; i < out->history.naddrs; i++)
 		strmap_put(&index, out->history.addrs[i].addr, (int64_t)i);
 	for (size_t i = 0; i < out->upcoming.nias; i++) {
 		const store_ia_t *ia = &out->upcoming.ias[i];
-		if (ia->weight < CONTACTS_TOUCH_WEIGHT)
+		if (!people_books(ia))
 			continue;
 		for (size_t j = 0; j < ia->nparts; j++) {
 			int64_t k;

@@ -57,6 +57,10 @@ status_t people_stale_sources(store_t *st, const config_leader_t *l,
 			      int64_t leader_id, const people_t *p,
 			      strvec_t *stale, err_t *err);
 
+/* Does a coming-up meeting book its people (DESIGN §6)?  Only one that
+ * will be a touch: a meeting with them, not an all-hands. */
+bool people_books(const store_ia_t *meeting);
+
 /* Load and score the people of leader l (store row leader_id; 0 when the
  * leader was never ingested: no people).  Free with people_free. */
 status_t people_load(store_t *st, const config_t *cfg,
