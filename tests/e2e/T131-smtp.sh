@@ -14,18 +14,7 @@ done
 command -v openssl >/dev/null || skip "no openssl"
 
 # A CA and a certificate for 127.0.0.1.
-cd "$TMP"
-printf '[req]\ndistinguished_name = dn\nx509_extensions = v3_ca\nprompt = no\n[dn]\nCN = digest e2e CA\n[v3_ca]\nbasicConstraints = critical,CA:TRUE\nkeyUsage = critical,keyCertSign,cRLSign\n' >ca.cnf
-printf 'basicConstraints = CA:FALSE\nextendedKeyUsage = serverAuth\nsubjectAltName = IP:127.0.0.1,DNS:localhost\n' >srv.ext
-{
-	openssl req -x509 -config ca.cnf -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
-		-nodes -keyout ca.key -out ca.pem -days 2 &&
-	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-		-keyout srv.key -out srv.csr -subj /CN=localhost -config ca.cnf &&
-	openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -set_serial 7 -days 2 \
-		-extfile srv.ext -out srv.pem
-} >openssl.log 2>&1 || fail "openssl: $(cat openssl.log)"
-cd - >/dev/null
+make_ca "$TMP"
 
 port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 mkdir -p "$TMP/inbox"

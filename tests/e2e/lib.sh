@@ -84,3 +84,28 @@ write_config() {
 		for line in "$@"; do echo "$line"; done
 	} >"$file"
 }
+
+# make_ca DIR: a throwaway CA (DIR/ca.pem) and a server certificate
+# signed by it for 127.0.0.1 and localhost (DIR/srv.pem, DIR/srv.key),
+# made by openssl; fails the test when openssl does.  A second call with
+# another DIR gives a CA that does not trust the first one's certificate.
+make_ca() {
+	local d=$1
+	mkdir -p "$d"
+	printf '[req]\ndistinguished_name = dn\nx509_extensions = v3_ca\nprompt = no\n[dn]\nCN = digest e2e CA\n[v3_ca]\nbasicConstraints = critical,CA:TRUE\nkeyUsage = critical,keyCertSign,cRLSign\n' >"$d/ca.cnf"
+	printf 'basicConstraints = CA:FALSE\nextendedKeyUsage = serverAuth\nsubjectAltName = IP:127.0.0.1,DNS:localhost\n' >"$d/srv.ext"
+	(
+		cd "$d" &&
+		openssl req -x509 -config ca.cnf -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+			-nodes -keyout ca.key -out ca.pem -days 2 &&
+		openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+			-keyout srv.key -out srv.csr -subj /CN=localhost -config ca.cnf &&
+		openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -set_serial 7 -days 2 \
+			-extfile srv.ext -out srv.pem
+	) >"$d/openssl.log" 2>&1 || fail "openssl: $(cat "$d/openssl.log")"
+}
+
+# free_port: a TCP port on 127.0.0.1 nobody listens on (yet).
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
