@@ -10,10 +10,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http.h"
+
 bool ingest_supported(const config_source_t *src)
 {
 	return src->kind == SRC_MAILDIR || src->kind == SRC_MBOX ||
-	       src->kind == SRC_ICS;
+	       src->kind == SRC_ICS || src->kind == SRC_HTTP;
+}
+
+char *ingest_source_name(const config_source_t *src)
+{
+	return src->kind == SRC_HTTP ? http_redact(src->path)
+				     : xstrdup(src->spec);
 }
 
 double ingest_email_weight(int n)
@@ -88,8 +96,9 @@ status_t ingest_check(const config_t *cfg, const config_leader_t *l,
 		return ingest_check_mail(src, err);
 	case SRC_ICS:
 		return ingest_check_calendar(&in, now);
-	case SRC_IMAP:
 	case SRC_HTTP:
+		return ingest_check_http(&in, now);
+	case SRC_IMAP:
 		break; /* remote: checked when read */
 	}
 	return ST_OK;
@@ -130,6 +139,8 @@ status_t ingest_source(store_t *st, const config_t *cfg,
 	}
 	if (src->kind == SRC_ICS)
 		s = ingest_calendar(&in, now, &got_new);
+	else if (src->kind == SRC_HTTP)
+		s = ingest_http(&in, now, &got_new);
 	else
 		s = ingest_mail(&in, cursor, &new_cursor, &got_new);
 	if (s)

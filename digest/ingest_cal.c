@@ -7,6 +7,11 @@
  * that goes on.  A file read again replaces what it contributed in
  * the window, so a moved or cancelled meeting leaves no ghost; a file is
  * skipped only while both its content and the window are unchanged.
+ *
+ * An https calendar is one such file, fetched with a conditional GET: the
+ * body is kept in the store with its validators, so that a 304 (or the
+ * same body again) still lets the moved window be expanded, and does no
+ * work when the window has not moved either.
  */
 #include "ingest_priv.h"
 
@@ -20,6 +25,7 @@
 #include <unistd.h>
 
 #include "cal.h"
+#include "http.h"
 #include "ident.h"
 
 #define WEEK (7 * 86400)
@@ -193,28 +199,21 @@ static status_t store_instances(ingest_t *in, const char *item,
 	return s;
 }
 
-/* One file of the source: path on disk, item its name in the store. */
-static status_t ingest_file(ingest_t *in, const char *path, const char *item,
-			    bool single, int64_t now, bool *got_new)
+/* The text of one calendar: name for messages, item its name in the
+ * store; single when it is the whole source (a failure is then the
+ * source's). */
+static status_t ingest_text(ingest_t *in, const char *name, const char *item,
+			    const char *text, size_t len, bool single,
+			    int64_t now, bool *got_new)
 {
 	int64_t from = now - in->cfg->lookback, to = now + WEEK;
 	int64_t old_from = 0, old_to = 0;
-	char *text = NULL, *old_hash = NULL, hash[17];
+	char *old_hash = NULL, hash[17];
 	cal_result_t res = {0};
-	size_t len = 0;
 	bool found = false;
 	err_t cerr = {0};
 	status_t s = ST_OK;
 
-	if (!(text = read_file(path, &len))) {
-		if (single)
-			return err_set(in->err, errno == ENOENT ? ST_NOINPUT : ST_IOERR,
-				       "%s: %s", path, strerror(errno));
-		char why[160];
-		snprintf(why, sizeof why, "skipped: %s", strerror(errno));
-		in->stats->skipped++;
-		return warn_once(in, path, "unreadable", why);
-	}
 	hash64_hex(hash64(text, len), hash);
 	if ((s = store_cal_file(in->st, in->source_id, item, &found, &old_hash,
 				&old_from, &old_to, in->err)))
@@ -226,12 +225,12 @@ static status_t ingest_file(ingest_t *in, const char *path, const char *item,
 	if (cal_expand(text, len, in->l->timezone, from,
 		       now + STORE_STANDING_DAYS * 86400, &res, &cerr)) {
 		if (single) {
-			s = err_set(in->err, ST_DATAERR, "%s: %s", path, cerr.msg);
+			s = err_set(in->err, ST_DATAERR, "%s: %s", name, cerr.msg);
 			goto done;
 		}
 		/* What the file gave before stays; it is read again once it
 		 * changes. */
-		s = warn_once(in, path, hash, "skipped: not an iCalendar file");
+		s = warn_once(in, name, hash, "skipped: not an iCalendar file");
 		in->stats->skipped++;
 		if (!s)
 			s = store_cal_file_set(in->st, in->source_id, item, hash,
@@ -239,7 +238,7 @@ static status_t ingest_file(ingest_t *in, const char *path, const char *item,
 		goto done;
 	}
 	for (size_t i = 0; i < res.warnings.n && !s; i++)
-		s = warn_once(in, path, hash, res.warnings.v[i]);
+		s = warn_once(in, name, hash, res.warnings.v[i]);
 	/* What the file said about the window before is replaced. */
 	if (!s)
 		s = store_forget_item(in->st, in->source_id, item, from,
@@ -255,6 +254,25 @@ static status_t ingest_file(ingest_t *in, const char *path, const char *item,
 done:
 	cal_result_free(&res);
 	free(old_hash);
+	return s;
+}
+
+/* One file of the source: path on disk, item its name in the store. */
+static status_t ingest_file(ingest_t *in, const char *path, const char *item,
+			    bool single, int64_t now, bool *got_new)
+{
+	size_t len = 0;
+	char *text = read_file(path, &len);
+	if (!text) {
+		if (single)
+			return err_set(in->err, errno == ENOENT ? ST_NOINPUT : ST_IOERR,
+				       "%s: %s", path, strerror(errno));
+		char why[160];
+		snprintf(why, sizeof why, "skipped: %s", strerror(errno));
+		in->stats->skipped++;
+		return warn_once(in, path, "unreadable", why);
+	}
+	status_t s = ingest_text(in, path, item, text, len, single, now, got_new);
 	free(text);
 	return s;
 }
@@ -279,6 +297,27 @@ static status_t source_files(const char *root, strvec_t *files, bool *single,
 	return ST_OK;
 }
 
+/* Expand one calendar text as `check` does, storing nothing. */
+static status_t check_text(ingest_t *in, const char *name, const char *text,
+			   size_t len, bool single, int64_t now)
+{
+	cal_result_t res = {0};
+	err_t cerr = {0};
+	status_t s = ST_OK;
+	if (cal_expand(text, len, in->l->timezone, now - in->cfg->lookback,
+		       now + WEEK, &res, &cerr)) {
+		if (single)
+			s = err_set(in->err, ST_DATAERR, "%s: %s", name, cerr.msg);
+		else
+			ingest_warnf(in, "%s: not an iCalendar file", name);
+	} else {
+		for (size_t j = 0; j < res.warnings.n; j++)
+			ingest_warnf(in, "%s: %s", name, res.warnings.v[j]);
+	}
+	cal_result_free(&res);
+	return s;
+}
+
 status_t ingest_check_calendar(ingest_t *in, int64_t now)
 {
 	strvec_t files = {0};
@@ -289,24 +328,11 @@ status_t ingest_check_calendar(ingest_t *in, int64_t now)
 				    : xasprintf("%s/%s", in->src->path, files.v[i]);
 		size_t len;
 		char *text = read_file(path, &len);
-		cal_result_t res = {0};
-		err_t cerr = {0};
-		if (!text) {
+		if (!text)
 			s = err_set(in->err, ST_NOINPUT, "%s: %s", path,
 				    strerror(errno));
-		} else if (cal_expand(text, len, in->l->timezone,
-				      now - in->cfg->lookback, now + WEEK, &res,
-				      &cerr)) {
-			if (single)
-				s = err_set(in->err, ST_DATAERR, "%s: %s", path,
-					    cerr.msg);
-			else
-				ingest_warnf(in, "%s: not an iCalendar file", path);
-		} else {
-			for (size_t j = 0; j < res.warnings.n; j++)
-				ingest_warnf(in, "%s: %s", path, res.warnings.v[j]);
-		}
-		cal_result_free(&res);
+		else
+			s = check_text(in, path, text, len, single, now);
 		free(text);
 		free(path);
 	}
@@ -347,5 +373,76 @@ status_t ingest_calendar(ingest_t *in, int64_t now, bool *got_new)
 	}
 	strvec_free(&files);
 	strvec_free(&known);
+	return s;
+}
+
+/* ---- calendars over https ---------------------------------------------- */
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+status_t ingest_check_http(ingest_t *in, int64_t now)
+{
+	http_request_t rq = {.ca_file = in->cfg->tls_ca_file};
+	http_response_t rs = {0};
+	char *name = ingest_source_name(in->src);
+	status_t s = http_get(in->src->path, &rq, &rs, in->err);
+	if (!s)
+		s = check_text(in, name, rs.body, rs.len, true, now);
+	http_response_free(&rs);
+	free(name);
+	return s;
+}
+
+status_t ingest_http(ingest_t *in, int64_t now, bool *got_new)
+{
+	char *name = ingest_source_name(in->src);
+	store_http_t cache = {0};
+	http_response_t rs = {0};
+	bool found = false;
+	status_t s;
+
+	if ((s = store_http_get(in->st, in->source_id, &found, &cache,
+				in->err)))
+		goto done;
+	http_request_t rq = {
+		.ca_file = in->cfg->tls_ca_file,
+		.etag = cache.etag,
+		.last_modified = cache.last_modified,
+	};
+	if ((s = http_get(in->src->path, &rq, &rs, in->err)))
+		goto done;
+	bool validators = !same_str(rs.etag, cache.etag) ||
+			  !same_str(rs.last_modified, cache.last_modified);
+	const char *text = cache.body;
+	size_t len = cache.len;
+	if (rs.code == 304) {
+		/* Unchanged: the stored calendar, expanded again only when
+		 * the window moved. */
+		if (validators)
+			s = store_http_set(in->st, in->source_id, rs.etag,
+					   rs.last_modified, NULL, 0, now,
+					   in->err);
+	} else {
+		bool same = found && cache.len == rs.len &&
+			    memcmp(cache.body, rs.body, rs.len) == 0;
+		if (!same || validators)
+			s = store_http_set(in->st, in->source_id, rs.etag,
+					   rs.last_modified,
+					   same ? NULL : rs.body, rs.len, now,
+					   in->err);
+		text = rs.body;
+		len = rs.len;
+	}
+	/* Its content hash and window decide, as for a file, whether
+	 * anything is to be done. */
+	if (!s)
+		s = ingest_text(in, name, name, text, len, true, now, got_new);
+done:
+	http_response_free(&rs);
+	store_http_clear(&cache);
+	free(name);
 	return s;
 }

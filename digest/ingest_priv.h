@@ -48,4 +48,10 @@ status_t ingest_mail(ingest_t *in, const char *cursor, char **new_cursor,
  * window [now - lookback, now + 7 days). */
 status_t ingest_calendar(ingest_t *in, int64_t now, bool *got_new);
 
+/* Fetch an https calendar source (src->path; conditional on the
+ * validators stored) and read it as a single .ics file. */
+status_t ingest_http(ingest_t *in, int64_t now, bool *got_new);
+/* Fetch it unconditionally and expand it, storing nothing. */
+status_t ingest_check_http(ingest_t *in, int64_t now);
+
 #endif

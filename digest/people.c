@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ingest.h"
 #include "tz.h"
 
 #define WEEK (7 * 86400)
@@ -206,8 +207,10 @@ status_t people_stale_sources(store_t *st, const config_leader_t *l,
 				continue;
 			char date[11];
 			tz_format_date(l->timezone, last, date);
+			char *name = ingest_source_name(c);
 			strvec_take(stale, xasprintf("%s: nothing new since %s",
-						     c->spec, date));
+						     name, date));
+			free(name);
 		}
 	}
 	store_sources_free(src, n);

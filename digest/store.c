@@ -924,6 +924,90 @@ status_t store_forget_item(store_t *st, int64_t source, const char *item,
 	return ST_OK;
 }
 
+/* ---- https calendars -------------------------------------------------- */
+
+static char *column_text(sqlite3_stmt *q, int i)
+{
+	return xstrdup((const char *)sqlite3_column_text(q, i));
+}
+
+status_t store_http_get(store_t *st, int64_t source, bool *found,
+			store_http_t *out, err_t *err)
+{
+	sqlite3_stmt *q = NULL;
+	status_t s = ST_OK;
+	*found = false;
+	memset(out, 0, sizeof *out);
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT etag, last_modified, body, fetched"
+			       " FROM http_cache WHERE source_id = ?1",
+			       -1, &q, NULL) != SQLITE_OK) {
+		s = db_error(st, err, "https calendar cache");
+		goto done;
+	}
+	sqlite3_bind_int64(q, 1, source);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		const void *body = sqlite3_column_blob(q, 2);
+		size_t len = (size_t)sqlite3_column_bytes(q, 2);
+		*found = true;
+		out->etag = column_text(q, 0);
+		out->last_modified = column_text(q, 1);
+		out->body = xmalloc(len + 1);
+		if (len)
+			memcpy(out->body, body, len);
+		out->body[len] = '\0';
+		out->len = len;
+		out->fetched = sqlite3_column_int64(q, 3);
+	} else if (rc != SQLITE_DONE) {
+		s = db_error(st, err, "https calendar cache");
+	}
+done:
+	sqlite3_finalize(q);
+	return s;
+}
+
+status_t store_http_set(store_t *st, int64_t source, const char *etag,
+			const char *last_modified, const char *body, size_t len,
+			int64_t now, err_t *err)
+{
+	sqlite3_stmt *q = NULL;
+	status_t s = ST_OK;
+	const char *sql =
+		body ? "INSERT OR REPLACE INTO http_cache"
+		       " (source_id, etag, last_modified, body, fetched)"
+		       " VALUES (?1, ?2, ?3, ?4, ?5)"
+		     : "UPDATE http_cache SET etag = ?2, last_modified = ?3"
+		       " WHERE source_id = ?1";
+	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK) {
+		s = db_error(st, err, "recording an https calendar");
+		goto done;
+	}
+	sqlite3_bind_int64(q, 1, source);
+	sqlite3_bind_text(q, 2, etag, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(q, 3, last_modified, -1, SQLITE_TRANSIENT);
+	if (body) {
+		/* an empty body is an empty blob, not NULL */
+		sqlite3_bind_blob64(q, 4, len ? body : "", len, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 5, now);
+	}
+	if (sqlite3_step(q) != SQLITE_DONE)
+		s = db_error(st, err, "recording an https calendar");
+done:
+	sqlite3_finalize(q);
+	return s;
+}
+
+void store_http_clear(store_http_t *c)
+{
+	if (!c)
+		return;
+	free(c->etag);
+	free(c->last_modified);
+	free(c->body);
+	memset(c, 0, sizeof *c);
+}
+
 /* ---- what the leader says about people -------------------------------- */
 
 /* Run one statement with text/number parameters as its own transaction.

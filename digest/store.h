@@ -157,6 +157,30 @@ status_t store_cal_files(store_t *st, int64_t source, strvec_t *items,
 status_t store_forget_item(store_t *st, int64_t source, const char *item,
 			   int64_t from, int64_t until, bool gone, err_t *err);
 
+/* ---- https calendars ------------------------------------------------ */
+
+/* What an https calendar source last gave: the body and the validators
+ * it came with, to send back in a conditional GET. */
+typedef struct {
+	char *etag;          /* or NULL */
+	char *last_modified; /* or NULL */
+	char *body;          /* NUL-terminated, len bytes */
+	size_t len;
+	int64_t fetched;     /* when the body was last sent */
+} store_http_t;
+
+/* The cache of an https source; *found is false for one never fetched.
+ * Free *out with store_http_clear. */
+status_t store_http_get(store_t *st, int64_t source, bool *found,
+			store_http_t *out, err_t *err);
+/* Record what a fetch gave: the validators (either may be NULL), and the
+ * new body unless body is NULL (then only the validators of the body
+ * stored change).  Part of the caller's transaction. */
+status_t store_http_set(store_t *st, int64_t source, const char *etag,
+			const char *last_modified, const char *body, size_t len,
+			int64_t now, err_t *err);
+void store_http_clear(store_http_t *c); /* accepts NULL */
+
 /* ---- what the leader says about people -------------------------------- */
 
 typedef struct {
