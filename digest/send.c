@@ -25,16 +25,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
 #include <libetpan/libetpan.h>
 
 #include "ident.h"
+#include "proc.h"
+#include "tls.h"
 
 #define SEND_TIMEOUT_DEFAULT 30
 #define SEND_PORT_STARTTLS   587
 #define SEND_PORT_TLS        465
-#define SEND_PASSWORD_MAX    4096 /* bytes of password_command output kept */
 #define SEND_EX_TEMPFAIL     75   /* sysexits.h EX_TEMPFAIL */
 
 /* Split smtp[s]://host[:port][/] into its parts; *host is the caller's. The
@@ -98,113 +97,17 @@ static status_t send_parse_url(const char *url, bool *implicit, char **host,
 	return ST_OK;
 }
 
-/* Wait for pid, retrying on EINTR; the raw status, or -1. */
-static int send_wait(pid_t pid)
-{
-	int ws;
-
-	while (waitpid(pid, &ws, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return ws;
-}
-
-/* Run cmd through /bin/sh -c and take the first line of its stdout as the
- * password.  *pw is the caller's (wipe, then free). */
-static status_t send_password(const char *cmd, char **pw, err_t *err)
-{
-	status_t st = ST_TEMPFAIL;
-	int fds[2] = {-1, -1};
-	pid_t pid = -1;
-	strbuf_t b = {0};
-	char buf[512];
-	char *argv[] = {"sh", "-c", (char *)cmd, NULL};
-	const char *s;
-	size_t n;
-	int ws;
-
-	*pw = NULL;
-	if (pipe2(fds, O_CLOEXEC) < 0) {
-		err_set(err, st, "password_command: pipe: %s", strerror(errno));
-		goto done;
-	}
-	pid = fork();
-	if (pid < 0) {
-		err_set(err, st, "password_command: fork: %s", strerror(errno));
-		goto done;
-	}
-	if (pid == 0) {
-		if (dup2(fds[1], STDOUT_FILENO) < 0)
-			_exit(127);
-		execv("/bin/sh", argv);
-		_exit(127);
-	}
-	close(fds[1]);
-	fds[1] = -1;
-	for (;;) {
-		ssize_t r = read(fds[0], buf, sizeof buf);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			err_set(err, st, "password_command: read: %s",
-			        strerror(errno));
-			goto done;
-		}
-		if (r == 0)
-			break;
-		if (b.len < SEND_PASSWORD_MAX)
-			sb_add(&b, buf, (size_t)r);
-	}
-	explicit_bzero(buf, sizeof buf);
-	ws = send_wait(pid);
-	pid = -1;
-	if (ws < 0 || !WIFEXITED(ws) || WEXITSTATUS(ws) != 0) {
-		if (ws >= 0 && WIFSIGNALED(ws))
-			err_set(err, st, "password_command killed by signal %d",
-			        WTERMSIG(ws));
-		else
-			err_set(err, st, "password_command failed (exit %d)",
-			        ws >= 0 && WIFEXITED(ws) ? WEXITSTATUS(ws)
-			                                 : -1);
-		goto done;
-	}
-	s = b.s != NULL ? b.s : "";
-	n = strcspn(s, "\n");
-	if (n > 0 && s[n - 1] == '\r')
-		n--;
-	if (n == 0) {
-		err_set(err, st, "password_command printed no password");
-		goto done;
-	}
-	*pw = xstrndup(s, n);
-	st = ST_OK;
-done:
-	if (fds[0] >= 0)
-		close(fds[0]);
-	if (fds[1] >= 0)
-		close(fds[1]);
-	if (pid > 0)
-		send_wait(pid);
-	if (b.s != NULL)
-		explicit_bzero(b.s, b.cap);
-	sb_free(&b);
-	return st;
-}
-
 /* The sendmail backend: argv + "-i -f FROM -- TO", message on stdin with
- * LF line endings. */
+ * LF line endings, bounded by the timeout. */
 static status_t send_sendmail(const strvec_t *cmd, const char *from,
                               const char *to, const char *msg, size_t len,
-                              char **reply, err_t *err)
+                              int timeout, char **reply, err_t *err)
 {
-	status_t st = ST_TEMPFAIL;
+	status_t st;
 	char **argv = NULL;
-	int in[2] = {-1, -1}, ep[2] = {-1, -1};
-	pid_t pid = -1;
 	strbuf_t body = {0};
-	size_t i, start, off;
-	int werr = 0, ws, e = 0, code;
-	ssize_t r;
+	size_t i, start, taken = 0;
+	int ws = 0, code;
 
 	argv = xcalloc(cmd->n + 6, sizeof *argv);
 	for (i = 0; i < cmd->n; i++)
@@ -224,57 +127,12 @@ static status_t send_sendmail(const strvec_t *cmd, const char *from,
 	}
 	sb_add(&body, msg + start, len - start);
 
-	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(ep, O_CLOEXEC) < 0) {
-		err_set(err, st, "sendmail: pipe: %s", strerror(errno));
+	/* Its stdout is read and dropped: cron would mail it. */
+	st = proc_run("sendmail", argv, body.s, body.len, timeout, 0, NULL, &ws,
+	              &taken, err);
+	if (st != ST_OK)
 		goto done;
-	}
-	pid = fork();
-	if (pid < 0) {
-		err_set(err, st, "sendmail: fork: %s", strerror(errno));
-		goto done;
-	}
-	if (pid == 0) {
-		if (dup2(in[0], STDIN_FILENO) >= 0)
-			execv(argv[0], argv);
-		e = errno;
-		if (write(ep[1], &e, sizeof e) < 0)
-			_exit(127);
-		_exit(127);
-	}
-	close(in[0]);
-	in[0] = -1;
-	close(ep[1]);
-	ep[1] = -1;
-
-	/* EOF on ep means the exec succeeded (close-on-exec). */
-	while ((r = read(ep[0], &e, sizeof e)) < 0 && errno == EINTR)
-		;
-	if (r == (ssize_t)sizeof e) {
-		send_wait(pid);
-		pid = -1;
-		st = err_set(err, ST_CONFIG, "sendmail: cannot run %s: %s",
-		             argv[0], strerror(e));
-		goto done;
-	}
-
-	for (off = 0; off < body.len;) {
-		r = write(in[1], body.s + off, body.len - off);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			werr = errno;
-			break;
-		}
-		off += (size_t)r;
-	}
-	close(in[1]);
-	in[1] = -1;
-	ws = send_wait(pid);
-	pid = -1;
-	if (ws < 0) {
-		err_set(err, st, "sendmail: waitpid: %s", strerror(errno));
-		goto done;
-	}
+	st = ST_TEMPFAIL;
 	if (WIFSIGNALED(ws)) {
 		if (reply != NULL)
 			*reply = xasprintf("sendmail signal %d", WTERMSIG(ws));
@@ -284,11 +142,9 @@ static status_t send_sendmail(const strvec_t *cmd, const char *from,
 	code = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
 	if (reply != NULL)
 		*reply = xasprintf("sendmail exit %d", code);
-	if (code == 0 && werr != 0) {
+	if (code == 0 && taken < body.len) {
 		err_set(err, st,
-		        "sendmail: exited 0 without reading the "
-		        "whole message: %s",
-		        strerror(werr));
+		        "sendmail: exited 0 without reading the whole message");
 		goto done;
 	}
 	if (code == SEND_EX_TEMPFAIL) {
@@ -302,142 +158,9 @@ static status_t send_sendmail(const strvec_t *cmd, const char *from,
 	}
 	st = ST_OK;
 done:
-	if (pid > 0)
-		send_wait(pid);
-	for (i = 0; i < 2; i++) {
-		if (in[i] >= 0)
-			close(in[i]);
-		if (ep[i] >= 0)
-			close(ep[i]);
-	}
 	sb_free(&body);
 	free(argv);
 	return st;
-}
-
-/* The trust list: tls_ca_file alone, or the system CAs. */
-static status_t send_trust_load(const char *ca_file,
-                                gnutls_x509_trust_list_t *out, err_t *err)
-{
-	status_t st = ST_OK;
-	gnutls_x509_trust_list_t tl = NULL;
-	int r;
-
-	*out = NULL;
-	r = gnutls_x509_trust_list_init(&tl, 0);
-	if (r < 0) {
-		st = err_set(err, ST_SOFTWARE, "TLS: trust list: %s",
-		             gnutls_strerror(r));
-		tl = NULL;
-		goto done;
-	}
-	if (ca_file != NULL) {
-		r = gnutls_x509_trust_list_add_trust_file(
-		    tl, ca_file, NULL, GNUTLS_X509_FMT_PEM, 0, 0);
-		if (r <= 0) {
-			st = err_set(
-			    err, ST_CONFIG,
-			    "tls_ca_file %s: no CA certificate loaded%s%s",
-			    ca_file, r < 0 ? ": " : "",
-			    r < 0 ? gnutls_strerror(r) : "");
-			goto done;
-		}
-	} else {
-		r = gnutls_x509_trust_list_add_system_trust(tl, 0, 0);
-		if (r <= 0) {
-			st = err_set(err, ST_TEMPFAIL,
-			             "TLS: no system CA certificates (is "
-			             "ca-certificates installed?)");
-			goto done;
-		}
-	}
-	*out = tl;
-	tl = NULL;
-done:
-	if (tl != NULL)
-		gnutls_x509_trust_list_deinit(tl, 1);
-	return st;
-}
-
-/* Verify the peer's chain on stream against tl, host name included. */
-static status_t send_verify(mailstream *stream, gnutls_x509_trust_list_t tl,
-                            const char *where, const char *host, err_t *err)
-{
-	status_t st = ST_TEMPFAIL;
-	carray *chain = NULL;
-	gnutls_x509_crt_t *crts = NULL;
-	unsigned int n = 0, count, vstatus = 0;
-	gnutls_datum_t out = {NULL, 0};
-	gnutls_typed_vdata_st vd = {GNUTLS_DT_DNS_HOSTNAME,
-	                            (unsigned char *)host, 0};
-	int r;
-
-	if (stream != NULL)
-		chain = mailstream_get_certificate_chain(stream);
-	if (chain == NULL || carray_count(chain) == 0) {
-		err_set(err, st, "%s: TLS: the server sent no certificate",
-		        where);
-		goto done;
-	}
-	count = carray_count(chain);
-	crts = xcalloc(count, sizeof *crts);
-	for (unsigned int i = 0; i < count; i++) {
-		MMAPString *der = carray_get(chain, i);
-		gnutls_datum_t d = {(unsigned char *)der->str,
-		                    (unsigned int)der->len};
-
-		if (gnutls_x509_crt_init(&crts[n]) < 0) {
-			err_set(err, st, "%s: TLS: out of memory", where);
-			goto done;
-		}
-		n++;
-		r = gnutls_x509_crt_import(crts[i], &d, GNUTLS_X509_FMT_DER);
-		if (r < 0) {
-			err_set(err, st, "%s: TLS: bad server certificate: %s",
-			        where, gnutls_strerror(r));
-			goto done;
-		}
-	}
-	r = gnutls_x509_trust_list_verify_crt2(tl, crts, n, &vd, 1, 0, &vstatus,
-	                                       NULL);
-	if (r < 0) {
-		err_set(err, st, "%s: TLS: certificate check failed: %s", where,
-		        gnutls_strerror(r));
-		goto done;
-	}
-	if (vstatus != 0) {
-		if (gnutls_certificate_verification_status_print(
-		        vstatus, GNUTLS_CRT_X509, &out, 0) < 0)
-			out.data = NULL;
-		while (out.data != NULL && out.size > 0 &&
-		       out.data[out.size - 1] == ' ')
-			out.data[--out.size] = '\0';
-		err_set(err, st, "%s: TLS: certificate not accepted for %s: %s",
-		        where, host,
-		        out.data != NULL ? (const char *)out.data : "rejected");
-		goto done;
-	}
-	st = ST_OK;
-done:
-	gnutls_free(out.data);
-	for (unsigned int i = 0; i < n; i++)
-		gnutls_x509_crt_deinit(crts[i]);
-	free(crts);
-	if (chain != NULL)
-		mailstream_certificate_chain_free(chain);
-	return st;
-}
-
-/* SNI for host names (not for address literals, RFC 6066 §3). */
-static void send_sni_cb(struct mailstream_ssl_context *ctx, void *data)
-{
-	const char *host = data;
-	unsigned char addr[16];
-
-	if (inet_pton(AF_INET, host, addr) == 1 ||
-	    inet_pton(AF_INET6, host, addr) == 1)
-		return;
-	mailstream_ssl_set_server_name(ctx, (char *)host);
 }
 
 /* The last line of the session's last reply as "CODE text", sanitized;
@@ -506,7 +229,6 @@ static status_t send_smtp(const send_config_t *c, const char *from,
 	bool implicit = false;
 	char *host = NULL, *where = NULL, *pw = NULL;
 	uint16_t port = 0;
-	gnutls_x509_trust_list_t tl = NULL;
 	mailsmtp *s = NULL;
 	time_t timeout = c->timeout_s > 0 ? c->timeout_s : SEND_TIMEOUT_DEFAULT;
 	struct timeval saved_delay = {0, 0};
@@ -525,11 +247,9 @@ static status_t send_smtp(const send_config_t *c, const char *from,
 		             where);
 		goto done;
 	}
-	st = send_trust_load(c->tls_ca_file, &tl, err);
-	if (st != ST_OK)
-		goto done;
 	if (c->user != NULL) {
-		st = send_password(c->password_command, &pw, err);
+		st = proc_secret("password_command", c->password_command,
+		                 (int)timeout, &pw, err);
 		if (st != ST_OK)
 			goto done;
 	}
@@ -548,12 +268,12 @@ static status_t send_smtp(const send_config_t *c, const char *from,
 	mailstream_network_delay.tv_usec = 0;
 	if (implicit) {
 		r = mailsmtp_ssl_connect_with_callback(s, host, port,
-		                                       send_sni_cb, host);
+		                                       tls_sni_cb, host);
 		if (r != MAILSMTP_NO_ERROR) {
 			st = send_step_fail(s, where, "connect", r, false, err);
 			goto done;
 		}
-		st = send_verify(s->stream, tl, where, host, err);
+		st = tls_verify(s->stream, host, c->tls_ca_file, where, err);
 		if (st != ST_OK)
 			goto done;
 		r = mailesmtp_ehlo(s);
@@ -578,14 +298,14 @@ static status_t send_smtp(const send_config_t *c, const char *from,
 			             where);
 			goto done;
 		}
-		r = mailsmtp_socket_starttls_with_callback(s, send_sni_cb,
+		r = mailsmtp_socket_starttls_with_callback(s, tls_sni_cb,
 		                                           host);
 		if (r != MAILSMTP_NO_ERROR) {
 			st =
 			    send_step_fail(s, where, "STARTTLS", r, false, err);
 			goto done;
 		}
-		st = send_verify(s->stream, tl, where, host, err);
+		st = tls_verify(s->stream, host, c->tls_ca_file, where, err);
 		if (st != ST_OK)
 			goto done;
 		/* Until the second EHLO, s->auth holds the pre-TLS list. */
@@ -665,8 +385,6 @@ done:
 		explicit_bzero(pw, strlen(pw));
 		free(pw);
 	}
-	if (tl != NULL)
-		gnutls_x509_trust_list_deinit(tl, 1);
 	free(where);
 	free(host);
 	return st;
@@ -710,6 +428,8 @@ status_t send_message(const send_config_t *c, const char *from, const char *to,
 	else if (c->sendmail != NULL && c->sendmail->n > 0)
 		st = send_sendmail(c->sendmail, from, to,
 		                   message != NULL ? message : "", len,
+		                   c->timeout_s > 0 ? c->timeout_s
+		                                    : SEND_TIMEOUT_DEFAULT,
 		                   smtp_reply, err);
 	else
 		st =

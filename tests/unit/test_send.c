@@ -808,6 +808,21 @@ static void test_sendmail(void **state)
 	    ST_CONFIG);
 	assert_null(reply);
 
+	/* A sendmail that hangs is killed at the timeout: a temporary
+	 * failure, the next run tries again. */
+	char *hang = xasprintf("%s/hang.sh", dir);
+	put(hang, "#!/bin/sh\ncat >/dev/null\nsleep 60\n", 0700);
+	free(argv.v[0]);
+	argv.v[0] = hang;
+	c.timeout_s = 1;
+	time_t t0 = time(NULL);
+	assert_int_equal(
+	    send_message(&c, FROM, TO, msg, strlen(msg), &reply, &err),
+	    ST_TEMPFAIL);
+	assert_true(time(NULL) - t0 < 10);
+	assert_string_equal(err.msg, "sendmail timed out after 1s");
+	assert_null(reply);
+
 	strvec_free(&argv);
 	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	free(ok);
