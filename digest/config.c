@@ -49,6 +49,7 @@ enum {
 	DK_LOCK_TIMEOUT,
 	DK_LOG_FILE,
 	DK_TLS_CA_FILE,
+	DK_TIMEOUT,
 	DK_N
 };
 
@@ -60,6 +61,7 @@ static const char *const digest_keys[DK_N] = {
     [DK_MIN_TOUCHES] = "min_touches", [DK_LOCK_TIMEOUT] = "lock_timeout",
     [DK_LOG_FILE] = "log_file",       [DK_MIN_SPAN] = "min_span",
     [DK_DORMANT_AFTER] = "dormant_after", [DK_TLS_CA_FILE] = "tls_ca_file",
+    [DK_TIMEOUT] = "timeout",
 };
 
 enum {
@@ -517,6 +519,113 @@ static bool url_has_password(const char *url)
 	return colon && colon + 1 < at;
 }
 
+/* Percent-decode [s, e) (RFC 3986 §2.1); NULL when an escape is bad or
+ * decodes to a control character.  Caller frees. */
+static char *url_decode(const char *s, const char *e)
+{
+	strbuf_t b = {0};
+
+	while (s < e) {
+		int c = (unsigned char)*s++;
+		if (c == '%') {
+			if (e - s < 2 || !isxdigit((unsigned char)s[0]) ||
+			    !isxdigit((unsigned char)s[1]))
+				goto bad;
+			char hex[3] = {s[0], s[1], 0};
+			c = (int)strtol(hex, NULL, 16);
+			s += 2;
+		}
+		if (c < 0x20 || c == 0x7f)
+			goto bad;
+		sb_putc(&b, (char)c);
+	}
+	if (!b.s)
+		sb_puts(&b, "");
+	return sb_steal(&b);
+bad:
+	sb_free(&b);
+	return NULL;
+}
+
+/* The parts of imap[s]://[user@]host[:port][/folder] into src; false
+ * with *why set on a bad URL. */
+static bool imap_url(const char *url, config_source_t *src, const char **why)
+{
+	const char *a, *e, *at = NULL, *h, *he, *port = NULL;
+
+	url_authority(url, &a, &e);
+	src->implicit_tls = url_scheme_len(url) == 5;
+	src->port = src->implicit_tls ? 993 : 143;
+	for (const char *c = a; c < e; c++)
+		if (*c == '@')
+			at = c;
+	h = at ? at + 1 : a;
+	if (*h == '[') {
+		he = memchr(h, ']', (size_t)(e - h));
+		if (!he) {
+			*why = "missing ']'";
+			return false;
+		}
+		he++;
+	} else {
+		he = memchr(h, ':', (size_t)(e - h));
+		if (!he)
+			he = e;
+	}
+	if (he < e && *he == ':')
+		port = he + 1;
+	else if (he != e) {
+		*why = "bad host";
+		return false;
+	}
+	if (port) {
+		char *end;
+		long v = strtol(port, &end, 10);
+		if (port == e || end != e || v < 1 || v > 65535 ||
+		    !isdigit((unsigned char)*port)) {
+			*why = "bad port";
+			return false;
+		}
+		src->port = (int)v;
+	}
+	if (*h == '[') {
+		src->host = xstrndup(h + 1, (size_t)(he - h - 2));
+	} else {
+		src->host = url_decode(h, he);
+	}
+	if (!src->host || !*src->host) {
+		*why = "no host";
+		return false;
+	}
+	for (const char *c = src->host; *c; c++)
+		if (isspace((unsigned char)*c) || strchr("/?#@", *c)) {
+			*why = "bad host";
+			return false;
+		}
+	if (at && !(src->user = url_decode(a, at))) {
+		*why = "bad user";
+		return false;
+	}
+	if (src->user && !*src->user) {
+		free(src->user);
+		src->user = NULL;
+	}
+	if (strpbrk(e, "?#")) {
+		*why = "no query or fragment allowed";
+		return false;
+	}
+	if (*e == '/' && e[1]) {
+		const char *f = e + 1, *fe = f + strlen(f);
+		while (fe > f && fe[-1] == '/')
+			fe--;
+		if (!(src->folder = url_decode(f, fe)) || !*src->folder) {
+			*why = "bad folder";
+			return false;
+		}
+	}
+	return true;
+}
+
 static bool url_has_host(const char *url)
 {
 	const char *a, *e, *host;
@@ -876,6 +985,16 @@ static void digest_key(parse_t *p, const char *key, const char *value)
 		else
 			cfg->dormant_after = secs;
 		break;
+	case DK_TIMEOUT:
+		if (!get_duration(p, key, value, &secs))
+			break;
+		if (secs <= 0 || secs > 3600)
+			add_error(p, p->line,
+			          "'timeout' must be between 1s and 1h, not '%s'",
+			          value);
+		else
+			cfg->timeout = (int)secs;
+		break;
 	case DK_LOCK_TIMEOUT:
 		if (!get_duration(p, key, value, &secs))
 			break;
@@ -1046,14 +1165,23 @@ static void add_source(parse_t *p, const char *key, const char *value,
 	if (!check_url_password(p, key, value))
 		return;
 	if (sn) {
-		bool ok = calendar ? scheme_is(value, sn, "http") ||
-		                         scheme_is(value, sn, "https")
+		bool ok = calendar ? scheme_is(value, sn, "https") ||
+		                         scheme_is(value, sn, "webcal") ||
+		                         scheme_is(value, sn, "webcals")
 		                   : scheme_is(value, sn, "imap") ||
 		                         scheme_is(value, sn, "imaps");
+		if (calendar && scheme_is(value, sn, "http")) {
+			/* A calendar's URL is often its secret. */
+			add_error(p, p->line,
+			          "'%s' must not be a plain http:// URL: use "
+			          "https://",
+			          key);
+			return;
+		}
 		if (!ok) {
 			add_error(p, p->line,
 			          calendar ? "'%s' must be a path or an "
-			                     "http:// or https:// URL, not '%s'"
+			                     "https:// or webcal:// URL, not '%s'"
 			                   : "'%s' must be maildir:PATH, "
 			                     "mbox:PATH, imap://, imaps:// or "
 			                     "a path, not '%s'",
@@ -1067,10 +1195,30 @@ static void add_source(parse_t *p, const char *key, const char *value,
 			return;
 		}
 		src.kind = calendar ? SRC_HTTP : SRC_IMAP;
+		const char *why = NULL;
+		if (!calendar && !imap_url(value, &src, &why)) {
+			add_error(p, p->line, "'%s' is not an IMAP URL (%s): '%s'",
+			          key, why, value);
+			free(src.user);
+			free(src.host);
+			free(src.folder);
+			return;
+		}
 		src.path = xstrdup(value);
 	} else if (!calendar && str_starts(value, "maildir:")) {
+		const char *path = value + strlen("maildir:");
+		size_t n = strlen(path);
 		src.kind = SRC_MAILDIR;
-		src.path = get_path(p, key, value + strlen("maildir:"));
+		if (n >= 2 && strcmp(path + n - 2, "**") == 0 &&
+		    (n == 2 || path[n - 3] == '/')) {
+			char *dir = n == 2 ? xstrdup(".")
+			                   : xstrndup(path, n - 3 ? n - 3 : 1);
+			src.recursive = true;
+			src.path = get_path(p, key, dir);
+			free(dir);
+		} else {
+			src.path = get_path(p, key, path);
+		}
 	} else if (!calendar && str_starts(value, "mbox:")) {
 		src.kind = SRC_MBOX;
 		src.path = get_path(p, key, value + strlen("mbox:"));
@@ -1274,6 +1422,21 @@ static void finish(parse_t *p)
 			          l->id);
 		if (!l->send_to && l->email)
 			l->send_to = xstrdup(l->email);
+		for (size_t k = 0; k < l->nsent; k++) {
+			config_source_t *src = &l->sent[k];
+			if (src->kind != SRC_IMAP)
+				continue;
+			if (!src->user && l->email)
+				src->user = xstrdup(l->email);
+			if (!l->password_command)
+				add_error(p, src->line,
+				          "[leader %s] reads IMAP but has no "
+				          "'password_command'%s",
+				          l->id,
+				          l->imap_auth >= IMAP_AUTH_XOAUTH2
+				              ? " (it prints the access token)"
+				              : "");
+		}
 		if (!l->timezone)
 			l->timezone = xstrdup(cfg->timezone);
 	}
@@ -1308,6 +1471,7 @@ status_t config_load(const char *path, config_t **out, strvec_t *errors)
 	p.cfg->min_span = 42 * 86400;
 	p.cfg->dormant_after = 180 * 86400;
 	p.cfg->lock_timeout_ms = 10 * 1000;
+	p.cfg->timeout = 30;
 
 	p.fp = fopen(path, "re");
 	if (p.fp && fstat(fileno(p.fp), &sb) == 0 && S_ISDIR(sb.st_mode)) {
@@ -1359,6 +1523,9 @@ static void source_free(config_source_t *src, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		free(src[i].spec);
 		free(src[i].path);
+		free(src[i].user);
+		free(src[i].host);
+		free(src[i].folder);
 	}
 	free(src);
 }

@@ -26,6 +26,14 @@ typedef struct {
 	char *spec;              /* the value as written in the file */
 	config_src_kind_t kind;
 	char *path;              /* expanded local path, or the URL */
+	bool recursive;          /* a maildir: source ending in "/" and two
+	                          * stars: every Maildir below path */
+	/* IMAP: the parts of the URL, percent-decoded. */
+	bool implicit_tls;       /* imaps:// (else STARTTLS, required) */
+	char *user;              /* the URL's user, else the leader's email */
+	char *host;
+	int port;                /* 993 for imaps://, 143 for imap:// */
+	char *folder;            /* NULL: the \Sent special-use folder */
 	int line;                /* where it was configured */
 } config_source_t;
 
@@ -89,6 +97,8 @@ typedef struct {
 	int64_t dormant_after;   /* seconds, default 180d */
 	int64_t lock_timeout_ms; /* default 10s */
 	char *log_file;          /* expanded path */
+	int timeout;             /* seconds each network step (and each
+	                          * password_command) may take; default 30 */
 	char *tls_ca_file;       /* CAs for IMAP and https sources, expanded
 	                          * path, or NULL: the system's */
 	config_smtp_t smtp;

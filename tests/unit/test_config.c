@@ -147,7 +147,7 @@ static const char full_text[] =
     "[leader sam.b-2_x]\n"                                       /* 45 */
     "email = sam@example.org\n"                                  /* 46 */
     "calendar = /srv/cal/sam.ics\n"                              /* 47 */
-    "calendar = http://cal.example.org/sam.ics\n";               /* 48 */
+    "calendar = webcal://cal.example.org/sam.ics\n";             /* 48 */
 
 static void assert_list(const strvec_t *sv, size_t n, ...)
 {
@@ -230,6 +230,11 @@ static void test_full_file(void **state)
 	free(p);
 	assert_source(&l->sent[2], "imaps://alex@imap.example.com/Sent",
 	              SRC_IMAP, "imaps://alex@imap.example.com/Sent", 31);
+	assert_true(l->sent[2].implicit_tls);
+	assert_string_equal(l->sent[2].user, "alex");
+	assert_string_equal(l->sent[2].host, "imap.example.com");
+	assert_int_equal(l->sent[2].port, 993);
+	assert_string_equal(l->sent[2].folder, "Sent");
 	/* A bare path: an existing directory is a Maildir, else an mbox. */
 	assert_source(&l->sent[3], "~/Mail/Archive", SRC_MAILDIR,
 	              p = in_home("Mail/Archive"), 32);
@@ -268,8 +273,8 @@ static void test_full_file(void **state)
 	assert_int_equal(l->ncalendar, 2);
 	assert_source(&l->calendar[0], "/srv/cal/sam.ics", SRC_ICS,
 	              "/srv/cal/sam.ics", 47);
-	assert_source(&l->calendar[1], "http://cal.example.org/sam.ics",
-	              SRC_HTTP, "http://cal.example.org/sam.ics", 48);
+	assert_source(&l->calendar[1], "webcal://cal.example.org/sam.ics",
+	              SRC_HTTP, "webcal://cal.example.org/sam.ics", 48);
 	assert_int_equal(l->aliases.n + l->delegates.n + l->ignore.n, 0);
 	assert_int_equal(l->ncircles, 0);
 
@@ -549,7 +554,7 @@ static void test_bad_values(void **state)
 	    "Europe/Berlin, or UTC)",
 	    "7: 'sent' must be maildir:PATH, mbox:PATH, imap://, imaps:// "
 	    "or a path, not 'ftp://host/x'",
-	    "8: 'calendar' must be a path or an http:// or https:// URL, "
+	    "8: 'calendar' must be a path or an https:// or webcal:// URL, "
 	    "not 'imaps://host/Cal'",
 	    "9: 'sent' has no host in its URL: 'imap:///Sent'",
 	    "10: bad circle name in 'circle.a/b' (use letters, digits, "
@@ -672,6 +677,72 @@ static void test_password_in_url(void **state)
 	    load("[smtp]\nurl = smtp://u:hunter2@h\n", &cfg, &errs), ST_CONFIG);
 	assert_int_equal(errs.n, 1);
 	assert_null(strstr(errs.v[0], "hunter2"));
+	strvec_free(&errs);
+}
+
+/* IMAP URLs in parts, nested Maildirs, and what a remote source needs. */
+static void test_remote_sources(void **state)
+{
+	strvec_t errs = {0};
+	config_t *cfg = NULL;
+	const config_source_t *src;
+
+	(void)state;
+	assert_int_equal(
+	    load("[digest]\ntimeout = 5s\n"
+	         "[leader alex]\nsent = imap://mail.example.com\n"
+	         "sent = imaps://alex%40example.com@[::1]:1993/Sent%20Items/\n"
+	         "sent = imaps://a@h/Sent Items\n"
+	         "sent = maildir:/srv/Archive/**\n"
+	         "sent = maildir:/srv/Archive**\n"
+	         "email = alex@example.com\npassword_command = cat t\n"
+	         "imap_auth = xoauth2\n",
+	         &cfg, &errs),
+	    ST_OK);
+	assert_int_equal(cfg->timeout, 5);
+	src = &cfg->leaders[0].sent[0];
+	assert_false(src->implicit_tls);
+	assert_int_equal(src->port, 143);
+	assert_string_equal(src->host, "mail.example.com");
+	assert_string_equal(src->user, "alex@example.com"); /* the email */
+	assert_null(src->folder); /* the special-use \Sent folder */
+	src++;
+	assert_true(src->implicit_tls);
+	assert_int_equal(src->port, 1993);
+	assert_string_equal(src->host, "::1");
+	assert_string_equal(src->user, "alex@example.com");
+	assert_string_equal(src->folder, "Sent Items");
+	src++;
+	assert_string_equal(src->folder, "Sent Items");
+	src++;
+	assert_int_equal(src->kind, SRC_MAILDIR);
+	assert_true(src->recursive);
+	assert_string_equal(src->path, "/srv/Archive");
+	src++;
+	assert_false(src->recursive);
+	assert_string_equal(src->path, "/srv/Archive**");
+	assert_int_equal(cfg->leaders[0].imap_auth, IMAP_AUTH_XOAUTH2);
+	config_free(cfg);
+	cfg = NULL;
+
+	load_fails("[digest]\ntimeout = 0s\n"
+	           "[leader alex]\nemail = alex@example.com\n"
+	           "sent = imaps://h:0/Sent\n"
+	           "sent = imaps://h:99999\n"
+	           "sent = imaps://h/Sent?x=1\n"
+	           "sent = imaps://h/%0aSent\n"
+	           "calendar = http://cal.example.com/secret/a.ics\n"
+	           "sent = imaps://alex@h/Sent\n",
+	           "2: 'timeout' must be between 1s and 1h, not '0s'",
+	           "5: 'sent' is not an IMAP URL (bad port): 'imaps://h:0/Sent'",
+	           "6: 'sent' is not an IMAP URL (bad port): 'imaps://h:99999'",
+	           "7: 'sent' is not an IMAP URL (no query or fragment "
+	           "allowed): 'imaps://h/Sent?x=1'",
+	           "8: 'sent' is not an IMAP URL (bad folder): "
+	           "'imaps://h/%0aSent'",
+	           "9: 'calendar' must not be a plain http:// URL: use https://",
+	           "10: [leader alex] reads IMAP but has no 'password_command'",
+	           NULL);
 	strvec_free(&errs);
 }
 
@@ -1034,6 +1105,7 @@ int main(void)
 	    cmocka_unit_test(test_duration),
 	    cmocka_unit_test(test_sendmail),
 	    cmocka_unit_test(test_url_sendmail_conflict),
+	    cmocka_unit_test(test_remote_sources),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
