@@ -356,15 +356,6 @@ static status_t ingest_leader(cli_t *cli, const config_leader_t *l)
 	for (size_t k = 0; k < l->nsent + l->ncalendar; k++) {
 		const config_source_t *src =
 			k < l->nsent ? &l->sent[k] : &l->calendar[k - l->nsent];
-		if (!ingest_supported(src)) {
-			char msg[1024];
-			snprintf(msg, sizeof msg,
-				 "%s: %s: not read: this version reads "
-				 "Maildir, mbox and .ics files",
-				 l->id, src->spec);
-			on_warn(cli, msg);
-			continue;
-		}
 		size_t before = stats.added + stats.meetings;
 		s = ingest_source(cli->store, cli->cfg, l, id, src, now, &diag,
 				  &stats, &err);
@@ -375,10 +366,12 @@ static status_t ingest_leader(cli_t *cli, const config_leader_t *l)
 				first = s;
 			continue;
 		}
-		if (cli->verbosity >= V_VERBOSE)
-			fprintf(stderr, "digest: %s: %s: %zu new\n", l->id,
-				src->spec,
+		if (cli->verbosity >= V_VERBOSE) {
+			char *name = ingest_source_name(src);
+			fprintf(stderr, "digest: %s: %s: %zu new\n", l->id, name,
 				stats.added + stats.meetings - before);
+			free(name);
+		}
 	}
 	if (cli->verbosity >= V_VERBOSE)
 		fprintf(stderr,
@@ -553,13 +546,6 @@ static status_t cmd_check(cli_t *cli, int argc, char **argv)
 					  src->line, l->id, err.msg);
 				if (!first)
 					first = s;
-			} else if (!ingest_supported(src) &&
-				   cli->verbosity >= V_NORMAL) {
-				fprintf(stderr,
-					"digest: warning: %s:%d: leader %s: %s: "
-					"not read by this version\n",
-					cli->cfg->file, src->line, l->id,
-					src->spec);
 			}
 		}
 	}
@@ -748,6 +734,7 @@ static status_t deliver(cli_t *cli, const config_leader_t *l, json_t *model,
 		.user = smtp->user,
 		.password_command = smtp->password_command,
 		.tls_ca_file = smtp->tls_ca_file,
+		.timeout_s = cli->cfg->timeout,
 	};
 	s = send_message(&sc, from, to, msg.s, msg.len, &reply, &err);
 	status_t r = store_delivery_set(cli->store, id, week, n,

@@ -5,21 +5,20 @@
  */
 #include "ingest_priv.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "http.h"
 
-bool ingest_supported(const config_source_t *src)
-{
-	return src->kind == SRC_MAILDIR || src->kind == SRC_MBOX ||
-	       src->kind == SRC_ICS || src->kind == SRC_HTTP;
-}
-
 char *ingest_source_name(const config_source_t *src)
 {
+	if (src->kind == SRC_IMAP)
+		return ingest_imap_name(src);
 	return src->kind == SRC_HTTP ? http_redact(src->path)
 				     : xstrdup(src->spec);
 }
@@ -92,23 +91,30 @@ status_t ingest_check(const config_t *cfg, const config_leader_t *l,
 	ingest_t in = {.cfg = cfg, .l = l, .src = src, .diag = diag, .err = err};
 	switch (src->kind) {
 	case SRC_MAILDIR:
+		if (src->recursive) {
+			strvec_t dirs = {0};
+			status_t s = ingest_maildirs(src, &dirs, err);
+			strvec_free(&dirs);
+			return s;
+		}
+		return ingest_check_mail(cfg, l, src, err);
 	case SRC_MBOX:
-		return ingest_check_mail(src, err);
+		return ingest_check_mail(cfg, l, src, err);
 	case SRC_ICS:
 		return ingest_check_calendar(&in, now);
 	case SRC_HTTP:
 		return ingest_check_http(&in, now);
 	case SRC_IMAP:
-		break; /* remote: checked when read */
+		return ingest_check_mail(cfg, l, src, err);
 	}
 	return ST_OK;
 }
 
-status_t ingest_source(store_t *st, const config_t *cfg,
-		       const config_leader_t *l, int64_t leader_id,
-		       const config_source_t *src, int64_t now,
-		       const ingest_diag_t *diag, ingest_stats_t *stats,
-		       err_t *err)
+static status_t ingest_one(store_t *st, const config_t *cfg,
+			   const config_leader_t *l, int64_t leader_id,
+			   const config_source_t *src, int64_t now,
+			   const ingest_diag_t *diag, ingest_stats_t *stats,
+			   err_t *err)
 {
 	ingest_t in = {
 		.st = st, .cfg = cfg, .l = l, .leader_id = leader_id,
@@ -118,9 +124,6 @@ status_t ingest_source(store_t *st, const config_t *cfg,
 	bool got_new = false;
 	status_t s;
 
-	if (!ingest_supported(src))
-		return err_set(err, ST_CONFIG, "%s: %s sources are not supported yet",
-			       src->spec, kind_name(src->kind));
 	if ((s = store_begin(st, err)))
 		return s;
 	if ((s = store_source(st, leader_id, src->spec, kind_name(src->kind),
@@ -162,4 +165,103 @@ done:
 	free(new_cursor);
 	free(in.not_leader_example);
 	return s;
+}
+
+/* The Maildirs at and below root/rel (relative names, "" for root
+ * itself), nested folders and Maildir++ dot-folders alike; directories
+ * met twice (through links) are walked once. */
+static void list_maildirs(const char *root, const char *rel, strvec_t *out,
+			  strvec_t *walked, int depth)
+{
+	char *dir = rel[0] ? xasprintf("%s/%s", root, rel) : xstrdup(root);
+	struct stat sb;
+	char id[64];
+	if (depth > 32 || stat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode))
+		goto done;
+	snprintf(id, sizeof id, "%llu:%llu", (unsigned long long)sb.st_dev,
+		 (unsigned long long)sb.st_ino);
+	if (strvec_contains(walked, id))
+		goto done;
+	strvec_push(walked, id);
+	char *cur = xasprintf("%s/cur", dir), *new = xasprintf("%s/new", dir);
+	bool maildir = stat(cur, &sb) == 0 && S_ISDIR(sb.st_mode) &&
+		       stat(new, &sb) == 0 && S_ISDIR(sb.st_mode);
+	free(cur);
+	free(new);
+	if (maildir)
+		strvec_push(out, rel);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		const char *n = e->d_name;
+		if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0 ||
+		    (maildir && (strcmp(n, "cur") == 0 || strcmp(n, "new") == 0 ||
+				 strcmp(n, "tmp") == 0)))
+			continue;
+		char *sub = rel[0] ? xasprintf("%s/%s", rel, n) : xstrdup(n);
+		list_maildirs(root, sub, out, walked, depth + 1);
+		free(sub);
+	}
+	if (d)
+		closedir(d);
+done:
+	free(dir);
+}
+
+status_t ingest_maildirs(const config_source_t *src, strvec_t *dirs,
+			 err_t *err)
+{
+	struct stat sb;
+	strvec_t walked = {0};
+	if (stat(src->path, &sb) < 0)
+		return err_set(err, errno == ENOENT ? ST_NOINPUT : ST_IOERR,
+			       "%s: %s", src->path, strerror(errno));
+	if (!S_ISDIR(sb.st_mode))
+		return err_set(err, ST_DATAERR, "%s: not a directory", src->path);
+	list_maildirs(src->path, "", dirs, &walked, 0);
+	strvec_free(&walked);
+	qsort(dirs->v, dirs->n, sizeof *dirs->v, cmp_str);
+	if (!dirs->n)
+		return err_set(err, ST_DATAERR, "%s: no Maildir below it",
+			       src->path);
+	return ST_OK;
+}
+
+char *ingest_maildir_spec(const config_source_t *src, const char *rel)
+{
+	return rel[0] ? xasprintf("maildir:%s/%s", src->path, rel)
+		      : xasprintf("maildir:%s", src->path);
+}
+
+status_t ingest_source(store_t *st, const config_t *cfg,
+		       const config_leader_t *l, int64_t leader_id,
+		       const config_source_t *src, int64_t now,
+		       const ingest_diag_t *diag, ingest_stats_t *stats,
+		       err_t *err)
+{
+	if (!src->recursive)
+		return ingest_one(st, cfg, l, leader_id, src, now, diag, stats,
+				  err);
+	/* Each Maildir below is a source of its own, with its own cursor
+	 * and transaction; the first failure is returned after all. */
+	strvec_t dirs = {0};
+	status_t s = ingest_maildirs(src, &dirs, err), first = s;
+	for (size_t i = 0; i < dirs.n && !s; i++) {
+		config_source_t one = *src;
+		one.recursive = false;
+		one.spec = ingest_maildir_spec(src, dirs.v[i]);
+		one.path = dirs.v[i][0] ? xasprintf("%s/%s", src->path, dirs.v[i])
+					: xstrdup(src->path);
+		err_t e = {0};
+		status_t r = ingest_one(st, cfg, l, leader_id, &one, now, diag,
+					stats, &e);
+		if (r && !first) {
+			first = r;
+			*err = e;
+		}
+		free(one.spec);
+		free(one.path);
+	}
+	strvec_free(&dirs);
+	return first;
 }

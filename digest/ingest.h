@@ -47,13 +47,18 @@ status_t ingest_check(const config_t *cfg, const config_leader_t *l,
 		      const config_source_t *src, int64_t now,
 		      const ingest_diag_t *diag, err_t *err);
 
-/* Whether this version reads such a source (not IMAP yet). */
-bool ingest_supported(const config_source_t *src);
-
 /* How a source is named in messages: its spec as written, except that
  * an https calendar's URL is redacted (http_redact: scheme, host and a
  * hash; a published calendar's secret is in its path).  Caller frees. */
 char *ingest_source_name(const config_source_t *src);
+
+/* The Maildirs of a recursive maildir: source, relative to PATH ("" for
+ * PATH itself), sorted: nested folders and Maildir++ dot-folders.
+ * ST_NOINPUT when PATH is missing, ST_DATAERR when there is none. */
+status_t ingest_maildirs(const config_source_t *src, strvec_t *dirs,
+			 err_t *err);
+/* The store's name of one of them: "maildir:PATH/REL".  Caller frees. */
+char *ingest_maildir_spec(const config_source_t *src, const char *rel);
 
 /* The weight of an email to n people: min(1, 3/n). */
 double ingest_email_weight(int n);

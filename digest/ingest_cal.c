@@ -385,7 +385,8 @@ static bool same_str(const char *a, const char *b)
 
 status_t ingest_check_http(ingest_t *in, int64_t now)
 {
-	http_request_t rq = {.ca_file = in->cfg->tls_ca_file};
+	http_request_t rq = {.ca_file = in->cfg->tls_ca_file,
+			     .step_timeout = in->cfg->timeout};
 	http_response_t rs = {0};
 	char *name = ingest_source_name(in->src);
 	status_t s = http_get(in->src->path, &rq, &rs, in->err);
@@ -409,6 +410,7 @@ status_t ingest_http(ingest_t *in, int64_t now, bool *got_new)
 		goto done;
 	http_request_t rq = {
 		.ca_file = in->cfg->tls_ca_file,
+		.step_timeout = in->cfg->timeout,
 		.etag = cache.etag,
 		.last_modified = cache.last_modified,
 	};

@@ -1,7 +1,12 @@
 /*
  * ingest_mail — sent mail → interactions: Maildir and mbox sources read
- * and parsed on a thread beside the database writer.
+ * and parsed on a thread beside the database writer; IMAP folders too,
+ * after their password_command.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* explicit_bzero */
+#endif
+
 #include "ingest_priv.h"
 
 #include <pthread.h>
@@ -10,6 +15,7 @@
 
 #include "ident.h"
 #include "mailsrc.h"
+#include "proc.h"
 
 static bool from_leader(const ingest_t *in, const mailsrc_header_t *h)
 {
@@ -318,12 +324,84 @@ static status_t write_msg(ingest_t *in, msg_t *m, double progress,
 	return store_seen_add(in->st, in->source_id, key, status, in->err);
 }
 
-status_t ingest_check_mail(const config_source_t *src, err_t *err)
+/* How messages name a remote source: scheme, user, host and port; never
+ * a secret.  Caller frees. */
+char *ingest_imap_name(const config_source_t *src)
+{
+	const char *host = src->host ? src->host : "";
+	return str_sanitize(xasprintf("%s://%s@%s%s%s:%d",
+				      src->implicit_tls ? "imaps" : "imap",
+				      src->user ? src->user : "",
+				      strchr(host, ':') ? "[" : "", host,
+				      strchr(host, ':') ? "]" : "", src->port));
+}
+
+/* Open a mail source of leader l after cursor: a Maildir, an mbox, or an
+ * IMAP folder (its password_command run first, bounded by the timeout). */
+static status_t open_mail(const config_t *cfg, const config_leader_t *l,
+			  const config_source_t *src, const char *cursor,
+			  mailsrc_seen_fn seen, void *seen_ctx, mailsrc_t **ms,
+			  err_t *err)
+{
+	static const mailsrc_auth_t auths[] = {
+		[IMAP_AUTH_LOGIN] = MAILSRC_AUTH_LOGIN,
+		[IMAP_AUTH_PLAIN] = MAILSRC_AUTH_PLAIN,
+		[IMAP_AUTH_XOAUTH2] = MAILSRC_AUTH_XOAUTH2,
+		[IMAP_AUTH_OAUTHBEARER] = MAILSRC_AUTH_OAUTHBEARER,
+	};
+	mailsrc_spec_t spec = {
+		.kind = src->kind == SRC_MAILDIR ? MAILSRC_MAILDIR
+		      : src->kind == SRC_MBOX	 ? MAILSRC_MBOX
+						 : MAILSRC_IMAP,
+		.path = src->path,
+		.cursor = cursor,
+		.seen = seen,
+		.seen_ctx = seen_ctx,
+	};
+	if (spec.kind != MAILSRC_IMAP)
+		return mailsrc_open_spec(&spec, ms, err);
+
+	char *name = ingest_imap_name(src), *secret = NULL;
+	status_t s = ST_OK;
+	if (!l->password_command) {
+		s = err_set(err, ST_CONFIG, "%s: no password_command", name);
+		goto done;
+	}
+	if ((s = proc_secret("password_command", l->password_command,
+			     cfg->timeout, &secret, err))) {
+		char *why = xstrdup(err->msg);
+		err_set(err, s, "%s: %s", name, why);
+		free(why);
+		goto done;
+	}
+	mailsrc_imap_t imap = {
+		.name = name,
+		.host = src->host,
+		.port = src->port,
+		.implicit_tls = src->implicit_tls,
+		.user = src->user,
+		.secret = secret,
+		.auth = auths[l->imap_auth],
+		.folder = src->folder,
+		.ca_file = cfg->tls_ca_file,
+		.timeout = cfg->timeout,
+	};
+	spec.imap = &imap;
+	s = mailsrc_open_spec(&spec, ms, err);
+done:
+	if (secret) {
+		explicit_bzero(secret, strlen(secret));
+		free(secret);
+	}
+	free(name);
+	return s;
+}
+
+status_t ingest_check_mail(const config_t *cfg, const config_leader_t *l,
+			   const config_source_t *src, err_t *err)
 {
 	mailsrc_t *ms = NULL;
-	status_t s = mailsrc_open(src->kind == SRC_MAILDIR ? MAILSRC_MAILDIR
-							   : MAILSRC_MBOX,
-				  src->path, NULL, NULL, NULL, &ms, err);
+	status_t s = open_mail(cfg, l, src, NULL, NULL, NULL, &ms, err);
 	mailsrc_close(ms);
 	return s;
 }
@@ -331,15 +409,13 @@ status_t ingest_check_mail(const config_source_t *src, err_t *err)
 status_t ingest_mail(ingest_t *in, const char *cursor, char **new_cursor,
 		     bool *got_new)
 {
-	mailsrc_kind_t kind = in->src->kind == SRC_MAILDIR ? MAILSRC_MAILDIR
-							   : MAILSRC_MBOX;
 	reader_t r = {.in = in};
 	pthread_t thread;
 	status_t s = ST_OK;
 	msg_t *m;
 
-	s = mailsrc_open(kind, in->src->path, cursor, seen_cb, &r, &r.ms,
-			 in->err);
+	s = open_mail(in->cfg, in->l, in->src, cursor, seen_cb, &r, &r.ms,
+		      in->err);
 	if (s)
 		return s;
 	pthread_mutex_init(&r.lock, NULL);

@@ -36,12 +36,16 @@ typedef struct {
  * calendars may hold anything). */
 void ingest_warnf(const ingest_t *in, const char *fmt, ...) UTIL_PRINTF(2, 3);
 
-/* Open a Maildir or mbox without reading a message. */
-status_t ingest_check_mail(const config_source_t *src, err_t *err);
+/* How messages name an IMAP source: "imaps://user@host:993", no secret.
+ * Caller frees. */
+char *ingest_imap_name(const config_source_t *src);
+/* Open a Maildir, an mbox or an IMAP folder without reading a message. */
+status_t ingest_check_mail(const config_t *cfg, const config_leader_t *l,
+			   const config_source_t *src, err_t *err);
 /* Read and expand every file of a calendar source, storing nothing. */
 status_t ingest_check_calendar(ingest_t *in, int64_t now);
 
-/* Read a Maildir or mbox source; its cursor in *new_cursor. */
+/* Read a Maildir, mbox or IMAP source; its cursor in *new_cursor. */
 status_t ingest_mail(ingest_t *in, const char *cursor, char **new_cursor,
 		     bool *got_new);
 /* Read a calendar source (a .ics file or a directory of them) in the

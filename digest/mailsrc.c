@@ -15,30 +15,39 @@ struct mailsrc {
 static const struct mailsrc_ops *const backends[] = {
     [MAILSRC_MAILDIR] = &mailsrc_maildir_ops,
     [MAILSRC_MBOX] = &mailsrc_mbox_ops,
+    [MAILSRC_IMAP] = &mailsrc_imap_ops,
 };
+
+status_t mailsrc_open_spec(const mailsrc_spec_t *spec, mailsrc_t **out,
+                           err_t *err)
+{
+	*out = NULL;
+	if ((size_t)spec->kind >= sizeof backends / sizeof backends[0] ||
+	    !backends[spec->kind])
+		return err_set(err, ST_SOFTWARE, "mailsrc: unknown kind %d",
+		               (int)spec->kind);
+	if (spec->kind == MAILSRC_IMAP ? !spec->imap
+	                               : !spec->path || !*spec->path)
+		return err_set(err, ST_CONFIG, "mailsrc: empty path");
+
+	void *state = NULL;
+	status_t st = backends[spec->kind]->open(spec, &state, err);
+	if (st != ST_OK)
+		return st;
+	mailsrc_t *src = xcalloc(1, sizeof *src);
+	src->ops = backends[spec->kind];
+	src->state = state;
+	*out = src;
+	return ST_OK;
+}
 
 status_t mailsrc_open(mailsrc_kind_t kind, const char *path, const char *cursor,
                       mailsrc_seen_fn seen, void *seen_ctx, mailsrc_t **out,
                       err_t *err)
 {
-	*out = NULL;
-	if ((size_t)kind >= sizeof backends / sizeof backends[0] ||
-	    !backends[kind])
-		return err_set(err, ST_SOFTWARE, "mailsrc: unknown kind %d",
-		               (int)kind);
-	if (!path || !*path)
-		return err_set(err, ST_CONFIG, "mailsrc: empty path");
-
-	void *state = NULL;
-	status_t st =
-	    backends[kind]->open(path, cursor, seen, seen_ctx, &state, err);
-	if (st != ST_OK)
-		return st;
-	mailsrc_t *src = xcalloc(1, sizeof *src);
-	src->ops = backends[kind];
-	src->state = state;
-	*out = src;
-	return ST_OK;
+	mailsrc_spec_t spec = {.kind = kind, .path = path, .cursor = cursor,
+	                       .seen = seen, .seen_ctx = seen_ctx};
+	return mailsrc_open_spec(&spec, out, err);
 }
 
 int mailsrc_next(mailsrc_t *src, mailsrc_item_t *item, err_t *err)

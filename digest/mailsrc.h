@@ -70,7 +70,47 @@ size_t mailsrc_header_length(const char *buf, size_t len);
 typedef enum {
 	MAILSRC_MAILDIR,
 	MAILSRC_MBOX,
+	MAILSRC_IMAP,
 } mailsrc_kind_t;
+
+typedef enum {
+	MAILSRC_AUTH_LOGIN,       /* IMAP LOGIN */
+	MAILSRC_AUTH_PLAIN,       /* AUTHENTICATE PLAIN (RFC 4616) */
+	MAILSRC_AUTH_XOAUTH2,     /* Google's and Microsoft's XOAUTH2 */
+	MAILSRC_AUTH_OAUTHBEARER, /* RFC 7628 */
+} mailsrc_auth_t;
+
+/* An IMAP folder and how to reach it. */
+typedef struct {
+	const char *name;     /* how messages name the source, e.g.
+	                       * "imaps://alex@imap.example.com:993": never
+	                       * a secret */
+	const char *host;
+	int port;
+	bool implicit_tls;    /* else STARTTLS, which is then required */
+	const char *user;
+	const char *secret;   /* the password, or for the OAuth mechanisms
+	                       * the access token */
+	mailsrc_auth_t auth;
+	const char *folder;   /* NULL: the folder with the \Sent special-use
+	                       * attribute (RFC 6154) */
+	const char *ca_file;  /* CAs to trust instead of the system's, or
+	                       * NULL */
+	int timeout;          /* seconds for each step: connect, TLS, each
+	                       * command */
+} mailsrc_imap_t;
+
+typedef bool (*mailsrc_seen_fn)(void *ctx, const char *key);
+
+/* What mailsrc_open_spec opens. */
+typedef struct {
+	mailsrc_kind_t kind;
+	const char *path;            /* Maildir or mbox */
+	const mailsrc_imap_t *imap;  /* MAILSRC_IMAP */
+	const char *cursor;
+	mailsrc_seen_fn seen;
+	void *seen_ctx;
+} mailsrc_spec_t;
 
 typedef struct mailsrc mailsrc_t;
 
@@ -87,9 +127,8 @@ typedef struct {
 	const char *error;  /* why header is NULL (e.g. strerror), else NULL */
 } mailsrc_item_t;
 
-/* Called by a backend before it reads a message that has a key: return
- * true to skip it (already ingested). */
-typedef bool (*mailsrc_seen_fn)(void *ctx, const char *key);
+/* mailsrc_seen_fn: called by a backend before it reads a message that
+ * has a key: return true to skip it (already ingested). */
 
 /*
  * Open a source at path, resuming after cursor (NULL or "" = from the
@@ -101,6 +140,18 @@ typedef bool (*mailsrc_seen_fn)(void *ctx, const char *key);
 status_t mailsrc_open(mailsrc_kind_t kind, const char *path,
 		      const char *cursor, mailsrc_seen_fn seen, void *seen_ctx,
 		      mailsrc_t **out, err_t *err);
+
+/*
+ * The same for any backend, IMAP included.  An IMAP folder is opened
+ * read-only (EXAMINE) after the server's certificate was verified and
+ * the user authenticated; its cursor is "UIDVALIDITY/UID", and a changed
+ * UIDVALIDITY starts again from the first message.  Headers are fetched
+ * with BODY.PEEK[HEADER] in batches, so no flag ever changes; keys are
+ * "UIDVALIDITY/UID".  A server that cannot be reached, refuses TLS or the
+ * credentials, or times out is ST_TEMPFAIL; a missing folder ST_NOINPUT.
+ */
+status_t mailsrc_open_spec(const mailsrc_spec_t *spec, mailsrc_t **out,
+                           err_t *err);
 
 /* Next message: 1 with *item filled, 0 at the end, -1 on an error that
  * stops the source (err set). */

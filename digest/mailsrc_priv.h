@@ -14,17 +14,18 @@
 
 struct mailsrc_ops {
 	/*
-	 * Open the source at path (already checked non-NULL) and return the
-	 * backend's state in *state.  cursor is NULL, "" or a string an
-	 * earlier cursor() of the same backend returned; one that cannot be
-	 * read means "from the start".  seen(seen_ctx, key), when not NULL,
-	 * is asked before a message with a key is read.  Returns ST_OK, or
-	 * ST_NOINPUT (path missing), ST_DATAERR (not this kind of source),
-	 * ST_IOERR, with err set and nothing left to close.  Never writes.
+	 * Open the source spec names (spec->path checked non-NULL for local
+	 * backends, spec->imap for IMAP) and return the backend's state in
+	 * *state.  spec->cursor is NULL, "" or a string an earlier cursor()
+	 * of the same backend returned; one that cannot be read means "from
+	 * the start".  spec->seen(spec->seen_ctx, key), when not NULL, is
+	 * asked before a message with a key is read.  Nothing of spec needs
+	 * to outlive the call.  Returns ST_OK, or ST_NOINPUT (path or folder
+	 * missing), ST_DATAERR (not this kind of source), ST_IOERR,
+	 * ST_TEMPFAIL (a server that cannot be reached or refuses us), with
+	 * err set and nothing left to close.  Never writes.
 	 */
-	status_t (*open)(const char *path, const char *cursor,
-	                 mailsrc_seen_fn seen, void *seen_ctx, void **state,
-	                 err_t *err);
+	status_t (*open)(const mailsrc_spec_t *spec, void **state, err_t *err);
 	/*
 	 * Yield the next message: 1 with *item filled (pointers owned by the
 	 * state, valid until the next call to next or close), 0 at the end
@@ -49,5 +50,19 @@ struct mailsrc_ops {
 
 extern const struct mailsrc_ops mailsrc_maildir_ops;
 extern const struct mailsrc_ops mailsrc_mbox_ops;
+extern const struct mailsrc_ops mailsrc_imap_ops;
+
+/* The IMAP backend's reading of one server response line to its
+ * AUTHENTICATE command tagged tag (the one part of a server response
+ * digest parses itself; fuzzed).  *text: what follows the status word,
+ * or the continuation's data. */
+typedef enum {
+	IMAP_LINE_OTHER,    /* untagged data, or another tag: ignored */
+	IMAP_LINE_CONTINUE, /* "+ ...": the server wants more */
+	IMAP_LINE_OK,       /* "TAG OK ..." */
+	IMAP_LINE_NO,       /* "TAG NO ..." or "TAG BAD ...": refused */
+} mailsrc_imap_line_t;
+mailsrc_imap_line_t mailsrc_imap_line(const char *line, const char *tag,
+                                      const char **text);
 
 #endif

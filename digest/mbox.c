@@ -253,10 +253,11 @@ static void mbox_close(void *state)
 	free(s);
 }
 
-static status_t mbox_open(const char *path, const char *cursor,
-                          mailsrc_seen_fn seen, void *seen_ctx, void **state,
-                          err_t *err)
+static status_t mbox_open(const mailsrc_spec_t *spec, void **state, err_t *err)
 {
+	const char *path = spec->path, *cursor = spec->cursor;
+	mailsrc_seen_fn seen = spec->seen;
+	void *seen_ctx = spec->seen_ctx;
 	status_t st = ST_OK;
 	struct mbox_state *s = NULL;
 	struct stat sb;

@@ -192,8 +192,14 @@ status_t people_stale_sources(store_t *st, const config_leader_t *l,
 	for (size_t k = 0; k < l->nsent + l->ncalendar; k++) {
 		const config_source_t *c =
 			k < l->nsent ? &l->sent[k] : &l->calendar[k - l->nsent];
+		/* A Maildir tree is as fresh as its freshest Maildir. */
+		char *tree = c->recursive ? ingest_maildir_spec(c, "") : NULL;
+		size_t tn = tree ? strlen(tree) : 0;
+		int64_t best = INT64_MIN;
 		for (size_t i = 0; i < n; i++) {
-			if (strcmp(src[i].spec, c->spec) != 0)
+			if (tree ? strncmp(src[i].spec, tree, tn) != 0 ||
+					   (src[i].spec[tn] && src[i].spec[tn] != '/')
+				 : strcmp(src[i].spec, c->spec) != 0)
 				continue;
 			/* Judged by when it last brought something, and mail
 			 * also by the newest message it holds: a folder that
@@ -203,15 +209,18 @@ status_t people_stale_sources(store_t *st, const config_leader_t *l,
 			if (c->kind != SRC_ICS && c->kind != SRC_HTTP &&
 			    src[i].newest && src[i].newest < last)
 				last = src[i].newest;
-			if (p->now - last <= limit)
-				continue;
-			char date[11];
-			tz_format_date(l->timezone, last, date);
-			char *name = ingest_source_name(c);
-			strvec_take(stale, xasprintf("%s: nothing new since %s",
-						     name, date));
-			free(name);
+			if (last > best)
+				best = last;
 		}
+		free(tree);
+		if (best == INT64_MIN || p->now - best <= limit)
+			continue;
+		char date[11];
+		tz_format_date(l->timezone, best, date);
+		char *name = ingest_source_name(c);
+		strvec_take(stale,
+			    xasprintf("%s: nothing new since %s", name, date));
+		free(name);
 	}
 	store_sources_free(src, n);
 	return ST_OK;

@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "mailsrc.h"
+#include "mailsrc_priv.h"
 
 /* ---- helpers -------------------------------------------------------- */
 
@@ -672,6 +672,40 @@ static void test_mbox_large(void **state)
 	tmpdir_free(d);
 }
 
+/* The IMAP backend's reading of its AUTHENTICATE replies. */
+static void test_imap_line(void **state)
+{
+	const char *t;
+
+	(void)state;
+	assert_int_equal(mailsrc_imap_line("+ ", "a1", &t), IMAP_LINE_CONTINUE);
+	assert_string_equal(t, "");
+	assert_int_equal(mailsrc_imap_line("+", "a1", &t), IMAP_LINE_CONTINUE);
+	assert_int_equal(mailsrc_imap_line("+ eyJ9", "a1", &t),
+			 IMAP_LINE_CONTINUE);
+	assert_string_equal(t, "eyJ9");
+	assert_int_equal(mailsrc_imap_line("a1 OK [CAPABILITY IMAP4rev1] in",
+					   "a1", &t),
+			 IMAP_LINE_OK);
+	assert_string_equal(t, "[CAPABILITY IMAP4rev1] in");
+	assert_int_equal(mailsrc_imap_line("a1 no [AUTHENTICATIONFAILED] x",
+					   "a1", &t),
+			 IMAP_LINE_NO);
+	assert_string_equal(t, "[AUTHENTICATIONFAILED] x");
+	assert_int_equal(mailsrc_imap_line("a1 BAD", "a1", &t), IMAP_LINE_NO);
+	assert_string_equal(t, "");
+	/* Not ours: untagged data, another tag, a tag that only starts
+	 * like ours, an unknown status, a "+" that is not a continuation. */
+	assert_int_equal(mailsrc_imap_line("* OK still here", "a1", &t),
+			 IMAP_LINE_OTHER);
+	assert_int_equal(mailsrc_imap_line("a2 OK", "a1", &t), IMAP_LINE_OTHER);
+	assert_int_equal(mailsrc_imap_line("a10 OK", "a1", &t), IMAP_LINE_OTHER);
+	assert_int_equal(mailsrc_imap_line("a1 OKAY", "a1", &t),
+			 IMAP_LINE_OTHER);
+	assert_int_equal(mailsrc_imap_line("+x", "a1", &t), IMAP_LINE_OTHER);
+	assert_int_equal(mailsrc_imap_line("", "a1", &t), IMAP_LINE_OTHER);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -684,6 +718,7 @@ int main(void)
 	    cmocka_unit_test(test_mbox_growing),
 	    cmocka_unit_test(test_mbox_forms),
 	    cmocka_unit_test(test_mbox_large),
+	    cmocka_unit_test(test_imap_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
