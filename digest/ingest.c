@@ -220,10 +220,10 @@ status_t ingest_maildirs(const config_source_t *src, strvec_t *dirs,
 		return err_set(err, ST_DATAERR, "%s: not a directory", src->path);
 	list_maildirs(src->path, "", dirs, &walked, 0);
 	strvec_free(&walked);
-	qsort(dirs->v, dirs->n, sizeof *dirs->v, cmp_str);
 	if (!dirs->n)
 		return err_set(err, ST_DATAERR, "%s: no Maildir below it",
 			       src->path);
+	qsort(dirs->v, dirs->n, sizeof *dirs->v, cmp_str);
 	return ST_OK;
 }
 

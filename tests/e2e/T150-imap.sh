@@ -50,6 +50,11 @@ run 0 -c "$TMP/m.ini" ingest $N
 interactions "$TMP/c.ini" >"$TMP/imap.json"
 interactions "$TMP/m.ini" >"$TMP/maildir.json"
 diff -u "$TMP/maildir.json" "$TMP/imap.json" >&2 || fail "IMAP and Maildir differ"
+# And so the same digest.
+"$DIGEST" -c "$TMP/c.ini" preview --leader alex $N --format json >"$TMP/imap.digest"
+"$DIGEST" -c "$TMP/m.ini" preview --leader alex $N --format json >"$TMP/maildir.digest"
+grep -q '"name"' "$TMP/imap.digest" || fail "an empty digest proves nothing"
+diff -u "$TMP/maildir.digest" "$TMP/imap.digest" >&2 || fail "the digests differ"
 [ "$(count)" = 34 ] || fail "expected 34 interactions, got $(count)"
 imap_tool flags --folder "Sent Items" >"$TMP/flags.after"
 diff -u "$TMP/flags.before" "$TMP/flags.after" >&2 || fail "ingest changed flags"
