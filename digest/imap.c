@@ -181,26 +181,6 @@ static int send_line(mailstream *st, const char *line, bool private)
 	return ok ? MAILIMAP_NO_ERROR : MAILIMAP_ERROR_STREAM;
 }
 
-static char *b64(const char *data, size_t len)
-{
-	static const char tab[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	char *out = xcalloc(1, (len + 2) / 3 * 4 + 1), *o = out;
-	const unsigned char *p = (const unsigned char *)data;
-	for (size_t i = 0; i < len; i += 3) {
-		unsigned v = (unsigned)p[i] << 16;
-		if (i + 1 < len)
-			v |= (unsigned)p[i + 1] << 8;
-		if (i + 2 < len)
-			v |= p[i + 2];
-		*o++ = tab[v >> 18 & 63];
-		*o++ = tab[v >> 12 & 63];
-		*o++ = i + 1 < len ? tab[v >> 6 & 63] : '=';
-		*o++ = i + 2 < len ? tab[v & 63] : '=';
-	}
-	return out;
-}
-
 /* The initial client response of a SASL mechanism, base64.  Caller
  * wipes and frees. */
 static char *sasl_response(const imap_state_t *s, const char **mech)
@@ -226,10 +206,11 @@ static char *sasl_response(const imap_state_t *s, const char **mech)
 		          s->user, s->host, s->port, s->secret);
 		break;
 	}
-	char *out = b64(b.s, b.len);
+	strbuf_t out = {0};
+	sb_add_base64(&out, b.s, b.len);
 	explicit_bzero(b.s, b.cap);
 	sb_free(&b);
-	return out;
+	return sb_steal(&out);
 }
 
 /* AUTHENTICATE with an initial response (RFC 4959 when the server offers

@@ -133,24 +133,6 @@ static bool is_atext(int c)
 
 /* ---- RFC 2047 encoded words ---- */
 
-static const char mime_b64[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static void b64_add(strbuf_t *b, const unsigned char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)p[i] << 16;
-		if (i + 1 < n)
-			v |= (unsigned)p[i + 1] << 8;
-		if (i + 2 < n)
-			v |= p[i + 2];
-		char q[4] = {mime_b64[v >> 18], mime_b64[(v >> 12) & 63],
-		             i + 1 < n ? mime_b64[(v >> 6) & 63] : '=',
-		             i + 2 < n ? mime_b64[v & 63] : '='};
-		sb_add(b, q, 4);
-	}
-}
-
 /*
  * Append s (clean UTF-8) to words as "=?UTF-8?B?...?=" words of at most
  * MIME_WORD_BYTES octets each, never splitting a character.
@@ -170,7 +152,7 @@ static void encode_words(const char *s, strvec_t *words)
 		}
 		strbuf_t w = {0};
 		sb_puts(&w, "=?UTF-8?B?");
-		b64_add(&w, p, n);
+		sb_add_base64(&w, p, n);
 		sb_puts(&w, "?=");
 		strvec_take(words, sb_steal(&w));
 		p += n;

@@ -110,6 +110,24 @@ void sb_putc(strbuf_t *b, char c)
 	sb_add(b, &c, 1);
 }
 
+void sb_add_base64(strbuf_t *b, const void *data, size_t n)
+{
+	static const char tab[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *p = data;
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)p[i] << 16;
+		if (i + 1 < n)
+			v |= (unsigned)p[i + 1] << 8;
+		if (i + 2 < n)
+			v |= p[i + 2];
+		char q[4] = {tab[v >> 18], tab[(v >> 12) & 63],
+			     i + 1 < n ? tab[(v >> 6) & 63] : '=',
+			     i + 2 < n ? tab[v & 63] : '='};
+		sb_add(b, q, 4);
+	}
+}
+
 void sb_printf(strbuf_t *b, const char *fmt, ...)
 {
 	va_list ap;

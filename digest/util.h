@@ -56,6 +56,8 @@ void sb_add(strbuf_t *b, const char *s, size_t n);
 void sb_puts(strbuf_t *b, const char *s);
 void sb_putc(strbuf_t *b, char c);
 void sb_printf(strbuf_t *b, const char *fmt, ...) UTIL_PRINTF(2, 3);
+/* Append the n bytes at p in base64 (RFC 4648, with padding). */
+void sb_add_base64(strbuf_t *b, const void *p, size_t n);
 const char *sb_str(strbuf_t *b);              /* "" when empty */
 char *sb_steal(strbuf_t *b);                  /* caller frees; b is reset */
 void sb_free(strbuf_t *b);

@@ -29,6 +29,13 @@ def relay(raw, args, server_ctx, client_ctx):
         return
     fetch = re.compile(rb"^\* \d+ FETCH \(UID %d " % args.uid)
 
+    def close_both():
+        for s in (up, client):
+            try:
+                s.close()
+            except OSError:
+                pass
+
     def to_server():
         try:
             while True:
@@ -38,11 +45,7 @@ def relay(raw, args, server_ctx, client_ctx):
                 up.sendall(data)
         except (OSError, ssl.SSLError):
             pass
-        for s in (up, client):
-            try:
-                s.close()
-            except OSError:
-                pass
+        close_both()
 
     def to_client():
         f = up.makefile("rb")
@@ -60,11 +63,7 @@ def relay(raw, args, server_ctx, client_ctx):
                     client.sendall(f.read(int(m.group(1))))
         except (OSError, ssl.SSLError):
             pass
-        for s in (up, client):
-            try:
-                s.close()
-            except OSError:
-                pass
+        close_both()
 
     threading.Thread(target=to_server, daemon=True).start()
     threading.Thread(target=to_client, daemon=True).start()
