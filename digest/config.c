@@ -1189,9 +1189,14 @@ static void add_source(parse_t *p, const char *key, const char *value,
 			return;
 		}
 		if (!url_has_host(value)) {
-			add_error(p, p->line,
-			          "'%s' has no host in its URL: '%s'", key,
-			          value);
+			/* A calendar's URL may be its secret: not echoed. */
+			if (calendar)
+				add_error(p, p->line,
+				          "'%s' has no host in its URL", key);
+			else
+				add_error(p, p->line,
+				          "'%s' has no host in its URL: '%s'",
+				          key, value);
 			return;
 		}
 		src.kind = calendar ? SRC_HTTP : SRC_IMAP;

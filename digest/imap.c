@@ -45,9 +45,17 @@
 /* One fetched message, copied out of libetpan's response. */
 typedef struct {
 	uint32_t uid;
-	char *header; /* NULL: unreadable */
+	char *header;      /* NULL: unreadable, error says why */
 	size_t len;
+	const char *error;
+	bool retry;        /* unreadable for now: the cursor stays below it,
+	                    * so the next run asks again */
 } imap_msg_t;
+
+#define IMAP_ERR_PARSE "the server's response to UID FETCH cannot be parsed"
+#define IMAP_ERR_MISSING                                                    \
+	"the server sent no header for it (it is asked for again next time)"
+#define IMAP_POISON_MAX 10 /* unparsable messages in a row before giving up */
 
 typedef struct {
 	/* the configuration, copied */
@@ -60,6 +68,8 @@ typedef struct {
 	char *folder;          /* as the server names it */
 	uint32_t uidvalidity;
 	uint32_t covered;      /* every UID <= covered was yielded (or seen) */
+	bool held;             /* a message to ask for again: the cursor */
+	uint32_t hold;         /* stays at hold (its UID - 1) */
 	uint32_t *uids;        /* still to fetch, ascending */
 	size_t nuids, next;    /* uids[next..] not fetched yet */
 	uint32_t last;         /* the highest UID listed */
@@ -571,56 +581,112 @@ static status_t reconnect(imap_state_t *s, err_t *err)
 	return ST_OK;
 }
 
-/* The next batch: up to IMAP_BATCH UIDs; after a parse error each of them
- * alone, and one that still fails becomes an unreadable message. */
+/* Messages asked for that did not come: those the folder still lists
+ * (a server's "NO Some messages could not be FETCHed", or a NIL header)
+ * join the batch as unreadable for now; the others were expunged. */
+static status_t add_missing(imap_state_t *s, const uint32_t *uids, size_t n,
+                            err_t *err)
+{
+	struct mailimap_set *set = mailimap_set_new_empty();
+	size_t nmissing = 0;
+	for (size_t i = 0; i < n; i++) {
+		bool got = false;
+		for (size_t j = 0; j < s->nbatch && !got; j++)
+			got = s->batch[j].uid == uids[i];
+		if (!got) {
+			mailimap_set_add_single(set, uids[i]);
+			nmissing++;
+		}
+	}
+	if (!nmissing) {
+		mailimap_set_free(set);
+		return ST_OK;
+	}
+	struct mailimap_search_key *key = mailimap_search_key_new_uid(set);
+	clist *result = NULL;
+	int r = mailimap_uid_search(s->imap, NULL, key, &result);
+	mailimap_search_key_free(key);
+	if (r != MAILIMAP_NO_ERROR)
+		return fail(s, "UID SEARCH", r, err);
+	s->batch = xrealloc(s->batch, (s->nbatch + clist_count(result) + 1) *
+	                                  sizeof *s->batch);
+	for (clistiter *it = clist_begin(result); it; it = clist_next(it)) {
+		uint32_t uid = *(uint32_t *)clist_content(it);
+		if (!bsearch(&uid, uids, n, sizeof *uids, cmp_u32))
+			continue; /* n:* and the like */
+		bool got = false;
+		for (size_t j = 0; j < s->nbatch && !got; j++)
+			got = s->batch[j].uid == uid;
+		if (!got)
+			s->batch[s->nbatch++] = (imap_msg_t){
+			    .uid = uid, .error = IMAP_ERR_MISSING, .retry = true};
+	}
+	mailimap_search_result_free(result);
+	qsort(s->batch, s->nbatch, sizeof *s->batch, cmp_msg);
+	return ST_OK;
+}
+
+/* The next batch: up to IMAP_BATCH UIDs.  After a response the parser
+ * chokes on (or a NO), each of them alone, on a fresh connection after
+ * each failure: one that still cannot be parsed is unreadable for good
+ * (the parser will not change by the next run). */
 static status_t next_batch(imap_state_t *s, err_t *err)
 {
 	size_t n = s->nuids - s->next;
 	const uint32_t *uids = s->uids + s->next;
-	status_t st;
+	status_t st = ST_OK;
 
 	if (n > IMAP_BATCH)
 		n = IMAP_BATCH;
 	batch_clear(s);
 	int r = fetch(s, uids, n);
-	if (r == MAILIMAP_NO_ERROR) {
-		s->next += n;
-		return ST_OK;
-	}
-	if (r != MAILIMAP_ERROR_PARSE)
+	if (r != MAILIMAP_NO_ERROR && r != MAILIMAP_ERROR_PARSE &&
+	    r != MAILIMAP_ERROR_FETCH && r != MAILIMAP_ERROR_UID_FETCH)
 		return fail(s, "UID FETCH", r, err);
-	/* One at a time on a fresh connection; a fresh one again after
-	 * each message that fails alone. */
-	batch_clear(s);
-	imap_msg_t *all = xcalloc(n, sizeof *all);
-	size_t got = 0;
-	bool dirty = true;
-	st = ST_OK;
-	for (size_t i = 0; i < n && !st; i++) {
-		if (dirty && (st = reconnect(s, err)))
-			break;
-		r = fetch(s, &uids[i], 1);
-		dirty = r != MAILIMAP_NO_ERROR;
-		if (r == MAILIMAP_NO_ERROR && s->nbatch == 1) {
-			all[got++] = s->batch[0];
-			s->nbatch = 0;
-		} else if (r == MAILIMAP_ERROR_PARSE) {
-			all[got++] = (imap_msg_t){.uid = uids[i]};
-		} else if (r != MAILIMAP_NO_ERROR) {
-			st = fail(s, "UID FETCH", r, err);
-		}
+	if (r != MAILIMAP_NO_ERROR) {
+		bool dirty = r == MAILIMAP_ERROR_PARSE;
+		int poisoned = 0;
 		batch_clear(s);
+		imap_msg_t *all = xcalloc(n + 1, sizeof *all);
+		size_t got = 0;
+		for (size_t i = 0; i < n && !st; i++) {
+			if (dirty && (st = reconnect(s, err)))
+				break;
+			r = fetch(s, &uids[i], 1);
+			dirty = r == MAILIMAP_ERROR_PARSE;
+			if (r == MAILIMAP_NO_ERROR && s->nbatch == 1) {
+				all[got++] = s->batch[0];
+				s->nbatch = 0;
+				poisoned = 0;
+			} else if (dirty) {
+				all[got++] = (imap_msg_t){
+				    .uid = uids[i], .error = IMAP_ERR_PARSE};
+				if (++poisoned == IMAP_POISON_MAX)
+					st = err_set(err, ST_TEMPFAIL,
+					             "%s: the server's responses "
+					             "to UID FETCH cannot be "
+					             "parsed (%d messages in a row)",
+					             s->name, poisoned);
+			} else if (r != MAILIMAP_NO_ERROR &&
+			           r != MAILIMAP_ERROR_FETCH &&
+			           r != MAILIMAP_ERROR_UID_FETCH) {
+				st = fail(s, "UID FETCH", r, err);
+			} /* else not sent: add_missing asks why */
+			batch_clear(s);
+		}
+		if (!st && dirty)
+			st = reconnect(s, err);
+		if (st) {
+			for (size_t j = 0; j < got; j++)
+				free(all[j].header);
+			free(all);
+			return st;
+		}
+		s->batch = all;
+		s->nbatch = got;
 	}
-	if (!st && dirty)
-		st = reconnect(s, err);
-	if (st) {
-		for (size_t j = 0; j < got; j++)
-			free(all[j].header);
-		free(all);
+	if ((st = add_missing(s, uids, n, err)))
 		return st;
-	}
-	s->batch = all;
-	s->nbatch = got;
 	s->next += n;
 	return ST_OK;
 }
@@ -689,7 +755,7 @@ static status_t imap_open(const mailsrc_spec_t *spec, void **state,
 	pipe_block(&old);
 	st = list_uids(s, spec, err);
 	pipe_restore(&old);
-	s->healthy = true;
+	s->healthy = st == ST_OK;
 done:
 	if (st) {
 		imap_close(s);
@@ -729,18 +795,23 @@ static int imap_next(void *state, mailsrc_item_t *item, err_t *err)
 	item->where = s->where;
 	item->header = m->header;
 	item->header_len = m->len;
-	item->error = m->header ? NULL : "the server's response to UID FETCH "
-	                                 "cannot be parsed";
-	/* Everything below this UID was yielded or had been seen. */
+	item->error = m->header ? NULL : m->error;
+	/* Everything below this UID was yielded or had been seen; one to
+	 * ask for again holds the cursor below it. */
 	s->covered = m->uid;
+	if (m->retry && (!s->held || m->uid - 1 < s->hold)) {
+		s->held = true;
+		s->hold = m->uid - 1;
+	}
 	return 1;
 }
 
 static char *imap_cursor(const void *state)
 {
 	const imap_state_t *s = state;
-	return xasprintf("%u/%u", (unsigned)s->uidvalidity,
-	                 (unsigned)s->covered);
+	uint32_t covered = s->held && s->hold < s->covered ? s->hold
+	                                                   : s->covered;
+	return xasprintf("%u/%u", (unsigned)s->uidvalidity, (unsigned)covered);
 }
 
 static double imap_progress(const void *state)

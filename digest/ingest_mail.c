@@ -442,6 +442,12 @@ status_t ingest_mail(ingest_t *in, const char *cursor, char **new_cursor,
 		*in->err = r.err;
 		s = r.err.status ? r.err.status : ST_IOERR;
 	}
+	/* Keys that could not be loaded made every message look seen: the
+	 * cursor must not move past them. */
+	if (!s && r.seen_status) {
+		*in->err = r.err;
+		s = r.seen_status;
+	}
 	if (!s)
 		*new_cursor = mailsrc_cursor(r.ms);
 done:

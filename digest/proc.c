@@ -35,13 +35,23 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
-/* The child: its own process group, stdin and stdout on the pipes, then
- * exec; on failure errno goes back through ep. */
-static void child(char *const argv[], int in, int out, int ep)
+/* The child: its own process group unless it must stay in the
+ * terminal's, stdin and stdout on the pipes (or /dev/null), the signal
+ * dispositions and mask a command expects, then exec; on failure errno
+ * goes back through ep. */
+static void child(char *const argv[], int in, int out, int ep, bool group)
 {
+	sigset_t none;
 	int e;
-	setpgid(0, 0);
-	if (dup2(in, STDIN_FILENO) >= 0 && dup2(out, STDOUT_FILENO) >= 0)
+	if (group)
+		setpgid(0, 0);
+	signal(SIGPIPE, SIG_DFL); /* ignored ones survive exec */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (out < 0)
+		out = open("/dev/null", O_WRONLY);
+	if (dup2(in, STDIN_FILENO) >= 0 && out >= 0 &&
+	    dup2(out, STDOUT_FILENO) >= 0)
 		execv(argv[0], argv);
 	e = errno;
 	if (write(ep, &e, sizeof e) < 0)
@@ -61,12 +71,20 @@ status_t proc_run(const char *name, char *const argv[], const char *input,
 	char buf[4096];
 	struct sigaction ign = {.sa_handler = SIG_IGN}, saved;
 	bool timed_out = false;
+	/* A command that may prompt on the terminal (gpg's pinentry, age)
+	 * must stay in its foreground process group, or the kernel stops
+	 * it: then only the command itself is killed at the deadline.
+	 * Under cron there is no terminal and the whole group goes. */
+	bool group = !isatty(STDIN_FILENO);
 	int e = 0, ws = 0;
 	ssize_t r;
 
 	sigemptyset(&ign.sa_mask);
 	sigaction(SIGPIPE, &ign, &saved);
-	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(op, O_CLOEXEC) < 0 ||
+	/* Without out, stdout is /dev/null: a command that leaves a
+	 * child holding it open (a sendmail delivering in the background)
+	 * is done when it exits. */
+	if (pipe2(in, O_CLOEXEC) < 0 || (out && pipe2(op, O_CLOEXEC) < 0) ||
 	    pipe2(ep, O_CLOEXEC) < 0) {
 		err_set(err, st, "%s: pipe: %s", name, strerror(errno));
 		goto done;
@@ -77,8 +95,9 @@ status_t proc_run(const char *name, char *const argv[], const char *input,
 		goto done;
 	}
 	if (pid == 0)
-		child(argv, in[0], op[1], ep[1]);
-	setpgid(pid, pid); /* also here: no race with the kill below */
+		child(argv, in[0], op[1], ep[1], group);
+	if (group)
+		setpgid(pid, pid); /* also here: no race with the kill */
 	close_fd(&in[0]);
 	close_fd(&op[1]);
 	close_fd(&ep[1]);
@@ -163,7 +182,8 @@ status_t proc_run(const char *name, char *const argv[], const char *input,
 done:
 	if (pid > 0) {
 		/* Killed with everything it started; then reaped. */
-		kill(-pid, SIGKILL);
+		if (group)
+			kill(-pid, SIGKILL);
 		kill(pid, SIGKILL);
 		while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
 			;

@@ -16,7 +16,7 @@
 /*
  * Run argv (argv[0] a path, no shell) with input on its stdin (NULL: an
  * empty stdin) and at most max_out bytes of its stdout kept in *out (the
- * rest is read and dropped; out may be NULL).  Waits at most timeout
+ * rest is read and dropped; with out NULL its stdout is /dev/null).  Waits at most timeout
  * seconds in all.  Returns ST_OK when the command ran to its end, with
  * its raw wait status in *wstatus and how many bytes of input it read
  * in *taken (may be NULL; less than len when it closed its stdin early); ST_TEMPFAIL when it was killed at the

@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """An IMAPS relay for the e2e tests that spoils one message's FETCH response.
 
-    imap_poison.py --listen PORT --to PORT --cert PEM --key PEM --ca PEM --uid N
+    imap_poison.py --listen PORT --to PORT --cert PEM --key PEM --ca PEM
+                   --uid N [--nil]
 
 Terminates TLS towards the client with the test's certificate, speaks TLS
 to the real server (Dovecot, trusting the test's CA), and relays both
-ways unchanged, except that the untagged FETCH response carrying UID N
-gets an extra "(" after "FETCH": a response a strict parser rejects,
-while the literal that follows keeps the stream in step.  Each rewrite
-is logged to stdout as "poisoned UID N".  Prints "ready" once it listens.
+ways unchanged, except the untagged FETCH response carrying UID N: it
+gets an extra "(" after "FETCH", a response a strict parser rejects
+while the literal that follows keeps the stream in step; or with --nil
+its header literal becomes NIL, as a server says it has none.  Each
+rewrite is logged to stdout as "poisoned UID N".  Prints "ready" once it listens.
 Standard library only.
 """
 import argparse
@@ -54,11 +56,16 @@ def relay(raw, args, server_ctx, client_ctx):
                 line = f.readline()
                 if not line:
                     break
-                if fetch.match(line):
-                    line = line.replace(b"FETCH (", b"FETCH ((", 1)
-                    print("poisoned UID %d" % args.uid, flush=True)
-                client.sendall(line)
                 m = re.search(rb"\{(\d+)\}\r\n$", line)
+                if fetch.match(line):
+                    print("poisoned UID %d" % args.uid, flush=True)
+                    if args.nil and m:
+                        # "... BODY[HEADER] {n}" + n bytes + ")": NIL.
+                        client.sendall(line[:m.start()] + b"NIL")
+                        f.read(int(m.group(1)))
+                        continue
+                    line = line.replace(b"FETCH (", b"FETCH ((", 1)
+                client.sendall(line)
                 if m:
                     client.sendall(f.read(int(m.group(1))))
         except (OSError, ssl.SSLError):
@@ -77,6 +84,7 @@ def main():
     ap.add_argument("--key", required=True)
     ap.add_argument("--ca", required=True)
     ap.add_argument("--uid", type=int, required=True)
+    ap.add_argument("--nil", action="store_true")
     args = ap.parse_args()
     server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server_ctx.load_cert_chain(args.cert, args.key)

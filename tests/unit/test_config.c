@@ -732,7 +732,8 @@ static void test_remote_sources(void **state)
 	           "sent = imaps://h/Sent?x=1\n"
 	           "sent = imaps://h/%0aSent\n"
 	           "calendar = http://cal.example.com/secret/a.ics\n"
-	           "sent = imaps://alex@h/Sent\n",
+	           "sent = imaps://alex@h/Sent\n"
+	           "calendar = https:///private-s3cr3t/a.ics\n",
 	           "2: 'timeout' must be between 1s and 1h, not '0s'",
 	           "5: 'sent' is not an IMAP URL (bad port): 'imaps://h:0/Sent'",
 	           "6: 'sent' is not an IMAP URL (bad port): 'imaps://h:99999'",
@@ -742,7 +743,7 @@ static void test_remote_sources(void **state)
 	           "'imaps://h/%0aSent'",
 	           "9: 'calendar' must not be a plain http:// URL: use https://",
 	           "10: [leader alex] reads IMAP but has no 'password_command'",
-	           NULL);
+	           "11: 'calendar' has no host in its URL", NULL);
 	strvec_free(&errs);
 }
 

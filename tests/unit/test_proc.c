@@ -157,13 +157,46 @@ static void test_run_io(void **state)
 	free(in);
 }
 
+/* A command that leaves a child behind is done when it exits, when its
+ * output is not wanted (a sendmail delivering in the background); it
+ * starts with SIGPIPE at its default even though the caller ignores it. */
+static void test_background_and_signals(void **state)
+{
+	char *bg[] = {"/bin/sh", "-c", "sleep 5 2>/dev/null & exit 0", NULL};
+	char *sig[] = {"/bin/sh", "-c", "grep SigIgn /proc/self/status", NULL};
+	strbuf_t out = {0};
+	err_t err = {0};
+	int ws = -1;
+
+	(void)state;
+	double t0 = seconds();
+	assert_int_equal(proc_run("sendmail", bg, NULL, 0, 10, 0, NULL, &ws,
+				  NULL, &err),
+			 ST_OK);
+	assert_true(seconds() - t0 < 3);
+	assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+
+	assert_int_equal(proc_run("sh", sig, NULL, 0, 10, 256, &out, &ws, NULL,
+				  &err),
+			 ST_OK);
+	assert_non_null(out.s);
+	unsigned long long ign = strtoull(strchr(out.s, ':') + 1, NULL, 16);
+	assert_int_equal(ign & (1ull << (SIGPIPE - 1)), 0);
+	sb_free(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_secret),
 		cmocka_unit_test(test_deadline_kills_group),
 		cmocka_unit_test(test_run_io),
+		cmocka_unit_test(test_background_and_signals),
 	};
 	signal(SIGPIPE, SIG_IGN);
+	/* No terminal, as under cron: commands get a process group of
+	 * their own. */
+	if (!freopen("/dev/null", "r", stdin))
+		return 1;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
