@@ -674,13 +674,8 @@ static void log_delivery(cli_t *cli, const config_leader_t *l,
 	if (cli->verbosity >= V_VERBOSE)
 		fprintf(stderr, "digest: %s\n", line);
 	const char *path = cli->cfg->log_file;
-	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
-		*slash = '\0';
-		mkdir(dir, 0700);
-	}
-	free(dir);
-	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	int fd = mkdir_parents(path) < 0 ? -1 :
+		 open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (fd >= 0) {
 		char stamp[21];
 		tz_format_utc((int64_t)time(NULL), stamp);

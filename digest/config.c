@@ -470,13 +470,26 @@ char *config_expand_path(const char *s)
 	return sb_steal(&b);
 }
 
+/* $VAR/digest/FILE when the XDG base directory variable VAR is set to an
+ * absolute path (the specification ignores relative ones), else
+ * ~/FALLBACK/digest/FILE.  Caller frees. */
+static char *config_xdg_path(const char *var, const char *fallback,
+                             const char *file)
+{
+	const char *dir = getenv(var);
+
+	if (dir && dir[0] == '/')
+		return xasprintf("%s/digest/%s", dir, file);
+	return xasprintf("%s/%s/digest/%s", home_dir(), fallback, file);
+}
+
 char *config_default_path(void)
 {
 	const char *env = getenv("DIGEST_CONFIG");
 
 	if (env && *env)
 		return xstrdup(env);
-	return config_expand_path("~/.config/digest/digest.ini");
+	return config_xdg_path("XDG_CONFIG_HOME", ".config", "digest.ini");
 }
 
 /* ---- URLs -------------------------------------------------------------- */
@@ -1408,11 +1421,11 @@ static void finish(parse_t *p)
 	if (!cfg->timezone)
 		cfg->timezone = system_zone();
 	if (!cfg->database)
-		cfg->database =
-		    config_expand_path("~/.local/share/digest/digest.db");
+		cfg->database = config_xdg_path("XDG_DATA_HOME", ".local/share",
+		                                "digest.db");
 	if (!cfg->log_file)
-		cfg->log_file =
-		    config_expand_path("~/.local/state/digest/digest.log");
+		cfg->log_file = config_xdg_path("XDG_STATE_HOME", ".local/state",
+		                                "digest.log");
 	for (size_t i = 0; i < cfg->nleaders; i++) {
 		config_leader_t *l = &cfg->leaders[i];
 

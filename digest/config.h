@@ -118,8 +118,10 @@ void config_free(config_t *cfg);
 /* The leader with this id, or NULL. */
 const config_leader_t *config_leader(const config_t *cfg, const char *id);
 
-/* The default config path: $DIGEST_CONFIG, else ~/.config/digest/digest.ini.
- * Caller frees. */
+/* The default config path: $DIGEST_CONFIG, else
+ * $XDG_CONFIG_HOME/digest/digest.ini (when XDG_CONFIG_HOME is absolute),
+ * else ~/.config/digest/digest.ini.  The default database and log_file
+ * follow XDG_DATA_HOME and XDG_STATE_HOME the same way.  Caller frees. */
 char *config_default_path(void);
 
 /* Parse "30d", "6w", "12h", "15m", "10s" into seconds.  A number without a

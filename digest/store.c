@@ -147,32 +147,6 @@ int store_schema_version(void)
 	return n;
 }
 
-/* mkdir -p for the directory part of path, mode 0700. */
-static int make_parent(const char *path)
-{
-	char *dir = xstrdup(path);
-	int rc = 0;
-	char *slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		goto done;
-	*slash = '\0';
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-			rc = -1;
-			goto done;
-		}
-		*p = '/';
-	}
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		rc = -1;
-done:
-	free(dir);
-	return rc;
-}
-
 static status_t exec(store_t *st, const char *sql, err_t *err)
 {
 	char *msg = NULL;
@@ -254,7 +228,7 @@ status_t store_open(const char *path, int busy_ms, store_t **out, err_t *err)
 	store_t *st = NULL;
 	status_t s;
 	*out = NULL;
-	if (make_parent(path) < 0)
+	if (mkdir_parents(path) < 0)
 		return err_set(err, ST_CANTCREAT, "%s: cannot create directory: %s",
 			       path, strerror(errno));
 	/* Create the file ourselves so it is 0600 whatever the umask;
@@ -341,7 +315,7 @@ status_t store_lock(const char *db_path, int64_t timeout_ms, int *fd,
 	char *path = xasprintf("%s.lock", db_path);
 	status_t s = ST_OK;
 	*fd = -1;
-	if (make_parent(path) < 0) {
+	if (mkdir_parents(path) < 0) {
 		s = err_set(err, ST_CANTCREAT, "%s: cannot create directory: %s",
 			    path, strerror(errno));
 		goto done;

@@ -5,11 +5,13 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 status_t err_set(err_t *e, status_t st, const char *fmt, ...)
 {
@@ -355,4 +357,30 @@ uint32_t hash32(const void *data, size_t n)
 		h *= 16777619u;
 	}
 	return h;
+}
+
+int mkdir_parents(const char *path)
+{
+	char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	int rc = 0;
+
+	if (!slash || slash == dir)
+		goto done;
+	*slash = '\0';
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+			rc = -1;
+			goto done;
+		}
+		*p = '/';
+	}
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		rc = -1;
+done:
+	free(dir); /* leaves errno as mkdir set it */
+	return rc;
 }

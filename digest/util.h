@@ -97,6 +97,10 @@ size_t str_utf8_len(const unsigned char *s);
  * in place: what comes from mail may be shown, logged or stored as text. */
 char *str_sanitize(char *s);
 
+/* Files: create every missing directory above path (mkdir -p of its
+ * directory part), each with mode 0700.  Returns 0, or -1 with errno set. */
+int mkdir_parents(const char *path);
+
 /* 64-bit FNV-1a, and the same as 16 hex digits in out[17]. */
 uint64_t hash64(const void *data, size_t n);
 uint64_t hash64_more(uint64_t h, const void *data, size_t n);

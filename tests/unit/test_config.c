@@ -959,6 +959,56 @@ static void test_default_path(void **state)
 	free(want);
 }
 
+/* The XDG base directories, each only when set to an absolute path (the
+ * specification says to ignore a relative one); the database and the log
+ * follow XDG_DATA_HOME and XDG_STATE_HOME unless the file names them. */
+static void test_xdg(void **state)
+{
+	config_t *cfg;
+	char *p, *want;
+
+	(void)state;
+	setenv("XDG_CONFIG_HOME", "/xdg/config", 1);
+	setenv("XDG_DATA_HOME", "/xdg/data", 1);
+	setenv("XDG_STATE_HOME", "/xdg/state", 1);
+	p = config_default_path();
+	assert_string_equal(p, "/xdg/config/digest/digest.ini");
+	free(p);
+	setenv("DIGEST_CONFIG", "/etc/digest.ini", 1); /* still wins */
+	p = config_default_path();
+	assert_string_equal(p, "/etc/digest.ini");
+	free(p);
+	unsetenv("DIGEST_CONFIG");
+	cfg = load_ok(LEADER_OK);
+	assert_string_equal(cfg->database, "/xdg/data/digest/digest.db");
+	assert_string_equal(cfg->log_file, "/xdg/state/digest/digest.log");
+	config_free(cfg);
+	cfg = load_ok("[digest]\ndatabase = /srv/d.db\nlog_file = /srv/d.log\n");
+	assert_string_equal(cfg->database, "/srv/d.db");
+	assert_string_equal(cfg->log_file, "/srv/d.log");
+	config_free(cfg);
+
+	/* Relative or empty: ignored, the defaults under $HOME apply. */
+	setenv("XDG_CONFIG_HOME", "xdg/config", 1);
+	setenv("XDG_DATA_HOME", "", 1);
+	setenv("XDG_STATE_HOME", "./state", 1);
+	p = config_default_path();
+	assert_string_equal(p, want = in_home(".config/digest/digest.ini"));
+	free(p);
+	free(want);
+	cfg = load_ok(LEADER_OK);
+	assert_string_equal(cfg->database,
+	                    want = in_home(".local/share/digest/digest.db"));
+	free(want);
+	assert_string_equal(cfg->log_file,
+	                    want = in_home(".local/state/digest/digest.log"));
+	free(want);
+	config_free(cfg);
+	unsetenv("XDG_CONFIG_HOME");
+	unsetenv("XDG_DATA_HOME");
+	unsetenv("XDG_STATE_HOME");
+}
+
 static void test_duration(void **state)
 {
 	static const struct {
@@ -1063,6 +1113,9 @@ static int setup(void **state)
 	setenv("HOME", home, 1);
 	setenv("TZ", "UTC", 1);
 	unsetenv("DIGEST_CONFIG");
+	unsetenv("XDG_CONFIG_HOME");
+	unsetenv("XDG_DATA_HOME");
+	unsetenv("XDG_STATE_HOME");
 	mkdir(home, 0700);
 	mkdir(p = in_home("Mail"), 0700);
 	free(p);
@@ -1103,6 +1156,7 @@ int main(void)
 	    cmocka_unit_test(test_nul_byte),
 	    cmocka_unit_test(test_expand_path),
 	    cmocka_unit_test(test_default_path),
+	    cmocka_unit_test(test_xdg),
 	    cmocka_unit_test(test_duration),
 	    cmocka_unit_test(test_sendmail),
 	    cmocka_unit_test(test_url_sendmail_conflict),
