@@ -62,7 +62,7 @@ json_t *model_number(double v)
 /* The unit a rhythm of `days` is told in: days, weeks or months. */
 static double unit_of(double days, const char **unit)
 {
-	if (days < 10) {
+	if (days < 7) { /* a weekly rhythm is "~1 week", not "~7 days" */
 		*unit = "day";
 		return 1;
 	}
@@ -74,9 +74,7 @@ static double unit_of(double days, const char **unit)
 	return 30.4;
 }
 
-/* "~2 weeks", "~5 days", "~3 months"; with a spread (low < high, both
- * >= 0) "3–8 weeks" when the two differ in that unit. */
-static void span(strbuf_t *b, double days, double low, double high)
+void model_span(strbuf_t *b, double days, double low, double high)
 {
 	const char *unit;
 	double per = unit_of(high > days ? high : days, &unit);
@@ -87,18 +85,21 @@ static void span(strbuf_t *b, double days, double low, double high)
 	}
 	per = unit_of(days, &unit);
 	long v = lround(days / per);
+	if (v < 1)
+		v = 1;
 	sb_printf(b, "~%ld %s%s", v, unit, v == 1 ? "" : "s");
 }
 
-/* "12 days", "7 weeks", "4 months" (rounded down) */
-static void elapsed(int64_t days, char *buf, size_t n)
+void model_elapsed(int64_t days, char *buf, size_t n)
 {
-	if (days < 14)
+	if (days < 14) {
 		snprintf(buf, n, "%lld day%s", (long long)days, days == 1 ? "" : "s");
-	else if (days < 61)
-		snprintf(buf, n, "%lld weeks", (long long)(days / 7));
-	else
-		snprintf(buf, n, "%lld months", (long long)(days / 30));
+		return;
+	}
+	/* Rounded to the nearest, as a person says it: 27 days are "4
+	 * weeks", 76 are "3 months". */
+	long v = days < 61 ? lround(days / 7.0) : lround(days / 30.4);
+	snprintf(buf, n, "%ld %s", v, days < 61 ? "weeks" : "months");
 }
 
 static const char *channel_name(store_channel_t c)
@@ -115,7 +116,7 @@ static char *evidence(const config_leader_t *l, const contact_t *c,
 	strbuf_t b = {0};
 	if (s->rhythm_days > 0) {
 		sb_puts(&b, s->rhythm_learned ? "usually every " : "you want every ");
-		span(&b, s->rhythm_days, s->rhythm_low, s->rhythm_high);
+		model_span(&b, s->rhythm_days, s->rhythm_low, s->rhythm_high);
 		sb_puts(&b, "; ");
 	}
 	if (c->last_contact < 0) {
@@ -125,24 +126,42 @@ static char *evidence(const config_leader_t *l, const contact_t *c,
 	struct tm tm;
 	tz_localtime(l->timezone, c->last_contact, &tm);
 	strftime(date, sizeof date, "%b %-d", &tm);
-	elapsed(s->days_since, since, sizeof since);
+	model_elapsed(s->days_since, since, sizeof since);
 	sb_printf(&b, "%s since %s on %s", since,
 		  c->last_channel == STORE_MEETING ? "a meeting" : "an email",
 		  date);
 	return sb_steal(&b);
 }
 
-static const char *suggestion_text(score_suggestion_t s)
+/* One short, concrete suggestion from what is known of the person:
+ * a meeting in the coming week, the leader's note, how long it has been,
+ * and how the last touches went.  The same sentence on every person reads
+ * as boilerplate, so each case has its own. */
+static const char *suggestion_text(const contact_t *c, const score_t *s,
+				   const score_input_t *in)
 {
-	switch (s) {
+	bool meeting_soon = s->booked || (in && in->upcoming);
+	bool long_ago = s->days_since >= 90 ||
+			(s->overdue >= 0 && s->overdue >= 4);
+	if (meeting_soon)
+		return "You meet soon: come with one question for them.";
+	if (c->note)
+		return "Start from your note: ask how it is going.";
+	if (long_ago)
+		return c->last_channel == STORE_MEETING
+			       ? "It has been a while: propose a coffee or a call."
+			       : "It has been a while: a short call says more than "
+				 "an email.";
+	switch (s->suggestion) {
 	case SCORE_CALL:
-		return "Your last three contacts were emails: suggest a call or "
-		       "a short meeting.";
+		return "Only emails lately: suggest a call or a short meeting.";
 	case SCORE_NOTE:
 		return "You have only met lately: send a short personal note.";
 	case SCORE_CHECK_IN:
 		break;
 	}
+	if (c->last_contact >= 0 && c->last_channel == STORE_MEETING)
+		return "Follow up on your last meeting with a short note.";
 	return "Check in: ask how things are going.";
 }
 
@@ -184,6 +203,19 @@ static json_t *person_json(const config_leader_t *l, const people_t *p,
 		json_object_set_new(bar, "empty", json_boolean(!s->history[w]));
 		json_array_append_new(chart, bar);
 	}
+	/* Missed for longer than the chart: the date of the last touch
+	 * instead of twelve empty weeks. */
+	bool quiet = true;
+	for (int w = 0; w < SCORE_WEEKS; w++)
+		quiet &= s->history[w] == 0;
+	char last[32] = "";
+	if (c->last_contact >= 0) {
+		struct tm tm;
+		tz_localtime(l->timezone, c->last_contact, &tm);
+		strftime(last, sizeof last, "%b %-d", &tm);
+	}
+	json_object_set_new(o, "quiet", json_boolean(quiet && last[0]));
+	json_object_set_new(o, "last_label", json_string(last));
 	char *ev = evidence(l, c, s);
 	json_object_set_new(o, "name", model_text(c->name ? c->name : c->address));
 	json_object_set_new(o, "named", json_boolean(c->name != NULL));
@@ -202,7 +234,7 @@ static json_t *person_json(const config_leader_t *l, const people_t *p,
 	json_object_set_new(o, "rhythm_days", model_number(s->rhythm_days));
 	json_object_set_new(o, "overdue", model_number(s->overdue));
 	json_object_set_new(o, "touches", json_integer((json_int_t)c->touches));
-	json_object_set_new(o, "suggestion", json_string(suggestion_text(s->suggestion)));
+	json_object_set_new(o, "suggestion", json_string(suggestion_text(c, s, p->input ? &p->input[i] : NULL)));
 	json_object_set_new(o, "note", model_text(c->note));
 	json_object_set_new(o, "history", hist);
 	json_object_set_new(o, "evidence", json_string(ev));
@@ -403,36 +435,39 @@ static json_t *away_json(const people_t *p, long now_offset, bool absence)
 	return a;
 }
 
-/* People with several addresses, and why they were joined. */
-static json_t *merged_json(const people_t *p)
+/* The automatic merges: people with several addresses that the leader
+ * did not join with `merge`, and why they were joined.  Only those new
+ * since the last digest sent (listed once), unless all. */
+static json_t *merged_json(const people_t *p, bool all)
 {
 	json_t *a = json_array();
 	for (size_t k = 0; k < p->contacts.n; k++) {
 		const contact_t *c = &p->contacts.v[k];
-		if (c->naddresses < 2)
+		if (c->naddresses < 2 || (!all && !p->merge_new[k]))
 			continue;
 		/* Merged by the leader when a `merge` pair joins two of its
-		 * addresses; otherwise by auto_merge. */
+		 * addresses: the leader knows, and `people` lists it. */
 		bool manual = false;
 		const strvec_t *merged = &p->rules.said.merged;
 		for (size_t i = 0; i + 1 < merged->n; i += 2) {
-			bool a = false, b = false;
+			bool x = false, y = false;
 			for (size_t j = 0; j < c->naddresses; j++) {
-				a |= strcmp(merged->v[i], c->addresses[j]) == 0;
-				b |= strcmp(merged->v[i + 1], c->addresses[j]) == 0;
+				x |= strcmp(merged->v[i], c->addresses[j]) == 0;
+				y |= strcmp(merged->v[i + 1], c->addresses[j]) == 0;
 			}
-			manual |= a && b;
+			manual |= x && y;
 		}
+		if (manual)
+			continue;
 		json_t *o = json_object(), *addrs = json_array();
 		for (size_t j = 0; j < c->naddresses; j++)
 			json_array_append_new(addrs, json_string(c->addresses[j]));
-		char *why = manual ? xstrdup("merged by you")
-				   : xasprintf("the same name, %s, on each address",
-					       c->name ? c->name : "");
+		char *why = xasprintf("the same name, %s, on each address",
+				      c->name ? c->name : "");
 		json_object_set_new(o, "person", model_text(c->name ? c->name : c->address));
 		json_object_set_new(o, "addresses", addrs);
 		json_object_set_new(o, "why", json_string(why));
-		json_object_set_new(o, "automatic", json_boolean(!manual));
+		json_object_set_new(o, "new", json_boolean(p->merge_new[k]));
 		free(why);
 		json_array_append_new(a, o);
 	}
@@ -477,7 +512,10 @@ json_t *model_build(const config_t *cfg, const config_leader_t *l,
 	json_object_set_new(root, "circles", circles_json(l, p));
 	json_object_set_new(root, "coming_up", coming_up_json(cfg, l, p));
 	json_object_set_new(root, "excluded", excluded_json(l, p));
-	json_object_set_new(root, "merged", merged_json(p));
+	json_object_set_new(root, "merged", merged_json(p, false));
+	/* For the text shown instead of sent: every automatic merge, so the
+	 * leader can undo any (DESIGN §5). */
+	json_object_set_new(root, "merged_all", merged_json(p, true));
 	long off = 0;
 	tz_offsets(l->timezone, &p->now, 1, &off);
 	/* For the templates, those of the last 12 weeks apart. */
@@ -504,7 +542,8 @@ json_t *model_build(const config_t *cfg, const config_leader_t *l,
 	json_t *has = json_object();
 	static const char *const lists[] = {"neglected", "more", "cooling",
 					    "circles", "coming_up", "excluded",
-					    "merged", "warnings", "away_recent",
+					    "merged", "merged_all", "warnings",
+					    "away_recent",
 					    "gaps_recent"};
 	for (size_t i = 0; i < sizeof lists / sizeof *lists; i++)
 		json_object_set_new(has, lists[i],

@@ -34,4 +34,14 @@ json_t *model_build(const config_t *cfg, const config_leader_t *l,
 void model_week(int64_t t, const char *zone, char id[16], char start[11],
 		char end[11]);
 
+/* How the digest tells durations, rounded to the nearest unit as a
+ * person would say them, singular or plural as the number wants.
+ * A rhythm: "~5 days", "~1 week", "~3 months", or with a spread (low <
+ * high, both >= 0) "3–8 weeks" when the two differ in that unit.
+ * Appended to b. */
+void model_span(strbuf_t *b, double days, double low, double high);
+/* A silence of whole days: "1 day", "12 days", "4 weeks" (27 days), "3
+ * months" (76 days), into buf[n]. */
+void model_elapsed(int64_t days, char *buf, size_t n);
+
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ingest.h"
+#include "model.h"
 #include "tz.h"
 
 #define WEEK (7 * 86400)
@@ -50,6 +51,16 @@ void people_rules_free(people_rules_t *r)
 	strvec_free(&r->staff);
 	strvec_free(&r->others);
 	memset(r, 0, sizeof *r);
+}
+
+/* Is history address a part of an interaction before t? */
+static bool seen_before(const store_history_t *h, size_t a, int64_t t)
+{
+	for (size_t i = 0; i < h->nias && h->ias[i].time < t; i++)
+		for (size_t j = 0; j < h->ias[i].nparts; j++)
+			if (h->ias[i].parts[j] == a)
+				return true;
+	return false;
 }
 
 status_t people_load(store_t *st, const config_t *cfg,
@@ -153,6 +164,28 @@ status_t people_load(store_t *st, const config_t *cfg,
 		out->fresh[k] = !before;
 	}
 	free(first);
+
+	/* The merges the last digest sent showed already: all of the
+	 * person's addresses were in the window before it was sent, as they
+	 * are in this one (an automatic merge is listed once). */
+	out->merge_new = xcalloc(n ? n : 1, sizeof *out->merge_new);
+	out->last_sent = -1;
+	char week[16], wstart[11], wend[11];
+	model_week(now, l->timezone, week, wstart, wend);
+	if (!s && leader_id)
+		s = store_last_sent(st, leader_id, week, &out->last_sent, err);
+	for (size_t k = 0; k < n && !s; k++) {
+		const contact_t *c = &out->contacts.v[k];
+		if (c->naddresses < 2)
+			continue;
+		bool fresh = out->last_sent < 0;
+		for (size_t j = 0; j < c->naddresses && !fresh; j++) {
+			int64_t i;
+			fresh = !strmap_get(&index, c->addresses[j], &i) ||
+				!seen_before(&out->history, (size_t)i, out->last_sent);
+		}
+		out->merge_new[k] = fresh;
+	}
 done:
 	strmap_free(&index);
 	if (s)
@@ -237,6 +270,7 @@ void people_free(people_t *p)
 	free(p->input);
 	free(p->scores);
 	free(p->fresh);
+	free(p->merge_new);
 	free(p->neglected);
 	score_aways_free(&p->away);
 	memset(p, 0, sizeof *p);

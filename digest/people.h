@@ -40,6 +40,11 @@ typedef struct {
 	score_t *scores;          /* per contacts.v[i] */
 	bool *fresh;              /* per contacts.v[i]: first interaction
 	                           * ever in the last 7 days */
+	bool *merge_new;          /* per contacts.v[i]: of several addresses,
+	                           * one of which first appeared (in the
+	                           * window) after the last digest sent */
+	int64_t last_sent;        /* when the last digest of an earlier week
+	                           * was sent; -1 when none was */
 	size_t *neglected;        /* indices into contacts.v, ranked */
 	size_t nneglected;
 	score_aways_t away;       /* the leader's absences in the window */

@@ -1020,7 +1020,7 @@ status_t store_snooze(store_t *st, int64_t leader, const char *addr,
 	const void *args[] = {&leader, addr, &until};
 	return exec1(st,
 		     "INSERT INTO person_setting (leader_id, addr, snoozed_until)"
-		     " VALUES (?1, ?2, ?3) ON CONFLICT (leader_id, addr)"
+		     " VALUES (?1, ?2, nullif(?3, 0)) ON CONFLICT (leader_id, addr)"
 		     " DO UPDATE SET snoozed_until = excluded.snoozed_until",
 		     "iti", args, err);
 }
@@ -1055,6 +1055,48 @@ status_t store_ignore(store_t *st, int64_t leader, const char *pattern,
 		     "INSERT OR IGNORE INTO ignore_pattern (leader_id, pattern)"
 		     " VALUES (?1, ?2)",
 		     "it", args, err);
+}
+
+status_t store_unignore(store_t *st, int64_t leader, const char *pattern,
+			bool *removed, err_t *err)
+{
+	const void *args[] = {&leader, pattern};
+	*removed = false;
+	status_t s = exec1(st,
+			   "DELETE FROM ignore_pattern WHERE leader_id = ?1"
+			   " AND pattern = ?2",
+			   "it", args, err);
+	/* The DELETE was the last change (COMMIT is none). */
+	if (!s)
+		*removed = sqlite3_changes(st->db) > 0;
+	return s;
+}
+
+status_t store_address(store_t *st, int64_t leader, const char *addr,
+		       bool *seen, char **name, err_t *err)
+{
+	sqlite3_stmt *q = NULL;
+	*seen = false;
+	*name = NULL;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT (SELECT name FROM address_name n"
+			       " WHERE n.address_id = a.id ORDER BY uses DESC,"
+			       " name LIMIT 1) FROM address a"
+			       " WHERE a.leader_id = ?1 AND a.addr = ?2",
+			       -1, &q, NULL) != SQLITE_OK)
+		return db_error(st, err, "reading history");
+	sqlite3_bind_int64(q, 1, leader);
+	sqlite3_bind_text(q, 2, addr, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		const char *n = (const char *)sqlite3_column_text(q, 0);
+		*seen = true;
+		*name = n ? xstrdup(n) : NULL;
+	}
+	sqlite3_finalize(q);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE
+		       ? ST_OK
+		       : db_error(st, err, "reading history");
 }
 
 status_t store_merge(store_t *st, int64_t leader, const char *const *addrs,
@@ -1231,6 +1273,25 @@ status_t store_delivery(store_t *st, int64_t leader, const char *week,
 	sqlite3_finalize(q);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? ST_OK
 						    : db_error(st, err, "ledger");
+}
+
+status_t store_last_sent(store_t *st, int64_t leader, const char *week,
+			 int64_t *time, err_t *err)
+{
+	sqlite3_stmt *q = NULL;
+	*time = -1;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT max(time) FROM delivery WHERE leader_id = ?1"
+			       " AND week < ?2 AND status = 'sent'",
+			       -1, &q, NULL) != SQLITE_OK)
+		return db_error(st, err, "ledger");
+	sqlite3_bind_int64(q, 1, leader);
+	sqlite3_bind_text(q, 2, week, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL)
+		*time = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return rc == SQLITE_ROW ? ST_OK : db_error(st, err, "ledger");
 }
 
 status_t store_delivery_set(store_t *st, int64_t leader, const char *week,

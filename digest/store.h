@@ -206,6 +206,7 @@ const store_setting_t *store_said_setting(const store_said_t *s,
 					  const char *addr);
 
 /* Each is one transaction of its own and idempotent. */
+/* until 0: no snooze (`snooze ... off`). */
 status_t store_snooze(store_t *st, int64_t leader, const char *addr,
 		      int64_t until, err_t *err);
 /* days 0: back to the learned rhythm. */
@@ -221,6 +222,15 @@ status_t store_merge(store_t *st, int64_t leader, const char *const *addrs,
 		     size_t n, err_t *err);
 status_t store_unmerge(store_t *st, int64_t leader, const char *addr,
 		       err_t *err);
+/* Remove an ignore pattern; *removed tells whether there was one. */
+status_t store_unignore(store_t *st, int64_t leader, const char *pattern,
+			bool *removed, err_t *err);
+
+/* addr as the leader's store knows it: *seen when it was ever a
+ * participant, and the name the leader used most for it (caller frees;
+ * NULL when none). */
+status_t store_address(store_t *st, int64_t leader, const char *addr,
+		       bool *seen, char **name, err_t *err);
 
 /* ---- the send ledger ------------------------------------------------ */
 
@@ -230,6 +240,10 @@ typedef enum { STORE_NONE = 0, STORE_SENDING, STORE_SENT, STORE_FAILED } store_d
  * (STORE_NONE when there is none). */
 status_t store_delivery(store_t *st, int64_t leader, const char *week,
 			store_delivery_t *state, int *n, err_t *err);
+/* When the leader's latest digest of a week before `week` was sent
+ * (*time, the run's now), or -1 when none was. */
+status_t store_last_sent(store_t *st, int64_t leader, const char *week,
+			 int64_t *time, err_t *err);
 /* Record (insert or update) attempt n of week; one transaction. */
 status_t store_delivery_set(store_t *st, int64_t leader, const char *week,
 			    int n, store_delivery_t state,

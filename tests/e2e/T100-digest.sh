@@ -112,3 +112,51 @@ import email, email.policy, sys
 m = email.message_from_bytes(open(sys.argv[1], "rb").read(), policy=email.policy.default)
 assert str(m["Subject"]) == "Custom: Jörg Müller / 2026-W49", m["Subject"]
 PY
+
+# An automatic merge is listed in the digest that first shows it, not
+# every week; the text shown instead of sent still lists every one, so
+# the leader can undo any.
+cp -a "$DIGEST_SRC/examples" "$TMP/wk"
+rm -f "$TMP/wk/example.db"*
+mkdir -p "$TMP/sent"
+cat >"$TMP/sendmail" <<'SH'
+#!/bin/sh
+cat >"$STUB_DIR/$(ls "$STUB_DIR" | wc -l).eml"
+SH
+chmod +x "$TMP/sendmail"
+export STUB_DIR=$TMP/sent
+printf '\n[smtp]\nsendmail = %s\n' "$TMP/sendmail" >>"$TMP/wk/digest.ini"
+sed -i "s|^\[digest\]|[digest]\nlog_file = $TMP/digest.log|" "$TMP/wk/digest.ini"
+W="-c $TMP/wk/digest.ini"
+run 0 $W run --now 2026-11-30
+run 0 $W run --now 2026-12-07
+[ "$(ls "$TMP/sent" | tr '\n' ' ')" = "0.eml 1.eml " ] || fail "two weekly digests expected: $(ls "$TMP/sent")"
+grep -q "Addresses counted as one person:" "$TMP/sent/0.eml" || fail "the first digest lists the merge"
+grep -q "jo.kim@home.example" "$TMP/sent/0.eml" || fail "the first digest names the merged addresses"
+grep -q "counted as one person" "$TMP/sent/1.eml" && fail "the second digest lists the merge again"
+grep -q "jo.kim@home.example" "$TMP/sent/1.eml" && fail "the second digest names the merged addresses again"
+run 0 $W preview --leader alex --now 2026-12-07
+expect_grep "- Jo Kim: jo.kim@work.example jo.kim@home.example" "$TMP/out"
+run 0 $W preview --leader alex --now 2026-12-07 --format json
+python3 - "$TMP/out" <<'PY' || fail "merged in the model of the second week"
+import json, sys
+m = json.load(open(sys.argv[1]))
+assert m["merged"] == [], m["merged"]
+assert [x["person"] for x in m["merged_all"]] == ["Jo Kim"], m["merged_all"]
+assert m["merged_all"][0]["new"] is False
+PY
+# The digest of the week already sent, shown again, is the one sent.
+run 0 $W preview --leader alex --now 2026-11-30 --format json
+python3 - "$TMP/out" <<'PY' || fail "merged in the model of the week sent"
+import json, sys
+m = json.load(open(sys.argv[1]))
+assert [x["person"] for x in m["merged"]] == ["Jo Kim"], m["merged"]
+PY
+
+# What the leader reads: each name a mailto: link, coming up too; a
+# silence longer than the chart shows the date of the last touch;
+# durations rounded as a person says them (Nov 2 to Nov 30 is 4 weeks).
+expect_grep '<a href="mailto:priya@example.com" style="color:#1f2933;text-decoration:none">Priya Shah</a>: usually' "$GOLDEN/examples-digest.html"
+expect_grep 'last: Sep 7</div>' "$GOLDEN/away-digest.html"
+grep -q 'last 12 weeks' "$GOLDEN/away-digest.html" && fail "an empty chart for a silence longer than it"
+expect_grep "4 weeks since an email on" "$GOLDEN/examples-digest.text"

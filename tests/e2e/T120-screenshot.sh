@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The HTML digest in a real browser (headless Chromium) at phone width:
-# rendered to a PNG that must not be blank.  Skipped without Chromium.
-# DIGEST_SCREENSHOT=FILE keeps the picture to look at.
+# The HTML digest in a real browser (headless Chromium) at phone width
+# (390 px) and desktop width (1200 px): each rendered to a PNG that must
+# not be blank.  Skipped without Chromium.  DIGEST_SCREENSHOT=FILE keeps
+# the pictures to look at (FILE-390.png, FILE-1200.png).
 . "$(dirname "$0")/lib.sh"
 
 browser=$(command -v chromium || command -v chromium-browser || true)
@@ -12,16 +13,17 @@ rm -f "$TMP/ex/example.db"*
 run 0 -c "$TMP/ex/digest.ini" ingest
 run 0 -c "$TMP/ex/digest.ini" preview --leader alex --now 2026-11-30 --format html
 cp "$TMP/out" "$TMP/digest.html"
+for width in 390 1200; do
 timeout 120 "$browser" --headless --no-sandbox --disable-gpu --disable-quic \
 	--no-first-run --disable-background-networking --disable-component-update \
 	--disable-sync --user-data-dir="$TMP/chrome" --hide-scrollbars \
-	--window-size=400,1200 --screenshot="$TMP/digest.png" \
-	"file://$TMP/digest.html" >/dev/null 2>&1 || fail "chromium failed"
-[ -n "${DIGEST_SCREENSHOT:-}" ] && cp "$TMP/digest.png" "$DIGEST_SCREENSHOT"
+	--window-size=$width,1300 --screenshot="$TMP/digest.png" \
+	"file://$TMP/digest.html" >/dev/null 2>&1 || fail "chromium failed at $width px"
+[ -z "${DIGEST_SCREENSHOT:-}" ] || cp "$TMP/digest.png" "${DIGEST_SCREENSHOT%.png}-$width.png"
 
 # Decode the PNG (8-bit RGB or RGBA, as Chromium writes it) and count the
 # pixels that differ from the page background: text, boxes and bars.
-python3 - "$TMP/digest.png" <<'PY' || fail "the screenshot is blank"
+python3 - "$TMP/digest.png" <<'PY' || fail "the screenshot at $width px is blank"
 import struct, sys, zlib
 data = open(sys.argv[1], "rb").read()
 assert data[:8] == b"\x89PNG\r\n\x1a\n"
@@ -62,3 +64,4 @@ print("%dx%d, %d pixels not background, %d of the accent green" % (w, h, ink, gr
 assert ink > w * h // 20, "too little on the page"
 assert green > 50, "no bar chart or focus accent"
 PY
+done
