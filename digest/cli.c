@@ -36,7 +36,8 @@
 
 enum { V_QUIET = 0, V_NORMAL = 1, V_VERBOSE = 2 };
 
-/* Options; each command says which it takes. */
+/* Options: one table drives parsing, the usage lines and --help; each
+ * command says which it takes (a mask of the bits). */
 enum {
 	O_CONFIG = 1 << 0,
 	O_VERBOSE = 1 << 1,
@@ -53,27 +54,57 @@ enum {
 	O_OUT = 1 << 12,
 	O_FORCE = 1 << 13,
 	O_SHARD = 1 << 14,
+	O_VERSION = 1 << 15,
 };
 #define O_GLOBAL (O_CONFIG | O_VERBOSE | O_QUIET | O_NOW | O_HELP)
 
-static const struct option long_options[] = {
-	{"config", required_argument, NULL, 'c'},
-	{"verbose", no_argument, NULL, 'v'},
-	{"quiet", no_argument, NULL, 'q'},
-	{"now", required_argument, NULL, 'N'},
-	{"help", no_argument, NULL, 'h'},
-	{"leader", required_argument, NULL, 'L'},
-	{"format", required_argument, NULL, 'F'},
-	{"neglected", no_argument, NULL, 'G'},
-	{"since", required_argument, NULL, 'S'},
-	{"until", required_argument, NULL, 'U'},
-	{"undo", no_argument, NULL, 'R'},
-	{"dry-run", no_argument, NULL, 'D'},
-	{"out", required_argument, NULL, 'O'},
-	{"force", no_argument, NULL, 'X'},
-	{"shard", required_argument, NULL, 'K'},
-	{NULL, 0, NULL, 0},
+typedef struct {
+	const char *name;  /* --name */
+	char short_name;   /* -x, or 0 */
+	const char *value; /* the value's name, or NULL: a flag */
+	unsigned bit;
+	const char *help;  /* what it does, unless the command says */
+} cli_opt_t;
+
+static const cli_opt_t options[] = {
+	{"leader", 0, "ID", O_LEADER,
+	 "the leader, as in [leader ID]; may be left out when the config "
+	 "has only one"},
+	{"format", 0, "FORMAT", O_FORMAT, "the output format"},
+	{"neglected", 0, NULL, O_NEGLECTED,
+	 "only the neglected, ranked as in the digest"},
+	{"since", 0, "DATE", O_SINCE,
+	 "from this date or date-time on (the leader's zone)"},
+	{"until", 0, "DATE", O_UNTIL,
+	 "up to this date (the whole day) or date-time"},
+	{"undo", 0, NULL, O_UNDO, "undo what the command did"},
+	{"dry-run", 0, NULL, O_DRY_RUN,
+	 "print each digest instead of sending; records nothing"},
+	{"out", 0, "DIR", O_OUT,
+	 "write DIR/LEADER.eml instead of sending; records nothing"},
+	{"force", 0, NULL, O_FORCE,
+	 "send again a digest already sent this week"},
+	{"shard", 0, "K/N", O_SHARD,
+	 "only the leaders whose id hashes (FNV-1a 32) to K modulo N"},
+	{"config", 'c', "FILE", O_CONFIG,
+	 "the config file (default $DIGEST_CONFIG, then "
+	 "~/.config/digest/digest.ini)"},
+	{"verbose", 'v', NULL, O_VERBOSE,
+	 "progress, and a summary line per leader"},
+	{"quiet", 'q', NULL, O_QUIET, "errors only"},
+	{"now", 0, "DATETIME", O_NOW,
+	 "a fixed \"now\": 2026-11-30, 2026-11-30T07:00 (the leader's zone), "
+	 "2026-11-30T06:00:00Z"},
+	{"help", 'h', NULL, O_HELP, "this help"},
+	{"version", 'V', NULL, O_VERSION, "print the version"},
 };
+#define NOPTIONS (sizeof options / sizeof *options)
+
+/* What an option means for one command, when not its usual help. */
+typedef struct {
+	unsigned bit;
+	const char *help;
+} cli_ohelp_t;
 
 typedef struct {
 	const char *config_path;
@@ -99,12 +130,13 @@ enum { NEED_CONFIG = 1, NEED_STORE_RW = 2, NEED_STORE_RO = 4 };
 
 typedef struct {
 	const char *name;
-	const char *args;
+	const char *args;    /* the synopsis; '\n' between alternatives */
 	const char *summary;
 	unsigned needs;
 	unsigned options;
 	int min_args, max_args; /* positional arguments; max -1: any */
 	status_t (*fn)(cli_t *cli, int argc, char **argv);
+	const cli_ohelp_t *ohelp; /* options meant otherwise; ends {0} */
 } cli_cmd_t;
 
 static status_t cmd_ingest(cli_t *cli, int argc, char **argv);
@@ -121,54 +153,77 @@ static status_t cmd_merge(cli_t *cli, int argc, char **argv);
 static status_t cmd_run(cli_t *cli, int argc, char **argv);
 static status_t cmd_preview(cli_t *cli, int argc, char **argv);
 
+static const cli_ohelp_t all_leaders_help[] = {
+	{O_LEADER, "only this leader (repeat for several); default: all"},
+	{0, NULL},
+};
+
 static const cli_cmd_t commands[] = {
 	{"run",
 	 "[--dry-run] [--leader ID]... [--now DATETIME] [--force] [--out DIR] "
 	 "[--shard K/N]",
-	 "ingest, score and render every leader's digest; --dry-run prints "
-	 "it, --out writes .eml files",
+	 "ingest, score and render every leader's digest, and send it once a "
+	 "week",
 	 NEED_CONFIG | NEED_STORE_RW,
 	 O_GLOBAL | O_LEADER | O_DRY_RUN | O_OUT | O_FORCE | O_SHARD, 0, 0,
-	 cmd_run},
+	 cmd_run, all_leaders_help},
 	{"preview", "--leader ID [--now DATETIME] [--format text|html|json|eml]",
 	 "one leader's digest on stdout, from what is stored",
 	 NEED_CONFIG | NEED_STORE_RO, O_GLOBAL | O_LEADER | O_FORMAT, 0, 0,
-	 cmd_preview},
+	 cmd_preview,
+	 (const cli_ohelp_t[]){
+		 {O_FORMAT, "text (default), html, json (the template data) or "
+			    "eml (the whole message)"},
+		 {0, NULL}}},
 	{"ingest", "[--leader ID]... [--now DATETIME]",
 	 "read every source of every leader (or the named ones) into the store",
-	 NEED_CONFIG | NEED_STORE_RW, O_GLOBAL | O_LEADER, 0, 0, cmd_ingest},
+	 NEED_CONFIG | NEED_STORE_RW, O_GLOBAL | O_LEADER, 0, 0, cmd_ingest,
+	 all_leaders_help},
 	{"contacts",
 	 "--leader ID [--neglected] [--format table|json|csv] [--now DATETIME]",
 	 "the people a leader was in touch with in the lookback window",
 	 NEED_CONFIG | NEED_STORE_RO, O_GLOBAL | O_LEADER | O_FORMAT | O_NEGLECTED,
-	 0, 0, cmd_contacts},
+	 0, 0, cmd_contacts,
+	 (const cli_ohelp_t[]){{O_FORMAT, "table (default), json or csv"},
+			       {0, NULL}}},
 	{"interactions",
 	 "--leader ID [--since DATE] [--until DATE] [--format json|csv]",
 	 "every stored interaction of a leader, oldest first",
 	 NEED_CONFIG | NEED_STORE_RO,
 	 O_GLOBAL | O_LEADER | O_FORMAT | O_SINCE | O_UNTIL, 0, 0,
-	 cmd_interactions},
+	 cmd_interactions,
+	 (const cli_ohelp_t[]){{O_FORMAT, "json (default) or csv"}, {0, NULL}}},
 	{"snooze", "--leader ID ADDRESS DURATION",
 	 "leave someone out of the digest for a while (30d, 6w)",
-	 NEED_CONFIG | NEED_STORE_RW, O_GLOBAL | O_LEADER, 2, 2, cmd_snooze},
+	 NEED_CONFIG | NEED_STORE_RW, O_GLOBAL | O_LEADER, 2, 2, cmd_snooze,
+	 NULL},
 	{"ignore", "--leader ID PATTERN",
 	 "never count these addresses as people ('*@lists.example.org')",
-	 NEED_CONFIG | NEED_STORE_RW, O_GLOBAL | O_LEADER, 1, 1, cmd_ignore},
+	 NEED_CONFIG | NEED_STORE_RW, O_GLOBAL | O_LEADER, 1, 1, cmd_ignore,
+	 NULL},
 	{"cadence", "--leader ID ADDRESS DURATION|auto",
-	 "a wanted rhythm for one person, or back to the learned one",
-	 NEED_CONFIG | NEED_STORE_RW, O_GLOBAL | O_LEADER, 2, 2, cmd_cadence},
+	 "a wanted rhythm for one person; auto: back to the learned one",
+	 NEED_CONFIG | NEED_STORE_RW, O_GLOBAL | O_LEADER, 2, 2, cmd_cadence,
+	 NULL},
 	{"note", "--leader ID ADDRESS TEXT",
-	 "what matters to this person (\"\" removes the note)",
-	 NEED_CONFIG | NEED_STORE_RW, O_GLOBAL | O_LEADER, 2, 2, cmd_note},
-	{"merge", "--leader ID ADDRESS ADDRESS... | --leader ID --undo ADDRESS",
-	 "several addresses, one person; or split an address off again",
+	 "what matters to this person ('' removes the note)",
+	 NEED_CONFIG | NEED_STORE_RW, O_GLOBAL | O_LEADER, 2, 2, cmd_note, NULL},
+	{"merge", "--leader ID ADDRESS ADDRESS...\n--leader ID --undo ADDRESS",
+	 "several addresses, one person; --undo splits an address off again",
 	 NEED_CONFIG | NEED_STORE_RW, O_GLOBAL | O_LEADER | O_UNDO, 1, -1,
-	 cmd_merge},
+	 cmd_merge,
+	 (const cli_ohelp_t[]){
+		 {O_UNDO, "split ADDRESS off its person, and keep auto_merge "
+			  "away from it"},
+		 {0, NULL}}},
 	{"check", "", "validate the config and every source, change nothing",
-	 NEED_CONFIG, O_GLOBAL, 0, 0, cmd_check},
-	{"version", "", "print the version", 0, O_GLOBAL, 0, 0, cmd_version},
-	{"help", "", "this help", 0, O_GLOBAL, 0, 0, cmd_help},
+	 NEED_CONFIG, O_GLOBAL, 0, 0, cmd_check, NULL},
+	{"version", "", "print the version (also --version, -V)", 0, O_GLOBAL, 0,
+	 0, cmd_version, NULL},
+	{"help", "[COMMAND]", "this help, or a command's (as COMMAND --help)", 0,
+	 O_GLOBAL, 0, 1, cmd_help, NULL},
 };
+#define NCOMMANDS (sizeof commands / sizeof *commands)
 
 static void print_err(const char *fmt, ...) UTIL_PRINTF(1, 2);
 
@@ -207,24 +262,130 @@ static int exit_code(status_t s)
 	return EX_SOFTWARE;
 }
 
-static void usage_line(FILE *out, const cli_cmd_t *c)
+/* The width --help keeps within. */
+#define HELP_WIDTH 79
+
+/* Print text from column col on, wrapped at spaces outside brackets to
+ * HELP_WIDTH ("[--out DIR]" stays whole), each further line indented to
+ * column indent; ends the line. */
+static void wrap(FILE *out, int col, int indent, const char *text)
 {
-	fprintf(out, "  %-13s %s\n", c->name, c->args);
+	const char *p = text;
+	bool first = true;
+	while (*p) {
+		size_t n = 0;
+		for (int depth = 0; p[n] && (depth > 0 || p[n] != ' '); n++)
+			depth += p[n] == '[' ? 1 : p[n] == ']' ? -1 : 0;
+		if (!first && col + 1 + (int)n > HELP_WIDTH) {
+			fprintf(out, "\n%*s", indent, "");
+			col = indent;
+			first = true;
+		}
+		if (!first) {
+			fputc(' ', out);
+			col++;
+		}
+		fwrite(p, 1, n, out);
+		col += (int)n;
+		first = false;
+		p += n;
+		p += strspn(p, " ");
+	}
+	fputc('\n', out);
 }
+
+/* One line per synopsis of command c, wrapped: "  NAME  ARGS" in the
+ * list of commands, or after lead ("usage: digest NAME ARGS", further
+ * ones "   or: digest NAME ARGS"). */
+static void usage_lines(FILE *out, const cli_cmd_t *c, const char *lead)
+{
+	const char *a = c->args;
+	bool first = true;
+	do {
+		size_t n = strcspn(a, "\n");
+		char *alt = xstrndup(a, n);
+		int col = fprintf(out, "%s%s%s", lead ? (first ? lead : "   or: digest")
+						      : "",
+				  lead ? " " : "  ", c->name);
+		if (!lead && *alt)
+			col += fprintf(out, "%*s", 14 - col, "");
+		if (*alt) {
+			fputc(' ', out);
+			wrap(out, col + 1, col + 1, alt);
+		} else {
+			fputc('\n', out);
+		}
+		free(alt);
+		a += n;
+		first = false;
+	} while (*a++);
+}
+
+static const char *option_help(const cli_cmd_t *c, const cli_opt_t *o)
+{
+	for (const cli_ohelp_t *h = c ? c->ohelp : NULL; h && h->bit; h++)
+		if (h->bit == o->bit)
+			return h->help;
+	return o->help;
+}
+
+/* "  -c, --config FILE   the config file", wrapped. */
+static void option_line(FILE *out, const cli_cmd_t *c, const cli_opt_t *o)
+{
+	char left[64];
+	snprintf(left, sizeof left, "%c%c%c --%s%s%s",
+		 o->short_name ? '-' : ' ', o->short_name ? o->short_name : ' ',
+		 o->short_name ? ',' : ' ', o->name, o->value ? " " : "",
+		 o->value ? o->value : "");
+	int col = fprintf(out, "  %s", left);
+	if (col > 24) {
+		fputc('\n', out);
+		col = 0;
+	}
+	fprintf(out, "%*s", 26 - col, "");
+	wrap(out, 26, 26, option_help(c, o));
+}
+
+/* `digest COMMAND --help`: its synopsis and every option it takes, its
+ * own first. */
+static void command_help(const cli_cmd_t *c)
+{
+	usage_lines(stdout, c, "usage: digest");
+	wrap(stdout, 0, 0, c->summary);
+	printf("\noptions:\n");
+	for (int global = 0; global < 2; global++)
+		for (size_t i = 0; i < NOPTIONS; i++)
+			if ((options[i].bit & c->options) &&
+			    !(options[i].bit & O_GLOBAL) == !global)
+				option_line(stdout, c, &options[i]);
+}
+
+static const cli_cmd_t *find_command(const char *name);
 
 static status_t cmd_help(cli_t *cli, int argc, char **argv)
 {
-	printf("usage: digest [-c FILE] [-v|-q] [--now DATETIME] COMMAND [ARGS]\n\n");
-	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
-		usage_line(stdout, &commands[i]);
-		printf("  %-13s   %s\n", "", commands[i].summary);
+	if (argc == 1) {
+		const cli_cmd_t *c = find_command(argv[0]);
+		if (!c) {
+			print_err("help: unknown command '%s'; 'digest help' "
+				  "lists them", argv[0]);
+			return ST_USAGE;
+		}
+		command_help(c);
+		return ST_OK;
 	}
-	printf("\n  -c FILE  config file (default $DIGEST_CONFIG, then "
-	       "~/.config/digest/digest.ini)\n"
-	       "  -v       progress and a summary line per leader\n"
-	       "  -q       errors only\n"
-	       "  --now    a fixed \"now\": 2026-11-30, 2026-11-30T07:00, "
-	       "2026-11-30T06:00:00Z\n");
+	printf("usage: digest [-c FILE] [-v|-q] [--now DATETIME] COMMAND [ARGS]\n"
+	       "\ncommands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		usage_lines(stdout, &commands[i], NULL);
+		printf("%*s", 18, "");
+		wrap(stdout, 18, 18, commands[i].summary);
+	}
+	printf("\noptions, before or after the command:\n");
+	for (size_t i = 0; i < NOPTIONS; i++)
+		if (options[i].bit & (O_GLOBAL | O_VERSION))
+			option_line(stdout, NULL, &options[i]);
+	printf("\n'digest help COMMAND' tells a command's options.\n");
 	return ST_OK;
 }
 
@@ -286,6 +447,10 @@ static status_t selected_leaders(cli_t *cli, const config_leader_t ***out,
 static status_t one_leader(cli_t *cli, const char *cmd,
 			   const config_leader_t **out)
 {
+	if (cli->leaders.n == 0 && cli->cfg->nleaders == 1) {
+		*out = &cli->cfg->leaders[0];
+		return ST_OK;
+	}
 	if (cli->leaders.n != 1) {
 		print_err("%s: give exactly one --leader ID", cmd);
 		return ST_USAGE;
@@ -957,8 +1122,7 @@ static status_t cmd_merge(cli_t *cli, int argc, char **argv)
 	if ((s = people_leader(cli, "merge", &l, &id)))
 		return s;
 	if (cli->undo ? argc != 1 : argc < 2) {
-		print_err("usage: digest merge --leader ID ADDRESS ADDRESS... "
-			  "| --leader ID --undo ADDRESS");
+		usage_lines(stderr, find_command("merge"), "usage: digest");
 		return ST_USAGE;
 	}
 	for (int i = 0; i < argc; i++) {
@@ -988,125 +1152,140 @@ static const cli_cmd_t *find_command(const char *name)
 	return NULL;
 }
 
-static unsigned option_bit(int c)
+/* getopt's view of the option table: long options return 256 + their
+ * index, short ones their letter. */
+static void getopt_tables(struct option *longs, char *shorts, bool global)
 {
-	switch (c) {
-	case 'c':
-		return O_CONFIG;
-	case 'v':
-		return O_VERBOSE;
-	case 'q':
-		return O_QUIET;
-	case 'N':
-		return O_NOW;
-	case 'h':
-		return O_HELP;
-	case 'L':
-		return O_LEADER;
-	case 'F':
-		return O_FORMAT;
-	case 'G':
-		return O_NEGLECTED;
-	case 'S':
-		return O_SINCE;
-	case 'U':
-		return O_UNTIL;
-	case 'R':
-		return O_UNDO;
-	case 'D':
-		return O_DRY_RUN;
-	case 'O':
-		return O_OUT;
-	case 'X':
-		return O_FORCE;
-	case 'K':
-		return O_SHARD;
+	char *p = shorts;
+	if (global)
+		*p++ = '+'; /* stop at the command */
+	*p++ = ':';
+	for (size_t i = 0; i < NOPTIONS; i++) {
+		longs[i] = (struct option){options[i].name,
+					   options[i].value ? required_argument
+							    : no_argument,
+					   NULL, 256 + (int)i};
+		if (options[i].short_name) {
+			*p++ = options[i].short_name;
+			if (options[i].value)
+				*p++ = ':';
+		}
 	}
-	return 0;
+	longs[NOPTIONS] = (struct option){NULL, 0, NULL, 0};
+	*p = '\0';
 }
 
-/* Parse options from argv[optind] on; a command allows `allowed`.
- * Returns false (after printing why) on a usage error. */
-static bool parse_options(cli_t *cli, int argc, char **argv, const char *cmd,
-			  unsigned allowed, bool *help)
+static const cli_opt_t *option_of(int c)
 {
-	int c, li = -1;
+	if (c >= 256 && c < 256 + (int)NOPTIONS)
+		return &options[c - 256];
+	for (size_t i = 0; i < NOPTIONS; i++)
+		if (options[i].short_name && options[i].short_name == c)
+			return &options[i];
+	return NULL;
+}
+
+/* The option as typed: "-c" or "--leader" (an abbreviation as given). */
+static char *typed(int c, const char *arg)
+{
+	if (c > 0 && c < 256)
+		return xasprintf("-%c", c);
+	return xstrndup(arg, strcspn(arg, "="));
+}
+
+/* Parse options from argv[optind] on (the global ones before the command
+ * when cmd is NULL, stopping at it; then the command's, anywhere among its
+ * arguments, which getopt moves to the end); a command allows `allowed`.
+ * Returns false (after printing why) on a usage error. */
+static bool parse_options(cli_t *cli, int argc, char **argv,
+			  const cli_cmd_t *cmd, bool *help, bool *version)
+{
+	struct option longs[NOPTIONS + 1];
+	char shorts[2 + 2 * NOPTIONS + 1];
+	const char *where = cmd ? cmd->name : NULL;
+	unsigned allowed = cmd ? cmd->options : O_GLOBAL | O_VERSION;
+	int c;
+
+	getopt_tables(longs, shorts, !cmd);
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, cmd ? "c:vqh" : "+c:vqh",
-				long_options, &li)) != -1) {
-		if (c == '?' || c == ':') {
-			const char *opt = argv[optind - 1];
-			if (optopt && c == '?')
-				print_err("%s%sunknown option '-%c'", cmd ? cmd : "",
-					  cmd ? ": " : "", optopt);
-			else
-				print_err("%s%s%s '%s'", cmd ? cmd : "", cmd ? ": " : "",
-					  c == ':' ? "missing value for"
-						   : "unknown option",
-					  opt);
+	while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
+		const char *arg = argv[optind - 1];
+		if (c == ':') {
+			char *t = typed(optopt, arg);
+			print_err("%s%s%s needs a value", where ? where : "",
+				  where ? ": " : "", t);
+			free(t);
 			return false;
 		}
-		if (!(option_bit(c) & allowed)) {
-			if (li >= 0)
-				print_err("%s: '--%s' is not an option of this "
-					  "command", cmd, long_options[li].name);
-			else
-				print_err("%s: '-%c' is not an option of this "
-					  "command", cmd, c);
+		if (c == '?') {
+			char *t = typed(optopt, arg);
+			print_err("%s%sunknown option '%s'", where ? where : "",
+				  where ? ": " : "", t);
+			free(t);
 			return false;
 		}
-		li = -1;
-		switch (c) {
-		case 'c':
+		const cli_opt_t *o = option_of(c);
+		if (!o)
+			continue; /* not reached: every option is in the table */
+		if (!(o->bit & allowed)) {
+			print_err("%s: '--%s' is not an option of this command",
+				  where ? where : "digest", o->name);
+			return false;
+		}
+		switch (o->bit) {
+		case O_CONFIG:
 			cli->config_path = optarg;
 			break;
-		case 'v':
+		case O_VERBOSE:
 			cli->verbosity = V_VERBOSE;
 			break;
-		case 'q':
+		case O_QUIET:
 			cli->verbosity = V_QUIET;
 			break;
-		case 'N':
+		case O_NOW:
 			cli->now_arg = optarg;
 			break;
-		case 'h':
+		case O_HELP:
 			*help = true;
 			break;
-		case 'L':
+		case O_VERSION:
+			*version = true;
+			break;
+		case O_LEADER:
 			strvec_push(&cli->leaders, optarg);
 			break;
-		case 'F':
+		case O_FORMAT:
 			cli->format = optarg;
 			break;
-		case 'G':
+		case O_NEGLECTED:
 			cli->neglected = true;
 			break;
-		case 'S':
+		case O_SINCE:
 			cli->since = optarg;
 			break;
-		case 'U':
+		case O_UNTIL:
 			cli->until = optarg;
 			break;
-		case 'R':
+		case O_UNDO:
 			cli->undo = true;
 			break;
-		case 'D':
+		case O_DRY_RUN:
 			cli->dry_run = true;
 			break;
-		case 'O':
+		case O_OUT:
 			cli->out_dir = optarg;
 			break;
-		case 'X':
+		case O_FORCE:
 			cli->force = true;
 			break;
-		case 'K': {
+		case O_SHARD: {
 			char *end;
 			unsigned long k = strtoul(optarg, &end, 10), n = 0;
 			if (*end == '/')
 				n = strtoul(end + 1, &end, 10);
 			if (*end || n == 0 || k >= n || n > 1000000) {
 				print_err("%s: --shard takes K/N with 0 <= K < N: '%s'",
-					  cmd, optarg);
+					  where, optarg);
 				return false;
 			}
 			cli->shard_k = (unsigned)k;
@@ -1136,13 +1315,17 @@ int cli_main(int argc, char **argv)
 	cli_t cli = {.verbosity = V_NORMAL, .tty = isatty(STDERR_FILENO)};
 	int lock_fd = -1;
 	const cli_cmd_t *cmd = NULL;
-	bool help = false;
+	bool help = false, version = false;
 	status_t s = ST_OK;
 	err_t err = {0};
 
 	optind = 1;
-	if (!parse_options(&cli, argc, argv, NULL, O_GLOBAL, &help)) {
+	if (!parse_options(&cli, argc, argv, NULL, &help, &version)) {
 		s = ST_USAGE;
+		goto done;
+	}
+	if (version) {
+		s = cmd_version(&cli, 0, NULL);
 		goto done;
 	}
 	if (optind >= argc) {
@@ -1167,13 +1350,12 @@ int cli_main(int argc, char **argv)
 	int cargc = argc - optind;
 	char **cargv = argv + optind;
 	optind = 0;
-	if (!parse_options(&cli, cargc, cargv, cmd->name, cmd->options, &help)) {
+	if (!parse_options(&cli, cargc, cargv, cmd, &help, &version)) {
 		s = ST_USAGE;
 		goto done;
 	}
 	if (help) {
-		printf("usage: digest %s %s\n  %s\n", cmd->name, cmd->args,
-		       cmd->summary);
+		command_help(cmd);
 		goto done;
 	}
 	int nargs = cargc - optind;
@@ -1183,7 +1365,7 @@ int cli_main(int argc, char **argv)
 			print_err("%s: unexpected argument '%s'", cmd->name,
 				  cargv[optind + cmd->max_args]);
 		else
-			print_err("usage: digest %s %s", cmd->name, cmd->args);
+			usage_lines(stderr, cmd, "usage: digest");
 		s = ST_USAGE;
 		goto done;
 	}

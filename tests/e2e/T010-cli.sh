@@ -6,13 +6,52 @@
 run 0 version
 grep -qE '^digest [0-9]+\.[0-9]+\.[0-9]+$' "$TMP/out" || fail "version: $(cat "$TMP/out")"
 
+run 0 --version
+grep -qE '^digest [0-9]+\.[0-9]+\.[0-9]+$' "$TMP/out" || fail "--version: $(cat "$TMP/out")"
+run 0 -V
+grep -qE '^digest [0-9]+\.[0-9]+\.[0-9]+$' "$TMP/out" || fail "-V: $(cat "$TMP/out")"
+
+# digest help: every command, one line per synopsis ("  NAME ARGS"), and
+# every line within 80 columns.
 run 0 --help
-for c in ingest contacts interactions check version; do
-	expect_grep "  $c " "$TMP/out"
-done
+cp "$TMP/out" "$TMP/help"
 run 0 help
+cmp -s "$TMP/out" "$TMP/help" || fail "help and --help differ"
+commands=$(sed -n 's/^  \([a-z]\{1,\}\)\( .*\)\{0,1\}$/\1/p' "$TMP/help" | sort -u)
+for c in run preview ingest contacts interactions snooze ignore cadence note \
+	merge check version help; do
+	grep -qx "$c" <<<"$commands" || fail "digest help does not list $c"
+done
+awk 'length > 79 { print FILENAME ": " $0; bad = 1 } END { exit bad }' "$TMP/help" ||
+	fail "digest help is wider than 80 columns"
+# COMMAND --help is digest help COMMAND; it lists as --name every option
+# the synopsis names, and fits 80 columns.
+for c in $commands; do
+	run 0 "$c" --help
+	cp "$TMP/out" "$TMP/help-$c"
+	run 0 help "$c"
+	cmp -s "$TMP/out" "$TMP/help-$c" || fail "help $c and $c --help differ"
+	expect_grep "usage: digest $c" "$TMP/out"
+	awk 'length > 79 { print; bad = 1 } END { exit bad }' "$TMP/out" ||
+		fail "$c --help is wider than 80 columns"
+	awk '/^(usage:|   or:| )/ { print; next } { exit }' "$TMP/out" | { grep -o -- '--[a-z-]*' || :; } | sort -u |
+		while read -r o; do
+			grep -qE "^  (-[a-zA-Z], |    )$o( |$)" "$TMP/out" ||
+				fail "$c --help does not list $o of its synopsis"
+		done
+done
 run 0 contacts --help
 expect_grep "usage: digest contacts --leader ID" "$TMP/out"
+run 64 help frobnicate
+expect_grep "help: unknown command 'frobnicate'" "$TMP/err"
+
+# An option without its value is named as typed.
+run 64 ingest --leader
+expect_grep "digest: ingest: --leader needs a value" "$TMP/err"
+run 64 -c
+expect_grep "digest: -c needs a value" "$TMP/err"
+run 64 contacts --form
+expect_grep "digest: contacts: --form needs a value" "$TMP/err"
 
 run 64
 expect_grep "no command given" "$TMP/err"
@@ -60,7 +99,12 @@ run 0 -c "$TMP/ok.ini" -q ingest
 expect_empty "$TMP/err" "ingest -q stderr"
 run 0 -c "$TMP/ok.ini" --now 2020-01-01 contacts --leader alex --now 2026-11-30T10:00+01:00 --format csv
 [ "$(wc -l <"$TMP/out")" -gt 3 ] || fail "the later --now did not win"
-run 64 -c "$TMP/ok.ini" contacts
+# One leader in the config: --leader may be left out.
+run 0 -c "$TMP/ok.ini" --now 2026-11-30T10:00+01:00 contacts --format csv
+cmp -s "$TMP/out" <("$DIGEST" -c "$TMP/ok.ini" --now 2026-11-30T10:00+01:00 contacts --leader alex --format csv) ||
+	fail "contacts without --leader is not the only leader's"
+{ cat "$TMP/ok.ini"; printf '\n[leader bo]\nemail = bo@example.com\nsent = maildir:%s\n' "$FIXTURES/edge"; } >"$TMP/two.ini"
+run 64 -c "$TMP/two.ini" contacts
 expect_grep "give exactly one --leader ID" "$TMP/err"
 run 64 -c "$TMP/ok.ini" contacts --leader nobody
 expect_grep "no leader 'nobody'" "$TMP/err"
