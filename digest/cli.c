@@ -693,9 +693,37 @@ done:
 	return s;
 }
 
+/* A config file others may change, or read while it holds a published
+ * calendar's URL (its secret is in the path): a warning, not an error. */
+static void check_config_mode(cli_t *cli)
+{
+	const config_t *cfg = cli->cfg;
+	struct stat sb;
+	bool secret_url = false;
+	if (stat(cfg->file, &sb) < 0)
+		return;
+	for (size_t i = 0; i < cfg->nleaders; i++)
+		for (size_t k = 0; k < cfg->leaders[i].ncalendar; k++)
+			if (cfg->leaders[i].calendar[k].kind == SRC_HTTP)
+				secret_url = true;
+	char *msg = NULL;
+	if (sb.st_mode & (S_IWGRP | S_IWOTH))
+		msg = xasprintf("%s: writable by others, who could change what "
+				"digest runs and where it sends (chmod go-w %s)",
+				cfg->file, cfg->file);
+	else if (secret_url && (sb.st_mode & (S_IRGRP | S_IROTH)))
+		msg = xasprintf("%s: readable by others, and it holds a calendar "
+				"URL whose path is its secret (chmod go-r %s)",
+				cfg->file, cfg->file);
+	if (msg)
+		on_warn(cli, msg);
+	free(msg);
+}
+
 static status_t cmd_check(cli_t *cli, int argc, char **argv)
 {
 	status_t first = ST_OK;
+	check_config_mode(cli);
 	for (size_t i = 0; i < cli->cfg->nleaders; i++) {
 		const config_leader_t *l = &cli->cfg->leaders[i];
 		for (size_t k = 0; k < l->nsent + l->ncalendar; k++) {

@@ -13,6 +13,15 @@ expect_grep "configuration OK" "$TMP/out"
 expect_empty "$TMP/err" "stderr"
 [ ! -e "$TMP/digest.db" ] || fail "check created the database"
 
+# A config others can write is a warning, not an error; -q hides it.
+chmod 664 "$TMP/c.ini"
+run 0 -c "$TMP/c.ini" check
+expect_grep "digest: warning: $TMP/c.ini: writable by others" "$TMP/err"
+expect_grep "configuration OK" "$TMP/out"
+run 0 -c "$TMP/c.ini" -q check
+expect_empty "$TMP/err" "check -q stderr"
+chmod 600 "$TMP/c.ini"
+
 write_config "$TMP/c.ini" "sent = maildir:$TMP/missing"
 run 66 -c "$TMP/c.ini" check
 expect_grep "$TMP/c.ini:10: leader alex: " "$TMP/err"

@@ -167,6 +167,19 @@ expect_grep "configuration OK" "$TMP/out"
 no_secret
 [ "$(last_request | cut -d' ' -f1-3)" = "200 - -" ] || fail "check: $(last_request)"
 [ "$(db_state "$TMP/https.db")" = "$before" ] || fail "check changed the database"
+# A config others may read while it holds the URL (whose path is its
+# secret) is warned about, without the URL; the exit stays 0.
+chmod 644 "$TMP/https.ini"
+run 0 -c "$TMP/https.ini" check --now $NEXT
+expect_grep "digest: warning: $TMP/https.ini: readable by others" "$TMP/err"
+expect_grep "configuration OK" "$TMP/out"
+no_secret
+chmod 600 "$TMP/https.ini"
+run 0 -c "$TMP/https.ini" check --now $NEXT
+expect_empty "$TMP/err" "check of a private config"
+chmod 644 "$TMP/local.ini"
+run 0 -c "$TMP/local.ini" check --now $NEXT
+expect_empty "$TMP/err" "check of a readable config without a URL"
 
 # ---- Last-Modified only; the same body again is no work ---------------
 config "$TMP/lm.ini" "$TMP/lm.db" "$TMP/ca/ca.pem" "$BASE/no-etag/work.ics"
