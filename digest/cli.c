@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
@@ -55,6 +56,7 @@ enum {
 	O_FORCE = 1 << 13,
 	O_SHARD = 1 << 14,
 	O_VERSION = 1 << 15,
+	O_SORT = 1 << 16,
 };
 #define O_GLOBAL (O_CONFIG | O_VERBOSE | O_QUIET | O_NOW | O_HELP)
 
@@ -73,6 +75,9 @@ static const cli_opt_t options[] = {
 	{"format", 0, "FORMAT", O_FORMAT, "the output format"},
 	{"neglected", 0, NULL, O_NEGLECTED,
 	 "only the neglected, ranked as in the digest"},
+	{"sort", 0, "ORDER", O_SORT,
+	 "overdue (the default: most overdue first), name, or last (latest "
+	 "contact first)"},
 	{"since", 0, "DATE", O_SINCE,
 	 "from this date or date-time on (the leader's zone)"},
 	{"until", 0, "DATE", O_UNTIL,
@@ -112,6 +117,7 @@ typedef struct {
 	const char *now_arg;  /* --now as given, or NULL */
 	strvec_t leaders;     /* --leader */
 	const char *format;
+	const char *sort;     /* --sort, or NULL */
 	bool neglected;
 	const char *since, *until;
 	bool undo;
@@ -152,6 +158,7 @@ static status_t cmd_note(cli_t *cli, int argc, char **argv);
 static status_t cmd_merge(cli_t *cli, int argc, char **argv);
 static status_t cmd_run(cli_t *cli, int argc, char **argv);
 static status_t cmd_preview(cli_t *cli, int argc, char **argv);
+static status_t cmd_people(cli_t *cli, int argc, char **argv);
 
 static const cli_ohelp_t all_leaders_help[] = {
 	{O_LEADER, "only this leader (repeat for several); default: all"},
@@ -180,10 +187,12 @@ static const cli_cmd_t commands[] = {
 	 NEED_CONFIG | NEED_STORE_RW, O_GLOBAL | O_LEADER, 0, 0, cmd_ingest,
 	 all_leaders_help},
 	{"contacts",
-	 "--leader ID [--neglected] [--format table|json|csv] [--now DATETIME]",
+	 "--leader ID [--neglected] [--sort overdue|name|last] "
+	 "[--format table|json|csv] [--now DATETIME]",
 	 "the people a leader was in touch with in the lookback window",
-	 NEED_CONFIG | NEED_STORE_RO, O_GLOBAL | O_LEADER | O_FORMAT | O_NEGLECTED,
-	 0, 0, cmd_contacts,
+	 NEED_CONFIG | NEED_STORE_RO,
+	 O_GLOBAL | O_LEADER | O_FORMAT | O_NEGLECTED | O_SORT, 0, 0,
+	 cmd_contacts,
 	 (const cli_ohelp_t[]){{O_FORMAT, "table (default), json or csv"},
 			       {0, NULL}}},
 	{"interactions",
@@ -193,14 +202,17 @@ static const cli_cmd_t commands[] = {
 	 O_GLOBAL | O_LEADER | O_FORMAT | O_SINCE | O_UNTIL, 0, 0,
 	 cmd_interactions,
 	 (const cli_ohelp_t[]){{O_FORMAT, "json (default) or csv"}, {0, NULL}}},
-	{"snooze", "--leader ID ADDRESS DURATION",
-	 "leave someone out of the digest for a while (30d, 6w)",
+	{"snooze", "--leader ID ADDRESS DURATION|off",
+	 "leave someone out of the digest for a while (30d, 6w); off ends it",
 	 NEED_CONFIG | NEED_STORE_RW, O_GLOBAL | O_LEADER, 2, 2, cmd_snooze,
 	 NULL},
-	{"ignore", "--leader ID PATTERN",
-	 "never count these addresses as people ('*@lists.example.org')",
-	 NEED_CONFIG | NEED_STORE_RW, O_GLOBAL | O_LEADER, 1, 1, cmd_ignore,
-	 NULL},
+	{"ignore", "--leader ID PATTERN\n--leader ID --undo PATTERN",
+	 "never count these addresses as people ('*@lists.example.org'); "
+	 "--undo counts them again",
+	 NEED_CONFIG | NEED_STORE_RW, O_GLOBAL | O_LEADER | O_UNDO, 1, 1,
+	 cmd_ignore,
+	 (const cli_ohelp_t[]){{O_UNDO, "remove PATTERN (as it was given)"},
+			       {0, NULL}}},
 	{"cadence", "--leader ID ADDRESS DURATION|auto",
 	 "a wanted rhythm for one person; auto: back to the learned one",
 	 NEED_CONFIG | NEED_STORE_RW, O_GLOBAL | O_LEADER, 2, 2, cmd_cadence,
@@ -216,6 +228,13 @@ static const cli_cmd_t commands[] = {
 		 {O_UNDO, "split ADDRESS off its person, and keep auto_merge "
 			  "away from it"},
 		 {0, NULL}}},
+	{"people", "--leader ID [--format table|json] [--now DATETIME]",
+	 "what the leader told digest: snoozes, ignores, cadences, notes, "
+	 "merges; and what auto_merge joined",
+	 NEED_CONFIG | NEED_STORE_RO, O_GLOBAL | O_LEADER | O_FORMAT, 0, 0,
+	 cmd_people,
+	 (const cli_ohelp_t[]){{O_FORMAT, "table (default) or json"},
+			       {0, NULL}}},
 	{"check", "", "validate the config and every source, change nothing",
 	 NEED_CONFIG, O_GLOBAL, 0, 0, cmd_check, NULL},
 	{"version", "", "print the version (also --version, -V)", 0, O_GLOBAL, 0,
@@ -606,6 +625,46 @@ static status_t load_history(cli_t *cli, const config_leader_t *l,
 	return s;
 }
 
+/* The orders of `contacts --sort`, over indices into sorted_people;
+ * ties go by address. */
+static const people_t *sorted_people;
+
+static int by_address(size_t a, size_t b)
+{
+	return strcmp(sorted_people->contacts.v[a].address,
+		      sorted_people->contacts.v[b].address);
+}
+
+static int by_overdue(const void *x, const void *y)
+{
+	size_t a = *(const size_t *)x, b = *(const size_t *)y;
+	double oa = sorted_people->scores[a].overdue,
+	       ob = sorted_people->scores[b].overdue;
+	if (oa != ob)
+		return oa < ob ? 1 : -1; /* unknown (< 0) last */
+	return by_address(a, b);
+}
+
+static int by_name(const void *x, const void *y)
+{
+	size_t a = *(const size_t *)x, b = *(const size_t *)y;
+	const contact_t *ca = &sorted_people->contacts.v[a],
+			*cb = &sorted_people->contacts.v[b];
+	int r = strcasecmp(ca->name ? ca->name : ca->address,
+			   cb->name ? cb->name : cb->address);
+	return r ? r : by_address(a, b);
+}
+
+static int by_last(const void *x, const void *y)
+{
+	size_t a = *(const size_t *)x, b = *(const size_t *)y;
+	int64_t la = sorted_people->contacts.v[a].last_contact,
+		lb = sorted_people->contacts.v[b].last_contact;
+	if (la != lb)
+		return la < lb ? 1 : -1; /* never (-1) last */
+	return by_address(a, b);
+}
+
 static status_t cmd_contacts(cli_t *cli, int argc, char **argv)
 {
 	const config_leader_t *l;
@@ -623,19 +682,32 @@ static status_t cmd_contacts(cli_t *cli, int argc, char **argv)
 			  cli->format);
 		return ST_USAGE;
 	}
+	if (cli->sort && strcmp(cli->sort, "overdue") &&
+	    strcmp(cli->sort, "name") && strcmp(cli->sort, "last")) {
+		print_err("contacts: unknown order '%s' (overdue, name, last)",
+			  cli->sort);
+		return ST_USAGE;
+	}
 	if ((s = store_leader(cli->store, l->id, false, &id, &err)) ||
 	    (s = people_load(cli->store, cli->cfg, l, id, leader_now(cli, l), &p,
 			     &err))) {
 		print_err("%s", err.msg);
 		return s;
 	}
-	/* Everyone in address order, or the neglected as ranked. */
-	all = xcalloc(p.contacts.n ? p.contacts.n : 1, sizeof *all);
-	for (size_t i = 0; i < p.contacts.n; i++)
-		all[i] = i;
-	s = report_contacts(stdout, fmt, l, &p,
-			    cli->neglected ? p.neglected : all,
-			    cli->neglected ? p.nneglected : p.contacts.n, &err);
+	/* The neglected as ranked in the digest, or everyone (or the
+	 * neglected, with --sort) in the order asked for. */
+	size_t n = cli->neglected ? p.nneglected : p.contacts.n;
+	all = xcalloc(n ? n : 1, sizeof *all);
+	for (size_t i = 0; i < n; i++)
+		all[i] = cli->neglected ? p.neglected[i] : i;
+	if (!cli->neglected || cli->sort) {
+		sorted_people = &p;
+		qsort(all, n, sizeof *all,
+		      !cli->sort || strcmp(cli->sort, "overdue") == 0 ? by_overdue
+		      : strcmp(cli->sort, "name") == 0		    ? by_name
+									    : by_last);
+	}
+	s = report_contacts(stdout, fmt, l, &p, all, n, &err);
 	if (s)
 		print_err("contacts: %s", err.msg);
 	free(all);
@@ -1051,25 +1123,72 @@ static status_t saved(status_t s, const err_t *err)
 	return s;
 }
 
+/* addr as the leader knows them, "Name <addr>" or "addr" (caller frees);
+ * warns when the address never took part in the leader's mail or
+ * meetings: a typo, most likely, but saved all the same. */
+static char *who(cli_t *cli, const char *cmd, int64_t id, const char *addr,
+		 bool warn)
+{
+	bool seen = false;
+	char *name = NULL, *r;
+	err_t err = {0};
+	if (store_address(cli->store, id, addr, &seen, &name, &err) == ST_OK &&
+	    !seen && warn) {
+		char *msg = xasprintf("%s: %s was never seen in this leader's "
+				      "mail or calendar (a typo?); saved anyway",
+				      cmd, addr);
+		on_warn(cli, msg);
+		free(msg);
+	}
+	r = name ? xasprintf("%s <%s>", name, addr) : xstrdup(addr);
+	free(name);
+	return str_sanitize(r);
+}
+
+/* The one line a people command prints about what it changed (not with
+ * -q). */
+static void changed(cli_t *cli, const char *fmt, ...) UTIL_PRINTF(2, 3);
+
+static void changed(cli_t *cli, const char *fmt, ...)
+{
+	va_list ap;
+	if (cli->verbosity < V_NORMAL)
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
 static status_t cmd_snooze(cli_t *cli, int argc, char **argv)
 {
 	const config_leader_t *l;
-	int64_t id, secs;
+	int64_t id, secs = 0;
 	err_t err = {0};
 	status_t s;
 	char *addr = NULL;
+	bool off = strcmp(argv[1], "off") == 0;
 
 	if ((s = people_leader(cli, "snooze", &l, &id)))
 		return s;
 	if (!(addr = arg_address("snooze", argv[0])))
 		return ST_USAGE;
-	if (!config_parse_duration(argv[1], &secs) || secs <= 0) {
-		print_err("snooze: not a duration: '%s' (30d, 6w)", argv[1]);
-		s = ST_USAGE;
-	} else {
-		s = saved(store_snooze(cli->store, id, addr,
-				       leader_now(cli, l) + secs, &err),
-			  &err);
+	if (!off && (!config_parse_duration(argv[1], &secs) || secs <= 0)) {
+		print_err("snooze: not a duration nor 'off': '%s' (30d, 6w)",
+			  argv[1]);
+		free(addr);
+		return ST_USAGE;
+	}
+	int64_t until = off ? 0 : leader_now(cli, l) + secs;
+	if (!(s = saved(store_snooze(cli->store, id, addr, until, &err), &err))) {
+		char *w = who(cli, "snooze", id, addr, !off), date[11];
+		if (off) {
+			changed(cli, "snooze ended for %s", w);
+		} else {
+			tz_format_date(l->timezone, until, date);
+			changed(cli, "snoozed %s until %s", w, date);
+		}
+		free(w);
 	}
 	free(addr);
 	return s;
@@ -1081,6 +1200,7 @@ static status_t cmd_ignore(cli_t *cli, int argc, char **argv)
 	int64_t id;
 	err_t err = {0};
 	status_t s;
+	bool removed;
 
 	if ((s = people_leader(cli, "ignore", &l, &id)))
 		return s;
@@ -1088,8 +1208,24 @@ static status_t cmd_ignore(cli_t *cli, int argc, char **argv)
 		print_err("ignore: not an address pattern: '%s'", argv[0]);
 		return ST_USAGE;
 	}
-	char *pattern = str_lower(xstrdup(argv[0]));
-	s = saved(store_ignore(cli->store, id, pattern, &err), &err);
+	char *pattern = str_sanitize(str_lower(xstrdup(argv[0])));
+	if (cli->undo) {
+		s = saved(store_unignore(cli->store, id, pattern, &removed, &err),
+			  &err);
+		if (!s && removed) {
+			changed(cli, "no longer ignoring %s", pattern);
+		} else if (!s) {
+			char *msg = xasprintf("ignore: %s was not ignored; "
+					      "'digest people' lists what is",
+					      pattern);
+			on_warn(cli, msg);
+			free(msg);
+		}
+	} else {
+		s = saved(store_ignore(cli->store, id, pattern, &err), &err);
+		if (!s)
+			changed(cli, "ignoring %s", pattern);
+	}
 	free(pattern);
 	return s;
 }
@@ -1106,15 +1242,22 @@ static status_t cmd_cadence(cli_t *cli, int argc, char **argv)
 		return s;
 	if (!(addr = arg_address("cadence", argv[0])))
 		return ST_USAGE;
-	if (strcmp(argv[1], "auto") != 0 &&
+	bool learned = strcmp(argv[1], "auto") == 0;
+	if (!learned &&
 	    (!config_parse_duration(argv[1], &secs) || secs < 86400)) {
 		print_err("cadence: not a duration of a day or more, nor "
 			  "'auto': '%s'", argv[1]);
 		s = ST_USAGE;
-	} else {
-		s = saved(store_cadence(cli->store, id, addr, secs / 86400.0,
-					&err),
-			  &err);
+	} else if (!(s = saved(store_cadence(cli->store, id, addr,
+					     secs / 86400.0, &err),
+			       &err))) {
+		char *w = who(cli, "cadence", id, addr, !learned);
+		if (learned)
+			changed(cli, "cadence of %s: the learned rhythm again", w);
+		else
+			changed(cli, "cadence of %s: every %g days", w,
+				secs / 86400.0);
+		free(w);
 	}
 	free(addr);
 	return s;
@@ -1133,7 +1276,13 @@ static status_t cmd_note(cli_t *cli, int argc, char **argv)
 	if (!(addr = arg_address("note", argv[0])))
 		return ST_USAGE;
 	char *text = str_sanitize(xstrdup(argv[1]));
-	s = saved(store_note(cli->store, id, addr, str_trim(text), &err), &err);
+	const char *t = str_trim(text);
+	s = saved(store_note(cli->store, id, addr, t, &err), &err);
+	if (!s) {
+		char *w = who(cli, "note", id, addr, *t != '\0');
+		changed(cli, *t ? "note saved for %s" : "note removed for %s", w);
+		free(w);
+	}
 	free(text);
 	free(addr);
 	return s;
@@ -1164,10 +1313,215 @@ static status_t cmd_merge(cli_t *cli, int argc, char **argv)
 	s = cli->undo ? store_unmerge(cli->store, id, addrs.v[0], &err)
 		      : store_merge(cli->store, id, (const char *const *)addrs.v,
 				    addrs.n, &err);
-	saved(s, &err);
+	if (saved(s, &err))
+		goto done;
+	strbuf_t b = {0};
+	for (size_t i = 0; i < addrs.n; i++) {
+		char *w = who(cli, "merge", id, addrs.v[i], !cli->undo);
+		sb_printf(&b, "%s%s", i ? (i + 1 < addrs.n ? ", " : " and ") : "", w);
+		free(w);
+	}
+	changed(cli, cli->undo ? "split %s off" : "merged %s: one person",
+		sb_str(&b));
+	sb_free(&b);
 done:
 	strvec_free(&addrs);
 	return s;
+}
+
+/* "Name <addr>" of a people entry, or the address. */
+static char *entry_who(json_t *e)
+{
+	const char *a = json_string_value(json_object_get(e, "address"));
+	const char *n = json_string_value(json_object_get(e, "name"));
+	return str_sanitize(n ? xasprintf("%s <%s>", n, a) : xstrdup(a));
+}
+
+/* An array of addresses as "a, b, c". */
+static char *joined(json_t *a)
+{
+	strbuf_t b = {0};
+	for (size_t i = 0; i < json_array_size(a); i++)
+		sb_printf(&b, "%s%s", i ? ", " : "",
+			  json_string_value(json_array_get(a, i)));
+	char *r = xstrdup(sb_str(&b));
+	sb_free(&b);
+	return str_sanitize(r);
+}
+
+/* `people` as text: one section per kind, empty ones left out. */
+static void people_table(json_t *o)
+{
+	static const char *const kinds[][2] = {
+		{"snoozes", "snoozed (snooze ADDRESS off ends it)"},
+		{"ignores", "ignored (ignore --undo PATTERN)"},
+		{"cadences", "cadences (cadence ADDRESS auto)"},
+		{"notes", "notes (note ADDRESS '')"},
+		{"merges", "merged by you (merge --undo ADDRESS)"},
+		{"split", "split off by you (merge ADDRESS ADDRESS joins again)"},
+		{"auto_merges", "merged by auto_merge (merge --undo ADDRESS)"},
+	};
+	bool any = false;
+	for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++) {
+		json_t *a = json_object_get(o, kinds[k][0]);
+		if (!json_array_size(a))
+			continue;
+		printf("%s%s\n", any ? "\n" : "", kinds[k][1]);
+		any = true;
+		for (size_t i = 0; i < json_array_size(a); i++) {
+			json_t *e = json_array_get(a, i);
+			char *w = json_is_string(e)
+					  ? str_sanitize(xstrdup(json_string_value(e)))
+				  : k >= 4 ? joined(json_object_get(e, "addresses"))
+					   : entry_who(e);
+			if (k == 0)
+				printf("  %s until %s\n", w,
+				       json_string_value(json_object_get(e, "until")));
+			else if (k == 2)
+				printf("  %s every %g days\n", w,
+				       json_number_value(
+					       json_object_get(e, "rhythm_days")));
+			else if (k == 3) {
+				char *n = str_sanitize(xstrdup(json_string_value(
+					json_object_get(e, "note"))));
+				printf("  %s: %s\n", w, n);
+				free(n);
+			} else
+				printf("  %s\n", w);
+			free(w);
+		}
+	}
+	if (!any)
+		printf("nothing said about anyone yet\n");
+}
+
+/* A manual merge's person for addr (pairs addr, person), else addr. */
+static const char *merged_person(const store_said_t *said, const char *addr)
+{
+	for (size_t i = 0; i + 1 < said->merged.n; i += 2)
+		if (strcmp(said->merged.v[i], addr) == 0)
+			return said->merged.v[i + 1];
+	return addr;
+}
+
+/* people: what the leader told digest, and what auto_merge joined. */
+static status_t cmd_people(cli_t *cli, int argc, char **argv)
+{
+	const config_leader_t *l;
+	store_said_t said = {0};
+	people_t p;
+	err_t err = {0};
+	int64_t id = 0, now;
+	status_t s;
+	bool json;
+
+	if ((s = one_leader(cli, "people", &l)))
+		return s;
+	const char *fmt = cli->format ? cli->format : "table";
+	json = strcmp(fmt, "json") == 0;
+	if (!json && strcmp(fmt, "table") && strcmp(fmt, "text")) {
+		print_err("people: unknown format '%s' (table, json)", fmt);
+		return ST_USAGE;
+	}
+	now = leader_now(cli, l);
+	if ((s = store_leader(cli->store, l->id, false, &id, &err)) ||
+	    (id && (s = store_said(cli->store, id, &said, &err)))) {
+		print_err("%s", err.msg);
+		return s;
+	}
+	if ((s = people_load(cli->store, cli->cfg, l, id, now, &p, &err))) {
+		print_err("%s", err.msg);
+		store_said_free(&said);
+		return s;
+	}
+	json_t *o = json_object(), *snoozes = json_array(),
+	       *cadences = json_array(), *notes = json_array(),
+	       *ignores = json_array(), *merges = json_array(),
+	       *split = json_array(), *autos = json_array();
+	for (size_t i = 0; i < said.nsettings; i++) {
+		const store_setting_t *x = &said.settings[i];
+		bool seen = false;
+		char *name = NULL;
+		store_address(cli->store, id, x->addr, &seen, &name, &err);
+		if (x->snoozed_until > now) {
+			char date[11];
+			tz_format_date(l->timezone, x->snoozed_until, date);
+			json_array_append_new(
+				snoozes, json_pack("{s:s, s:o, s:s}", "address",
+						   x->addr, "name", model_text(name),
+						   "until", date));
+		}
+		if (x->cadence_days > 0)
+			json_array_append_new(
+				cadences,
+				json_pack("{s:s, s:o, s:o}", "address", x->addr,
+					  "name", model_text(name), "rhythm_days",
+					  model_number(x->cadence_days)));
+		if (x->note)
+			json_array_append_new(
+				notes, json_pack("{s:s, s:o, s:o}", "address",
+						 x->addr, "name", model_text(name),
+						 "note", model_text(x->note)));
+		free(name);
+	}
+	for (size_t i = 0; i < said.ignore.n; i++)
+		json_array_append_new(ignores, model_text(said.ignore.v[i]));
+	/* Manual merges: each person with the addresses merged into it. */
+	for (size_t i = 0; i + 1 < said.merged.n; i += 2) {
+		const char *person = said.merged.v[i + 1];
+		json_t *m = NULL;
+		for (size_t k = 0; k < json_array_size(merges) && !m; k++) {
+			json_t *e = json_array_get(merges, k);
+			if (strcmp(json_string_value(json_object_get(e, "address")),
+				   person) == 0)
+				m = e;
+		}
+		if (!m) {
+			m = json_pack("{s:s, s:[s]}", "address", person,
+				      "addresses", person);
+			json_array_append_new(merges, m);
+		}
+		json_array_append_new(json_object_get(m, "addresses"),
+				      json_string(said.merged.v[i]));
+	}
+	for (size_t i = 0; i < said.unmerged.n; i++)
+		json_array_append_new(split, json_string(said.unmerged.v[i]));
+	/* auto_merge: people whose addresses are not all one manual merge. */
+	for (size_t i = 0; i < p.contacts.n; i++) {
+		const contact_t *c = &p.contacts.v[i];
+		bool manual = true;
+		for (size_t k = 1; k < c->naddresses; k++)
+			if (strcmp(merged_person(&said, c->addresses[k]),
+				   merged_person(&said, c->addresses[0])))
+				manual = false;
+		if (c->naddresses < 2 || manual)
+			continue;
+		json_t *a = json_array();
+		for (size_t k = 0; k < c->naddresses; k++)
+			json_array_append_new(a, json_string(c->addresses[k]));
+		json_array_append_new(autos,
+				      json_pack("{s:s, s:o, s:o}", "address",
+						c->address, "name",
+						model_text(c->name), "addresses", a));
+	}
+	json_object_set_new(o, "snoozes", snoozes);
+	json_object_set_new(o, "ignores", ignores);
+	json_object_set_new(o, "cadences", cadences);
+	json_object_set_new(o, "notes", notes);
+	json_object_set_new(o, "merges", merges);
+	json_object_set_new(o, "split", split);
+	json_object_set_new(o, "auto_merges", autos);
+	if (json) {
+		char *j = json_dumps(o, MODEL_JSON_FLAGS);
+		printf("%s\n", j);
+		free(j);
+	} else {
+		people_table(o);
+	}
+	json_decref(o);
+	people_free(&p);
+	store_said_free(&said);
+	return ST_OK;
 }
 
 /* ---- main ----------------------------------------------------------- */
@@ -1287,6 +1641,9 @@ static bool parse_options(cli_t *cli, int argc, char **argv,
 			break;
 		case O_NEGLECTED:
 			cli->neglected = true;
+			break;
+		case O_SORT:
+			cli->sort = optarg;
 			break;
 		case O_SINCE:
 			cli->since = optarg;

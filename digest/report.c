@@ -56,6 +56,38 @@ static void csv_field(FILE *out, const char *s, bool last)
 	fputc(last ? '\n' : ',', out);
 }
 
+/* The header of an empty `contacts --format csv`: the keys of
+ * contact_json. */
+#define CONTACTS_CSV_HEADER                                                   \
+	"address,addresses,name,interactions,touches,score,last_contact,"     \
+	"last_seen,last_channel,rhythm_days,episodes,rhythm_range_days,"      \
+	"days_since,overdue,neglected,circle,snoozed_until,note"
+
+/* A JSON value as one CSV field (caller frees; NULL for null). */
+static char *csv_value(json_t *v)
+{
+	if (json_is_string(v))
+		return xstrdup(json_string_value(v));
+	if (json_is_integer(v))
+		return xasprintf("%lld", (long long)json_integer_value(v));
+	if (json_is_real(v))
+		return xasprintf("%g", json_real_value(v));
+	if (json_is_boolean(v))
+		return xstrdup(json_is_true(v) ? "yes" : "no");
+	if (json_is_array(v)) {
+		strbuf_t b = {0};
+		for (size_t i = 0; i < json_array_size(v); i++) {
+			char *f = csv_value(json_array_get(v, i));
+			sb_printf(&b, "%s%s", i ? " " : "", f ? f : "");
+			free(f);
+		}
+		char *r = xstrdup(sb_str(&b));
+		sb_free(&b);
+		return r;
+	}
+	return NULL;
+}
+
 static json_t *contact_json(const config_leader_t *l, const contact_t *c,
 			    const score_t *s, const score_input_t *in)
 {
@@ -135,63 +167,55 @@ status_t report_contacts(FILE *out, report_format_t fmt,
 							      &pp->input[order[i]]));
 		return dump(out, a, err);
 	}
-	if (fmt == REPORT_CSV)
-		fputs("address,addresses,name,interactions,touches,last_contact,"
-		      "last_seen,last_channel,rhythm_days,days_since,overdue,"
-		      "neglected,circle\n",
-		      out);
-	else
-		fprintf(out, "%-24s %-32s %5s %7s  %-10s %-7s %5s %7s %s\n",
-			"NAME", "ADDRESS", "SEEN", "TOUCHES", "LAST", "VIA",
-			"EVERY", "OVERDUE", "CIRCLE");
+	if (fmt == REPORT_CSV) {
+		/* The fields of the JSON, in its order: an array's items
+		 * separated by spaces, a bool yes or no, null empty. */
+		for (size_t i = 0; i < n; i++) {
+			json_t *o = contact_json(l, &c->v[order[i]], &s[order[i]],
+						 &pp->input[order[i]]);
+			const char *key;
+			json_t *v;
+			if (i == 0) {
+				size_t k = 0;
+				json_object_foreach(o, key, v)
+					csv_field(out, key, ++k == json_object_size(o));
+			}
+			size_t k = 0;
+			json_object_foreach(o, key, v) {
+				char *f = csv_value(v);
+				csv_field(out, f, ++k == json_object_size(o));
+				free(f);
+			}
+			json_decref(o);
+		}
+		if (n == 0)
+			fputs(CONTACTS_CSV_HEADER "\n", out);
+		goto done;
+	}
+	fprintf(out, "%-24s %-32s %5s %7s  %-10s %-7s %5s %7s %s\n", "NAME",
+		"ADDRESS", "SEEN", "TOUCHES", "LAST", "VIA", "EVERY", "OVERDUE",
+		"CIRCLE");
 	for (size_t i = 0; i < n; i++) {
 		const contact_t *p = &c->v[order[i]];
 		const score_t *ps = &s[order[i]];
 		const char *via = p->last_contact >= 0
 					  ? channel_name(p->last_channel)
-					  : (fmt == REPORT_CSV ? "" : "-");
-		char last[21] = "", seen[21] = "", ds[24] = "", every[24] = "",
-		     overdue[24] = "";
+					  : "-";
+		char last[21] = "", every[24] = "", overdue[24] = "";
 		if (ps->rhythm_days >= 0)
-			snprintf(every, sizeof every, fmt == REPORT_CSV ? "%g" : "%.0fd",
+			snprintf(every, sizeof every, "%.0fd",
 				 round(ps->rhythm_days * 100) / 100);
 		if (ps->overdue >= 0)
 			snprintf(overdue, sizeof overdue, "%.2f%s", ps->overdue,
-				 fmt != REPORT_CSV && ps->neglected ? "!" : "");
-		if (fmt == REPORT_CSV) {
-			strbuf_t all = {0};
-			for (size_t j = 0; j < p->naddresses; j++)
-				sb_printf(&all, "%s%s", j ? " " : "", p->addresses[j]);
-			if (p->last_contact >= 0) {
-				tz_format_utc(p->last_contact, last);
-				snprintf(ds, sizeof ds, "%lld",
-					 (long long)ps->days_since);
-			}
-			tz_format_utc(p->last_seen, seen);
-			char n1[24], n2[24];
-			snprintf(n1, sizeof n1, "%zu", p->interactions);
-			snprintf(n2, sizeof n2, "%zu", p->touches);
-			csv_field(out, p->address, false);
-			csv_field(out, sb_str(&all), false);
-			csv_field(out, p->name, false);
-			csv_field(out, n1, false);
-			csv_field(out, n2, false);
-			csv_field(out, last, false);
-			csv_field(out, seen, false);
-			csv_field(out, via, false);
-			csv_field(out, every, false);
-			csv_field(out, ds, false);
-			csv_field(out, overdue, false);
-			csv_field(out, ps->neglected ? "yes" : "no", false);
-			csv_field(out, p->circle, true);
-			sb_free(&all);
-			continue;
-		}
+				 ps->neglected ? "!" : "");
 		if (p->last_contact >= 0)
 			tz_format_date(l->timezone, p->last_contact, last);
 		table_cell(out, p->name, 24);
 		fputc(' ', out);
-		table_cell(out, p->address, 32);
+		/* The address is what people type: never cut, only padded. */
+		char *addr = str_sanitize(xstrdup(p->address));
+		fprintf(out, "%-32s", addr);
+		free(addr);
 		fprintf(out, " %5zu %7zu  %-10s %-7s %5s %7s", p->interactions,
 			p->touches, p->last_contact >= 0 ? last : "-", via,
 			every[0] ? every : "-", overdue[0] ? overdue : "-");
@@ -199,6 +223,7 @@ status_t report_contacts(FILE *out, report_format_t fmt,
 			fprintf(out, " %s", p->circle);
 		fputc('\n', out);
 	}
+done:
 	if (ferror(out))
 		return err_set(err, ST_IOERR, "cannot write the output");
 	return ST_OK;

@@ -19,7 +19,7 @@ run 0 help
 cmp -s "$TMP/out" "$TMP/help" || fail "help and --help differ"
 commands=$(sed -n 's/^  \([a-z]\{1,\}\)\( .*\)\{0,1\}$/\1/p' "$TMP/help" | sort -u)
 for c in run preview ingest contacts interactions snooze ignore cadence note \
-	merge check version help; do
+	merge people check version help; do
 	grep -qx "$c" <<<"$commands" || fail "digest help does not list $c"
 done
 awk 'length > 79 { print FILENAME ": " $0; bad = 1 } END { exit bad }' "$TMP/help" ||
