@@ -93,7 +93,7 @@ static const cli_opt_t options[] = {
 	 "only the leaders whose id hashes (FNV-1a 32) to K modulo N"},
 	{"config", 'c', "FILE", O_CONFIG,
 	 "the config file (default $DIGEST_CONFIG, then "
-	 "~/.config/digest/digest.ini)"},
+	 "${XDG_CONFIG_HOME:-~/.config}/digest/digest.ini)"},
 	{"verbose", 'v', NULL, O_VERBOSE,
 	 "progress, and a summary line per leader"},
 	{"quiet", 'q', NULL, O_QUIET, "errors only"},
