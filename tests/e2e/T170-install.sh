@@ -111,7 +111,20 @@ while read -r c; do
 		[ "$c" = help ] || [ "$o" = --help ] || grep -qF -- "'$o[" "$DIGEST_SRC/completions/_digest" ||
 			fail "zsh completion lacks $o"
 	done
+	# And the other way: nothing offered that the command does not take.
+	[ "$c" = help ] || while read -r o; do
+		case $o in --*) ;; *) continue ;; esac
+		grep -qE -- "(^|[[ ])$o([] =]|$)" "$TMP/help.$c" ||
+			fail "bash completion offers $o, which 'digest $c' does not take"
+	done <"$TMP/bash.opts"
 done <"$TMP/commands"
+
+# The pages carry the binary's version.
+version=$("$DIGEST" --version | awk '{print $NF}')
+for page in digest.1 digest.ini.5; do
+	grep -q "^\.TH .*\"digest $version\"" "$DIGEST_SRC/doc/$page" ||
+		fail "doc/$page does not say digest $version"
+done
 
 # The global options of `digest --help`.
 run 0 --help
