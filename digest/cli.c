@@ -1179,7 +1179,17 @@ static status_t cmd_snooze(cli_t *cli, int argc, char **argv)
 		free(addr);
 		return ST_USAGE;
 	}
-	int64_t until = off ? 0 : leader_now(cli, l) + secs;
+	int64_t now = leader_now(cli, l), until = off ? 0 : now + secs;
+	if (!off && secs % 86400 == 0) {
+		/* Whole days are days on the leader's calendar: 30d across a
+		 * change to or from summer time still ends 30 dates later, at
+		 * the same time of day. */
+		struct tm wall;
+		tz_localtime(l->timezone, now, &wall);
+		wall.tm_mday += (int)(secs / 86400);
+		wall.tm_isdst = -1;
+		until = tz_mktime(l->timezone, &wall);
+	}
 	if (!(s = saved(store_snooze(cli->store, id, addr, until, &err), &err))) {
 		char *w = who(cli, "snooze", id, addr, !off), date[11];
 		if (off) {
@@ -1585,7 +1595,9 @@ static bool parse_options(cli_t *cli, int argc, char **argv,
 	struct option longs[NOPTIONS + 1];
 	char shorts[2 + 2 * NOPTIONS + 1];
 	const char *where = cmd ? cmd->name : NULL;
-	unsigned allowed = cmd ? cmd->options : O_GLOBAL | O_VERSION;
+	/* --version, like the global options, goes before or after the
+	 * command. */
+	unsigned allowed = (cmd ? cmd->options : O_GLOBAL) | O_VERSION;
 	int c;
 
 	getopt_tables(longs, shorts, !cmd);
@@ -1610,8 +1622,12 @@ static bool parse_options(cli_t *cli, int argc, char **argv,
 		if (!o)
 			continue; /* not reached: every option is in the table */
 		if (!(o->bit & allowed)) {
-			print_err("%s: '--%s' is not an option of this command",
-				  where ? where : "digest", o->name);
+			if (where)
+				print_err("%s: '--%s' is not an option of this "
+					  "command",
+					  where, o->name);
+			else
+				print_err("'--%s' goes after the command", o->name);
 			return false;
 		}
 		switch (o->bit) {
@@ -1741,6 +1757,10 @@ int cli_main(int argc, char **argv)
 	}
 	if (help) {
 		command_help(cmd);
+		goto done;
+	}
+	if (version) {
+		s = cmd_version(&cli, 0, NULL);
 		goto done;
 	}
 	int nargs = cargc - optind;

@@ -140,28 +140,37 @@ static char *evidence(const config_leader_t *l, const contact_t *c,
 static const char *suggestion_text(const contact_t *c, const score_t *s,
 				   const score_input_t *in)
 {
+	/* The rule decides what to suggest; what is known (a meeting
+	 * ahead, a long silence, how they last met) only words it.  A note
+	 * is shown beside it, never instead. */
 	bool meeting_soon = s->booked || (in && in->upcoming);
 	bool long_ago = s->days_since >= 90 ||
 			(s->overdue >= 0 && s->overdue >= 4);
-	if (meeting_soon)
-		return "You meet soon: come with one question for them.";
-	if (c->note)
-		return "Start from your note: ask how it is going.";
-	if (long_ago)
-		return c->last_channel == STORE_MEETING
-			       ? "It has been a while: propose a coffee or a call."
-			       : "It has been a while: a short call says more than "
-				 "an email.";
 	switch (s->suggestion) {
 	case SCORE_CALL:
+		if (meeting_soon)
+			return "Only emails lately: make the meeting ahead a "
+			       "real conversation.";
+		if (long_ago)
+			return "Only emails for a long while: suggest a call.";
 		return "Only emails lately: suggest a call or a short meeting.";
 	case SCORE_NOTE:
+		if (meeting_soon)
+			return "You have only met lately: a short note before "
+			       "you meet again.";
+		if (long_ago)
+			return "It has been a while since you met: send a short "
+			       "personal note.";
 		return "You have only met lately: send a short personal note.";
 	case SCORE_CHECK_IN:
 		break;
 	}
+	if (meeting_soon)
+		return "You meet soon: come with one question for them.";
+	if (long_ago)
+		return "It has been a while: a short check-in is enough.";
 	if (c->last_contact >= 0 && c->last_channel == STORE_MEETING)
-		return "Follow up on your last meeting with a short note.";
+		return "Follow up on your last meeting with a short check-in.";
 	return "Check in: ask how things are going.";
 }
 

@@ -110,3 +110,10 @@ run 64 -c "$TMP/ok.ini" contacts --leader nobody
 expect_grep "no leader 'nobody'" "$TMP/err"
 run 64 -c "$TMP/ok.ini" contacts --leader alex --format xml
 expect_grep "unknown format 'xml'" "$TMP/err"
+
+# --version goes before or after the command, as help says; a command's
+# option before the command is named as such.
+run 0 run -V
+expect_grep "digest " "$TMP/out"
+run 64 --leader alex contacts
+expect_grep "digest: '--leader' goes after the command" "$TMP/err"

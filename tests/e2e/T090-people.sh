@@ -167,3 +167,8 @@ table = open(sys.argv[2]).read().split()
 for p in json.load(open(sys.argv[1])):
     assert p["address"] in table, p["address"]' "$TMP/contacts.json" "$TMP/out" ||
 	fail "the table cut an address: $(cat "$TMP/out")"
+
+# Days are the leader's calendar days: 30 days from Oct 1 across the end
+# of summer time (Oct 25 in Europe/Berlin) end on Oct 31, not Oct 30.
+run 0 $C snooze --leader alex wen@example.com 30d --now 2026-10-01
+expect_grep "snoozed Wen Li <wen@example.com> until 2026-10-31" "$TMP/out"

@@ -160,3 +160,15 @@ expect_grep '<a href="mailto:priya@example.com" style="color:#1f2933;text-decora
 expect_grep 'last: Sep 7</div>' "$GOLDEN/away-digest.html"
 grep -q 'last 12 weeks' "$GOLDEN/away-digest.html" && fail "an empty chart for a silence longer than it"
 expect_grep "4 weeks since an email on" "$GOLDEN/examples-digest.text"
+
+# A note is shown beside the suggestion, never instead of it: Jörg's
+# last touches were all email, so a call is still what is suggested.
+run 0 $C note --leader alex joerg@client-a.example 'New role in Q1' $N
+run 0 $C preview --leader alex $N --format json
+python3 - "$TMP/out" <<'PY' || fail "a note replaced the suggestion"
+import json, sys
+m = json.load(open(sys.argv[1]))
+f = m["focus"]
+assert f["note"] == "New role in Q1", f
+assert "call" in f["suggestion"], f["suggestion"]
+PY
