@@ -956,6 +956,29 @@ static void log_delivery(cli_t *cli, const config_leader_t *l,
  * already (--force sends again); record the attempt before sending and
  * its outcome right after, so a crash in between leaves a "sending" row
  * and the retry reuses its Message-ID. */
+/* The automatic merges a digest was sent with: listed in no later
+ * week's digest. */
+static status_t record_merges(cli_t *cli, int64_t id, json_t *model,
+			      const char *week, err_t *err)
+{
+	json_t *all = json_object_get(model, "merged_all"), *m;
+	size_t i;
+	status_t s = ST_OK;
+	json_array_foreach(all, i, m) {
+		json_t *addrs = json_object_get(m, "addresses");
+		size_t n = json_array_size(addrs);
+		const char **v = xcalloc(n ? n : 1, sizeof *v);
+		for (size_t j = 0; j < n; j++)
+			v[j] = json_string_value(json_array_get(addrs, j));
+		char *key = people_merge_key(v, n);
+		if (!s)
+			s = store_merge_shown(cli->store, id, key, week, err);
+		free(key);
+		free(v);
+	}
+	return s;
+}
+
 static status_t deliver(cli_t *cli, const config_leader_t *l, json_t *model,
 			int64_t now)
 {
@@ -1000,6 +1023,8 @@ static status_t deliver(cli_t *cli, const config_leader_t *l, json_t *model,
 	status_t r = store_delivery_set(cli->store, id, week, n,
 					s ? STORE_FAILED : STORE_SENT, mid, now,
 					s ? err.msg : reply, &err);
+	if (!s && !r)
+		r = record_merges(cli, id, model, week, &err);
 	log_delivery(cli, l, week, to, s ? "failed" : "sent", s ? err.msg : reply,
 		     mid);
 	if (s)

@@ -53,14 +53,23 @@ void people_rules_free(people_rules_t *r)
 	memset(r, 0, sizeof *r);
 }
 
-/* Is history address a part of an interaction before t? */
-static bool seen_before(const store_history_t *h, size_t a, int64_t t)
+static int cmp_str(const void *a, const void *b)
 {
-	for (size_t i = 0; i < h->nias && h->ias[i].time < t; i++)
-		for (size_t j = 0; j < h->ias[i].nparts; j++)
-			if (h->ias[i].parts[j] == a)
-				return true;
-	return false;
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char *people_merge_key(const char *const *addrs, size_t n)
+{
+	const char **v = xcalloc(n ? n : 1, sizeof *v);
+	strbuf_t b = {0};
+	memcpy(v, addrs, n * sizeof *v);
+	qsort(v, n, sizeof *v, cmp_str);
+	for (size_t i = 0; i < n; i++)
+		sb_printf(&b, "%s%s", i ? " " : "", v[i]);
+	free(v);
+	if (!b.s)
+		sb_puts(&b, "");
+	return sb_steal(&b);
 }
 
 status_t people_load(store_t *st, const config_t *cfg,
@@ -165,27 +174,24 @@ status_t people_load(store_t *st, const config_t *cfg,
 	}
 	free(first);
 
-	/* The merges the last digest sent showed already: all of the
-	 * person's addresses were in the window before it was sent, as they
-	 * are in this one (an automatic merge is listed once). */
+	/* An automatic merge is listed in the first digest sent with it,
+	 * and in every preview of that week, not after. */
 	out->merge_new = xcalloc(n ? n : 1, sizeof *out->merge_new);
-	out->last_sent = -1;
 	char week[16], wstart[11], wend[11];
+	strmap_t shown = {0};
 	model_week(now, l->timezone, week, wstart, wend);
 	if (!s && leader_id)
-		s = store_last_sent(st, leader_id, week, &out->last_sent, err);
+		s = store_merges_shown(st, leader_id, week, &shown, err);
 	for (size_t k = 0; k < n && !s; k++) {
 		const contact_t *c = &out->contacts.v[k];
 		if (c->naddresses < 2)
 			continue;
-		bool fresh = out->last_sent < 0;
-		for (size_t j = 0; j < c->naddresses && !fresh; j++) {
-			int64_t i;
-			fresh = !strmap_get(&index, c->addresses[j], &i) ||
-				!seen_before(&out->history, (size_t)i, out->last_sent);
-		}
-		out->merge_new[k] = fresh;
+		char *key = people_merge_key((const char *const *)c->addresses,
+					     c->naddresses);
+		out->merge_new[k] = !strmap_get(&shown, key, NULL);
+		free(key);
 	}
+	strmap_free(&shown);
 done:
 	strmap_free(&index);
 	if (s)

@@ -41,10 +41,8 @@ typedef struct {
 	bool *fresh;              /* per contacts.v[i]: first interaction
 	                           * ever in the last 7 days */
 	bool *merge_new;          /* per contacts.v[i]: of several addresses,
-	                           * one of which first appeared (in the
-	                           * window) after the last digest sent */
-	int64_t last_sent;        /* when the last digest of an earlier week
-	                           * was sent; -1 when none was */
+	                           * joined automatically, and no digest of
+	                           * an earlier week was sent with them so */
 	size_t *neglected;        /* indices into contacts.v, ranked */
 	size_t nneglected;
 	score_aways_t away;       /* the leader's absences in the window */
@@ -72,5 +70,9 @@ status_t people_load(store_t *st, const config_t *cfg,
 		     const config_leader_t *l, int64_t leader_id, int64_t now,
 		     people_t *out, err_t *err);
 void people_free(people_t *p);
+
+/* How the store knows an automatic merge: the person's addresses,
+ * sorted, joined by a space.  Caller frees. */
+char *people_merge_key(const char *const *addrs, size_t n);
 
 #endif

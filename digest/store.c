@@ -1275,23 +1275,41 @@ status_t store_delivery(store_t *st, int64_t leader, const char *week,
 						    : db_error(st, err, "ledger");
 }
 
-status_t store_last_sent(store_t *st, int64_t leader, const char *week,
-			 int64_t *time, err_t *err)
+status_t store_merges_shown(store_t *st, int64_t leader, const char *week,
+			    strmap_t *keys, err_t *err)
 {
 	sqlite3_stmt *q = NULL;
-	*time = -1;
+	int rc;
 	if (sqlite3_prepare_v2(st->db,
-			       "SELECT max(time) FROM delivery WHERE leader_id = ?1"
-			       " AND week < ?2 AND status = 'sent'",
+			       "SELECT key FROM merge_shown WHERE leader_id = ?1"
+			       " AND week < ?2",
 			       -1, &q, NULL) != SQLITE_OK)
-		return db_error(st, err, "ledger");
+		return db_error(st, err, "merges shown");
 	sqlite3_bind_int64(q, 1, leader);
 	sqlite3_bind_text(q, 2, week, -1, SQLITE_TRANSIENT);
-	int rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL)
-		*time = sqlite3_column_int64(q, 0);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		strmap_put(keys, (const char *)sqlite3_column_text(q, 0), 1);
 	sqlite3_finalize(q);
-	return rc == SQLITE_ROW ? ST_OK : db_error(st, err, "ledger");
+	return rc == SQLITE_DONE ? ST_OK : db_error(st, err, "merges shown");
+}
+
+status_t store_merge_shown(store_t *st, int64_t leader, const char *key,
+			   const char *week, err_t *err)
+{
+	sqlite3_stmt *q = NULL;
+	if (sqlite3_prepare_v2(st->db,
+			       "INSERT INTO merge_shown (leader_id, key, week)"
+			       " VALUES (?1, ?2, ?3)"
+			       " ON CONFLICT (leader_id, key) DO UPDATE SET"
+			       " week = min(week, excluded.week)",
+			       -1, &q, NULL) != SQLITE_OK)
+		return db_error(st, err, "merges shown");
+	sqlite3_bind_int64(q, 1, leader);
+	sqlite3_bind_text(q, 2, key, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(q, 3, week, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? ST_OK : db_error(st, err, "merges shown");
 }
 
 status_t store_delivery_set(store_t *st, int64_t leader, const char *week,

@@ -240,10 +240,13 @@ typedef enum { STORE_NONE = 0, STORE_SENDING, STORE_SENT, STORE_FAILED } store_d
  * (STORE_NONE when there is none). */
 status_t store_delivery(store_t *st, int64_t leader, const char *week,
 			store_delivery_t *state, int *n, err_t *err);
-/* When the leader's latest digest of a week before `week` was sent
- * (*time, the run's now), or -1 when none was. */
-status_t store_last_sent(store_t *st, int64_t leader, const char *week,
-			 int64_t *time, err_t *err);
+/* The automatic merges (people_merge_key) that a digest of a week
+ * before week was sent with, into *keys. */
+status_t store_merges_shown(store_t *st, int64_t leader, const char *week,
+			    strmap_t *keys, err_t *err);
+/* Record that the digest of week, sent, carried the merge key. */
+status_t store_merge_shown(store_t *st, int64_t leader, const char *key,
+			   const char *week, err_t *err);
 /* Record (insert or update) attempt n of week; one transaction. */
 status_t store_delivery_set(store_t *st, int64_t leader, const char *week,
 			    int n, store_delivery_t state,

@@ -152,6 +152,19 @@ import json, sys
 m = json.load(open(sys.argv[1]))
 assert [x["person"] for x in m["merged"]] == ["Jo Kim"], m["merged"]
 PY
+# A merge that forms later (auto_merge turned on after a digest was sent
+# without it) is in the next digest sent: what counts is the digests it
+# was sent with, not when its addresses were first seen.
+cp -a "$DIGEST_SRC/examples" "$TMP/late"
+rm -f "$TMP/late/example.db"*
+rm -rf "$TMP/sent" && mkdir -p "$TMP/sent"
+printf '\n[smtp]\nsendmail = %s\n' "$TMP/sendmail" >>"$TMP/late/digest.ini"
+sed -i "s|^\[digest\]|[digest]\nlog_file = $TMP/late.log\nauto_merge = no|" "$TMP/late/digest.ini"
+run 0 -c "$TMP/late/digest.ini" run --now 2026-11-30
+grep -q "counted as one person" "$TMP/sent/0.eml" && fail "a merge without auto_merge"
+sed -i "s|^auto_merge = no|auto_merge = yes|" "$TMP/late/digest.ini"
+run 0 -c "$TMP/late/digest.ini" run --now 2026-12-07
+grep -q "jo.kim@home.example" "$TMP/sent/1.eml" || fail "a merge formed later was never sent"
 
 # What the leader reads: each name a mailto: link, coming up too; a
 # silence longer than the chart shows the date of the last touch;
