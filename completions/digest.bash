@@ -46,17 +46,27 @@ _digest()
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=
 	local cmd= config= i w npos=0
 	[ "$COMP_CWORD" -gt 0 ] && prev=${COMP_WORDS[COMP_CWORD - 1]}
+	# bash splits --opt=VALUE at the "=" (COMP_WORDBREAKS): the option
+	# is then the word before the "=".
+	if [ "$prev" = "=" ] && [ "$COMP_CWORD" -gt 1 ]; then
+		prev=${COMP_WORDS[COMP_CWORD - 2]}
+	elif [ "$cur" = "=" ]; then
+		cur=
+	fi
 	COMPREPLY=()
 
 	# The command, and -c FILE, from the words before the cursor.
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		w=${COMP_WORDS[i]}
+		# The value of an option, as "--opt VALUE" or "--opt = VALUE".
+		local skip=1
+		[ "${COMP_WORDS[i + 1]:-}" = "=" ] && skip=2
 		case $w in
-		-c | --config) config=${COMP_WORDS[i + 1]}; ((i++)) ;;
+		-c | --config) config=${COMP_WORDS[i + skip]:-}; ((i += skip)) ;;
 		--config=*) config=${w#--config=} ;;
 		-c?*) config=${w#-c} ;;
 		--now | --leader | --format | --sort | --out | --shard | --since | --until)
-			((i++)) ;;
+			((i += skip)) ;;
 		-*) ;;
 		*) if [ -z "$cmd" ]; then cmd=$w; else npos=$((npos + 1)); fi ;;
 		esac
@@ -64,16 +74,22 @@ _digest()
 	if [ -z "$config" ]; then
 		config=${DIGEST_CONFIG:-${XDG_CONFIG_HOME:-$HOME/.config}/digest/digest.ini}
 	fi
+	# As typed: quotes and a leading ~ are the shell's, not the file's.
+	config=${config#[\"\']}
+	config=${config%[\"\']}
 	case $config in
 	"~"/*) config=$HOME/${config#"~/"} ;;
 	esac
 
 	case $prev in
 	-c | --config)
-		COMPREPLY=($(compgen -f -- "$cur"))
+		# One candidate per line, so that names with blanks stay whole.
+		compopt -o filenames 2>/dev/null
+		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		return 0 ;;
 	--out)
-		COMPREPLY=($(compgen -d -- "$cur"))
+		compopt -o filenames 2>/dev/null
+		mapfile -t COMPREPLY < <(compgen -d -- "$cur")
 		return 0 ;;
 	--leader)
 		COMPREPLY=($(compgen -W "$(_digest_leaders "$config")" -- "$cur"))
