@@ -1430,15 +1430,6 @@ static void people_table(json_t *o)
 		printf("nothing said about anyone yet\n");
 }
 
-/* A manual merge's person for addr (pairs addr, person), else addr. */
-static const char *merged_person(const store_said_t *said, const char *addr)
-{
-	for (size_t i = 0; i + 1 < said->merged.n; i += 2)
-		if (strcmp(said->merged.v[i], addr) == 0)
-			return said->merged.v[i + 1];
-	return addr;
-}
-
 /* people: what the leader told digest, and what auto_merge joined. */
 static status_t cmd_people(cli_t *cli, int argc, char **argv)
 {
@@ -1524,12 +1515,7 @@ static status_t cmd_people(cli_t *cli, int argc, char **argv)
 	/* auto_merge: people whose addresses are not all one manual merge. */
 	for (size_t i = 0; i < p.contacts.n; i++) {
 		const contact_t *c = &p.contacts.v[i];
-		bool manual = true;
-		for (size_t k = 1; k < c->naddresses; k++)
-			if (strcmp(merged_person(&said, c->addresses[k]),
-				   merged_person(&said, c->addresses[0])))
-				manual = false;
-		if (c->naddresses < 2 || manual)
+		if (!people_merge_is_auto(&said.merged, c))
 			continue;
 		json_t *a = json_array();
 		for (size_t k = 0; k < c->naddresses; k++)

@@ -454,19 +454,9 @@ static json_t *merged_json(const people_t *p, bool all)
 		const contact_t *c = &p->contacts.v[k];
 		if (c->naddresses < 2 || (!all && !p->merge_new[k]))
 			continue;
-		/* Merged by the leader when a `merge` pair joins two of its
-		 * addresses: the leader knows, and `people` lists it. */
-		bool manual = false;
-		const strvec_t *merged = &p->rules.said.merged;
-		for (size_t i = 0; i + 1 < merged->n; i += 2) {
-			bool x = false, y = false;
-			for (size_t j = 0; j < c->naddresses; j++) {
-				x |= strcmp(merged->v[i], c->addresses[j]) == 0;
-				y |= strcmp(merged->v[i + 1], c->addresses[j]) == 0;
-			}
-			manual |= x && y;
-		}
-		if (manual)
+		/* Only what auto_merge joined: what the leader merged by
+		 * hand they know, and `people` lists it. */
+		if (!people_merge_is_auto(&p->rules.said.merged, c))
 			continue;
 		json_t *o = json_object(), *addrs = json_array();
 		for (size_t j = 0; j < c->naddresses; j++)

@@ -3,6 +3,7 @@
  */
 #include "people.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,6 +57,44 @@ void people_rules_free(people_rules_t *r)
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The root of x in a union-find forest. */
+static size_t uf_root(size_t *up, size_t x)
+{
+	while (up[x] != x)
+		x = up[x] = up[up[x]];
+	return x;
+}
+
+bool people_merge_is_auto(const strvec_t *merged, const contact_t *c)
+{
+	if (c->naddresses < 2)
+		return false;
+	/* The leader's merge pairs (address, person) are edges between the
+	 * person's addresses; chains (a into b, b into c) join too.  More
+	 * than one group left: auto_merge joined them. */
+	size_t *up = xcalloc(c->naddresses, sizeof *up), groups = c->naddresses;
+	for (size_t i = 0; i < c->naddresses; i++)
+		up[i] = i;
+	for (size_t i = 0; i + 1 < merged->n; i += 2) {
+		size_t x = SIZE_MAX, y = SIZE_MAX;
+		for (size_t j = 0; j < c->naddresses; j++) {
+			if (strcmp(merged->v[i], c->addresses[j]) == 0)
+				x = j;
+			if (strcmp(merged->v[i + 1], c->addresses[j]) == 0)
+				y = j;
+		}
+		if (x == SIZE_MAX || y == SIZE_MAX)
+			continue;
+		size_t rx = uf_root(up, x), ry = uf_root(up, y);
+		if (rx != ry) {
+			up[rx] = ry;
+			groups--;
+		}
+	}
+	free(up);
+	return groups > 1;
 }
 
 char *people_merge_key(const char *const *addrs, size_t n)

@@ -71,6 +71,10 @@ status_t people_load(store_t *st, const config_t *cfg,
 		     people_t *out, err_t *err);
 void people_free(people_t *p);
 
+/* Whether auto_merge joined some of person c's addresses: the leader's
+ * merge pairs (`merged`, as store_said_t has them) do not join them all. */
+bool people_merge_is_auto(const strvec_t *merged, const contact_t *c);
+
 /* How the store knows an automatic merge: the person's addresses,
  * sorted, joined by a space.  Caller frees. */
 char *people_merge_key(const char *const *addrs, size_t n);

@@ -172,3 +172,29 @@ for p in json.load(open(sys.argv[1])):
 # of summer time (Oct 25 in Europe/Berlin) end on Oct 31, not Oct 30.
 run 0 $C snooze --leader alex wen@example.com 30d --now 2026-10-01
 expect_grep "snoozed Wen Li <wen@example.com> until 2026-10-31" "$TMP/out"
+
+# Merges by hand, chained (wen into priya, then omar into wen), are the
+# leader's, not auto_merge's; one merged by hand into a person auto_merge
+# made leaves that automatic merge listed.
+cp -a "$DIGEST_SRC/examples" "$TMP/mx"
+rm -f "$TMP/mx/example.db"*
+M="-c $TMP/mx/digest.ini --now 2026-11-30"
+run 0 $M ingest
+run 0 $M merge --leader alex wen@example.com priya@example.com
+run 0 $M merge --leader alex omar@example.com wen@example.com
+run 0 $M merge --leader alex dana@example.com jo.kim@work.example
+run 0 $M people --leader alex --format json
+python3 - "$TMP/out" <<'PY' || fail "people: chained merges taken for automatic ones"
+import json, sys
+p = json.load(open(sys.argv[1]))
+autos = [set(m["addresses"]) for m in p["auto_merges"]]
+assert not any("omar@example.com" in a for a in autos), autos
+assert any("jo.kim@home.example" in a for a in autos), autos
+PY
+run 0 $M preview --leader alex --format json
+python3 - "$TMP/out" <<'PY' || fail "preview: an automatic merge hidden by a manual one"
+import json, sys
+m = json.load(open(sys.argv[1]))
+assert any("jo.kim@home.example" in x["addresses"] for x in m["merged_all"]), m["merged_all"]
+assert not any("omar@example.com" in x["addresses"] for x in m["merged_all"]), m["merged_all"]
+PY
