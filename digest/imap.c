@@ -437,6 +437,17 @@ static void key_of(uint32_t validity, uint32_t uid, char *key, size_t n)
 	snprintf(key, n, "%u/%u", (unsigned)validity, (unsigned)uid);
 }
 
+/* UID SEARCH UID set (taken), the UIDs into *result (free with
+ * mailimap_search_result_free). */
+static status_t uid_search(imap_state_t *s, struct mailimap_set *set,
+                           clist **result, err_t *err)
+{
+	struct mailimap_search_key *key = mailimap_search_key_new_uid(set);
+	int r = mailimap_uid_search(s->imap, NULL, key, result);
+	mailimap_search_key_free(key);
+	return r == MAILIMAP_NO_ERROR ? ST_OK : fail(s, "UID SEARCH", r, err);
+}
+
 /* The UIDs after the cursor, those seen before left out. */
 static status_t list_uids(imap_state_t *s, const mailsrc_spec_t *spec,
                           err_t *err)
@@ -444,14 +455,11 @@ static status_t list_uids(imap_state_t *s, const mailsrc_spec_t *spec,
 	struct mailimap_selection_info *sel = s->imap->imap_selection_info;
 	if (sel && sel->sel_has_exists && sel->sel_exists == 0)
 		return ST_OK;
-	struct mailimap_set *set =
-	    mailimap_set_new_interval(s->covered + 1, 0); /* n:* */
-	struct mailimap_search_key *key = mailimap_search_key_new_uid(set);
 	clist *result = NULL;
-	int r = mailimap_uid_search(s->imap, NULL, key, &result);
-	mailimap_search_key_free(key);
-	if (r != MAILIMAP_NO_ERROR)
-		return fail(s, "UID SEARCH", r, err);
+	status_t st = uid_search(s, mailimap_set_new_interval(s->covered + 1, 0),
+	                         &result, err); /* n:* */
+	if (st)
+		return st;
 	s->uids = xcalloc(clist_count(result) + 1, sizeof *s->uids);
 	for (clistiter *it = clist_begin(result); it; it = clist_next(it)) {
 		uint32_t uid = *(uint32_t *)clist_content(it);
@@ -602,12 +610,10 @@ static status_t add_missing(imap_state_t *s, const uint32_t *uids, size_t n,
 		mailimap_set_free(set);
 		return ST_OK;
 	}
-	struct mailimap_search_key *key = mailimap_search_key_new_uid(set);
 	clist *result = NULL;
-	int r = mailimap_uid_search(s->imap, NULL, key, &result);
-	mailimap_search_key_free(key);
-	if (r != MAILIMAP_NO_ERROR)
-		return fail(s, "UID SEARCH", r, err);
+	status_t st = uid_search(s, set, &result, err);
+	if (st)
+		return st;
 	s->batch = xrealloc(s->batch, (s->nbatch + clist_count(result) + 1) *
 	                                  sizeof *s->batch);
 	for (clistiter *it = clist_begin(result); it; it = clist_next(it)) {
