@@ -57,11 +57,6 @@ static const char *kind_name(config_src_kind_t k)
 	return "?";
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* A hash of the addresses whose mail is the leader's.  Caller frees. */
 static char *senders_fingerprint(const config_leader_t *l)
 {
@@ -75,7 +70,7 @@ static char *senders_fingerprint(const config_leader_t *l)
 		strvec_push(&all, l->delegates.v[i]);
 	for (size_t i = 0; i < all.n; i++)
 		str_lower(all.v[i]);
-	qsort(all.v, all.n, sizeof *all.v, cmp_str);
+	qsort(all.v, all.n, sizeof *all.v, str_ptr_cmp);
 	for (size_t i = 0; i < all.n; i++)
 		sb_printf(&b, "%s\n", all.v[i]);
 	hash64_hex(hash64(b.s, b.len), hex);
@@ -223,7 +218,7 @@ status_t ingest_maildirs(const config_source_t *src, strvec_t *dirs,
 	if (!dirs->n)
 		return err_set(err, ST_DATAERR, "%s: no Maildir below it",
 			       src->path);
-	qsort(dirs->v, dirs->n, sizeof *dirs->v, cmp_str);
+	qsort(dirs->v, dirs->n, sizeof *dirs->v, str_ptr_cmp);
 	return ST_OK;
 }
 

@@ -114,11 +114,6 @@ static void list_ics(const char *root, const char *rel, strvec_t *out)
 	free(dir);
 }
 
-static int str_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Warn about what cal found in a file, once per distinct warning and
  * file content (remembered in the seen table). */
 static status_t warn_once(ingest_t *in, const char *path, const char *hash,
@@ -293,7 +288,7 @@ static status_t source_files(const char *root, strvec_t *files, bool *single,
 		return ST_OK;
 	}
 	list_ics(root, "", files);
-	qsort(files->v, files->n, sizeof *files->v, str_cmp);
+	qsort(files->v, files->n, sizeof *files->v, str_ptr_cmp);
 	return ST_OK;
 }
 
@@ -359,7 +354,7 @@ status_t ingest_calendar(ingest_t *in, int64_t now, bool *got_new)
 		s = store_cal_files(in->st, in->source_id, &known, in->err);
 	for (size_t i = 0; i < known.n && !s; i++) {
 		if (bsearch(&known.v[i], files.v, files.n, sizeof *files.v,
-			    str_cmp))
+			    str_ptr_cmp))
 			continue;
 		s = store_forget_item(in->st, in->source_id, known.v[i],
 				      now - in->cfg->lookback, INT64_MAX, true,

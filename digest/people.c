@@ -54,11 +54,6 @@ void people_rules_free(people_rules_t *r)
 	memset(r, 0, sizeof *r);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The root of x in a union-find forest. */
 static size_t uf_root(size_t *up, size_t x)
 {
@@ -102,7 +97,7 @@ char *people_merge_key(const char *const *addrs, size_t n)
 	const char **v = xcalloc(n ? n : 1, sizeof *v);
 	strbuf_t b = {0};
 	memcpy(v, addrs, n * sizeof *v);
-	qsort(v, n, sizeof *v, cmp_str);
+	qsort(v, n, sizeof *v, str_ptr_cmp);
 	for (size_t i = 0; i < n; i++)
 		sb_printf(&b, "%s%s", i ? " " : "", v[i]);
 	free(v);

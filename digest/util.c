@@ -278,6 +278,11 @@ bool str_starts(const char *s, const char *prefix)
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+int str_ptr_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 bool str_iends(const char *s, const char *suffix)
 {
 	size_t n = strlen(s), m = strlen(suffix);
