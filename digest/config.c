@@ -430,17 +430,19 @@ static size_t var_name_len(const char *s)
 	return n;
 }
 
-static void put_var(strbuf_t *b, const char *name, size_t n)
+static void put_var(strbuf_t *b, const char *name, size_t n, char **unset)
 {
 	char *var = xstrndup(name, n);
 	const char *val = getenv(var);
 
 	if (val)
 		sb_puts(b, val);
+	else if (unset && !*unset)
+		*unset = var, var = NULL;
 	free(var);
 }
 
-char *config_expand_path(const char *s)
+char *config_expand_path(const char *s, char **unset)
 {
 	strbuf_t b = {0};
 
@@ -456,12 +458,12 @@ char *config_expand_path(const char *s)
 		if (s[0] == '$' && s[1] == '{') {
 			n = var_name_len(s + 2);
 			if (n && s[2 + n] == '}') {
-				put_var(&b, s + 2, n);
+				put_var(&b, s + 2, n, unset);
 				s += n + 3;
 				continue;
 			}
 		} else if (s[0] == '$' && (n = var_name_len(s + 1))) {
-			put_var(&b, s + 1, n);
+			put_var(&b, s + 1, n, unset);
 			s += n + 1;
 			continue;
 		}
@@ -877,8 +879,16 @@ static bool need_value(parse_t *p, const char *key, const char *value)
  * matter). */
 static char *get_path(parse_t *p, const char *key, const char *value)
 {
-	char *path = config_expand_path(value);
+	char *unset = NULL;
+	char *path = config_expand_path(value, &unset);
 
+	if (unset) {
+		add_error(p, p->line, "'%s' uses $%s, which is not set", key,
+		          unset);
+		free(unset);
+		free(path);
+		return NULL;
+	}
 	if (!*path) {
 		add_error(p, p->line, "'%s' expands to an empty path", key);
 		free(path);
@@ -1068,7 +1078,15 @@ static void smtp_sendmail(parse_t *p, const char *value)
 			char *word = xstrndup(s, n);
 
 			if (argv->n == 0) {
-				strvec_take(argv, config_expand_path(word));
+				char *unset = NULL;
+
+				strvec_take(argv, config_expand_path(word, &unset));
+				if (unset)
+					add_error(p, p->line,
+					          "'sendmail' uses $%s, which is "
+					          "not set",
+					          unset);
+				free(unset);
 				free(word);
 			} else {
 				strvec_take(argv, word);

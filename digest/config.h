@@ -128,7 +128,10 @@ char *config_default_path(void);
  * unit is an error.  Returns false on a bad value. */
 bool config_parse_duration(const char *s, int64_t *secs);
 
-/* Expand a leading "~" and $VAR / ${VAR} in a path.  Caller frees. */
-char *config_expand_path(const char *s);
+/* Expand a leading "~" and $VAR / ${VAR} in a path; an unset variable
+ * expands to nothing, and when UNSET is not NULL the first such name is
+ * stored there (caller frees) so that the caller can refuse the path.
+ * Caller frees the result. */
+char *config_expand_path(const char *s, char **unset);
 
 #endif

@@ -875,6 +875,7 @@ static void test_expand_path(void **state)
 	(void)state;
 	setenv("DIGEST_T_VAR", "/srv/x", 1);
 	unsetenv("DIGEST_T_UNSET");
+	setenv("DIGEST_T_VAR_EMPTY", "", 1);
 	static const struct {
 		const char *in, *out; /* out: "~" stands for $HOME */
 	} cases[] = {
@@ -895,7 +896,19 @@ static void test_expand_path(void **state)
 	    {"", ""},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-		p = config_expand_path(cases[i].in);
+		char *unset = NULL;
+
+		p = config_expand_path(cases[i].in, &unset);
+		/* "$DIGEST_T_VARdb" names the unset DIGEST_T_VARdb. */
+		const char *unset_want =
+		    strstr(cases[i].in, "DIGEST_T_UNSET") ? "DIGEST_T_UNSET"
+		    : strstr(cases[i].in, "VARdb")        ? "DIGEST_T_VARdb"
+		                                          : NULL;
+		if (unset_want)
+			assert_string_equal(unset, unset_want);
+		else
+			assert_null(unset);
+		free(unset);
 		want = cases[i].out[0] == '~' && (cases[i].out[1] == '\0' ||
 		                                  cases[i].out[1] == '/')
 		           ? xasprintf("%s%s", home, cases[i].out + 1)
@@ -904,7 +917,7 @@ static void test_expand_path(void **state)
 		free(p);
 		free(want);
 	}
-	assert_null(config_expand_path(NULL));
+	assert_null(config_expand_path(NULL, NULL));
 
 	cfg = load_ok("[digest]\ndatabase = ~/db/$DIGEST_T_VAR.db\n"
 	              "templates = ${DIGEST_T_VAR}/t\n" LEADER_OK
@@ -917,8 +930,14 @@ static void test_expand_path(void **state)
 	                    "maildir:$DIGEST_T_VAR/Maildir");
 	config_free(cfg);
 
+	/* An unset variable is a typo or a cron environment without it:
+	 * refuse it rather than read "/Mail" for "$MAILROOT/Mail". */
 	load_fails("[digest]\nlog_file = $DIGEST_T_UNSET\n",
+	           "2: 'log_file' uses $DIGEST_T_UNSET, which is not set", NULL);
+	load_fails("[digest]\nlog_file = ${DIGEST_T_VAR_EMPTY}\n",
 	           "2: 'log_file' expands to an empty path", NULL);
+	load_fails("[smtp]\nsendmail = $DIGEST_T_UNSET/sendmail -t\n" LEADER_OK,
+	           "2: 'sendmail' uses $DIGEST_T_UNSET, which is not set", NULL);
 
 	/* Relative paths are read from the config file's directory. */
 	cfg = load_ok("[digest]\ndatabase = state/digest.db\n" LEADER_OK
