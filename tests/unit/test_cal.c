@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "cal.h"
+#include "testlib.h"
 #include "tz.h"
 
 /* CPU time a costly rule may take: about 0.1 s natively, but the suite
@@ -33,25 +34,15 @@ static int64_t at(const char *s)
 /* The text of tests/fixtures/cal/NAME; caller frees. */
 static char *fixture(const char *name, size_t *len)
 {
-	/* $DIGEST_SRC (ctest sets it), else beside this source file. */
-	const char *src = getenv("DIGEST_SRC");
-	const char *slash = strrchr(__FILE__, '/');
-	char *path = src ? xasprintf("%s/tests/fixtures/cal/%s", src, name)
-	                 : xasprintf("%.*s/../fixtures/cal/%s",
-	                             slash ? (int)(slash - __FILE__) : 1,
-	                             slash ? __FILE__ : ".", name);
-	strbuf_t b = {0};
-	char chunk[4096];
-	size_t n;
-	FILE *f = fopen(path, "rb");
-	if (!f)
+	char *rel = xasprintf("tests/fixtures/cal/%s", name);
+	char *path = test_src_path(rel);
+	char *text = test_slurp(path, len);
+
+	if (!text)
 		fail_msg("cannot open %s", path);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		sb_add(&b, chunk, n);
-	fclose(f);
 	free(path);
-	*len = b.len;
-	return sb_steal(&b);
+	free(rel);
+	return text;
 }
 
 /* Expand fixture name in zone over [from, to); must succeed. */

@@ -10,7 +10,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,9 +17,10 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "testlib.h"
 
-static char tmpdir[] = "/tmp/test_config.XXXXXX";
-static char home[sizeof tmpdir + 16];
+static char *tmpdir;
+static char *home;
 static char *cfg_path; /* the file written by the last load() */
 
 /* Write n bytes of text to a new file in tmpdir; returns its path. */
@@ -1112,23 +1112,13 @@ static void test_url_sendmail_conflict(void **state)
 
 /* ---- fixture ---------------------------------------------------------- */
 
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-                    struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
 	char *p;
 
 	(void)state;
-	if (!mkdtemp(tmpdir))
-		return -1;
-	snprintf(home, sizeof home, "%s/home", tmpdir);
+	tmpdir = test_tmpdir("config");
+	home = xasprintf("%s/home", tmpdir);
 	setenv("HOME", home, 1);
 	setenv("TZ", "UTC", 1);
 	unsetenv("DIGEST_CONFIG");
@@ -1150,7 +1140,10 @@ static int teardown(void **state)
 	(void)state;
 	free(cfg_path);
 	cfg_path = NULL;
-	return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	test_rmtree(tmpdir);
+	free(tmpdir);
+	free(home);
+	return 0;
 }
 
 int main(void)

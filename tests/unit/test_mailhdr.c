@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 
 #include "mailsrc.h"
+#include "testlib.h"
 
 /* Parse a NUL-terminated header into a fresh h. */
 static void parse(const char *s, bool subject, mailsrc_header_t *h)
@@ -588,20 +589,9 @@ static int corpus_one(const char *path, const struct stat *sb, int type,
 static void test_corpus(void **state)
 {
 	(void)state;
-	const char *shared = getenv("DIGEST_SHARED");
-	char *dir = NULL;
+	char *dir = test_shared_path("corpus/mail");
 	struct stat sb;
-	if (shared && *shared) {
-		if (asprintf(&dir, "%s/corpus/mail", shared) < 0)
-			abort();
-	} else {
-		static const char *const guesses[] = {
-		    "../shared/corpus/mail", "../../shared/corpus/mail",
-		    "/work/shared/corpus/mail"};
-		for (size_t i = 0; !dir && i < 3; i++)
-			if (stat(guesses[i], &sb) == 0)
-				dir = strdup(guesses[i]);
-	}
+
 	if (!dir || stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
 		free(dir);
 		skip();

@@ -5,7 +5,7 @@
  * and that reading leaves every byte, name and mtime of the mail as it was.
  */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* nftw, mkdtemp */
+#define _GNU_SOURCE /* nftw */
 #endif
 
 #include <stdarg.h>
@@ -24,32 +24,18 @@
 #include <unistd.h>
 
 #include "mailsrc_priv.h"
+#include "testlib.h"
 
 /* ---- helpers -------------------------------------------------------- */
 
 static char *tmpdir_new(void)
 {
-	char tmpl[] = "/tmp/test_mailsrc.XXXXXX";
-	char *d = mkdtemp(tmpl);
-	assert_non_null(d);
-	return strdup(d);
-}
-
-static int rm_one(const char *path, const struct stat *sb, int type,
-                  struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	if (type == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
+	return test_tmpdir("mailsrc");
 }
 
 static void tmpdir_free(char *dir)
 {
-	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	test_rmtree(dir);
 	free(dir);
 }
 

@@ -5,7 +5,7 @@
  * hostile input (header injection, 10 kB strings, bodies that look like
  * boundaries), address and Message-ID checks, line lengths.  Every built
  * message is also read back by Python's email package through
- * tests/unit/mime_check.py (found via $DIGEST_SRC, default /work/main);
+ * tests/unit/mime_check.py (in the source tree the build came from);
  * without python3 that is left out and test_python_readback is skipped.
  */
 #ifndef _GNU_SOURCE
@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "mime.h"
+#include "testlib.h"
 
 /* ---- helpers ---- */
 
@@ -182,39 +183,6 @@ static char *head_value(const char *s, const char *name)
 	return NULL;
 }
 
-static bool have_python(void)
-{
-	const char *path = getenv("PATH");
-	char *copy, *dir, *save = NULL;
-	bool found = false;
-	if (!path)
-		return false;
-	copy = strdup(path);
-	for (dir = strtok_r(copy, ":", &save); dir && !found;
-	     dir = strtok_r(NULL, ":", &save)) {
-		char *f = xasprintf("%s/python3", *dir ? dir : ".");
-		found = access(f, X_OK) == 0;
-		free(f);
-	}
-	free(copy);
-	return found;
-}
-
-/* A temporary file holding s[0..n).  Caller unlinks and frees. */
-static char *temp_file(const char *s, size_t n)
-{
-	const char *dir = getenv("TMPDIR");
-	char *path =
-	    xasprintf("%s/test_mime.XXXXXX", dir && *dir ? dir : "/tmp");
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	FILE *f = fdopen(fd, "wb");
-	assert_non_null(f);
-	assert_int_equal(fwrite(s, 1, n, f), n);
-	assert_int_equal(fclose(f), 0);
-	return path;
-}
-
 /* What a message is expected to read back as (names: "" for none). */
 typedef struct {
 	const char *subject, *from_name, *from_addr, *to_name, *to_addr;
@@ -228,14 +196,12 @@ static int python_checks;
  * test_python_readback is skipped). */
 static void python_check(const char *msg, size_t len, const expect_t *e)
 {
-	if (!have_python())
+	if (!test_have_prog("python3"))
 		return;
-	const char *src = getenv("DIGEST_SRC");
-	char *script = xasprintf("%s/tests/unit/mime_check.py",
-	                         src && *src ? src : "/work/main");
-	char *file = temp_file(msg, len);
-	char *text = temp_file(e->text, strlen(e->text));
-	char *html = temp_file(e->html, strlen(e->html));
+	char *script = test_src_path("tests/unit/mime_check.py");
+	char *file = test_temp_file(msg, len);
+	char *text = test_temp_file(e->text, strlen(e->text));
+	char *html = test_temp_file(e->html, strlen(e->html));
 	char *argv[] = {"python3",
 	                script,
 	                file,
@@ -846,7 +812,7 @@ static void test_build_bad_addresses(void **state)
 static void test_python_readback(void **state)
 {
 	(void)state;
-	if (!have_python())
+	if (!test_have_prog("python3"))
 		skip();
 	assert_true(python_checks >= 30);
 }

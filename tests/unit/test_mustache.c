@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "mustache.h"
+#include "testlib.h"
 
 /* Partials from a JSON object of name -> template text. */
 static const char *json_partial(void *ctx, const char *name)
@@ -54,29 +55,7 @@ static void check(const char *tmpl, const char *data_json,
 
 static char *spec_dir(void)
 {
-	static const char *const guesses[] = {"../shared", "../../shared",
-	                                      "/work/shared"};
-	const char *shared = getenv("DIGEST_SHARED");
-	struct stat sb;
-	char *dir = NULL;
-
-	if (shared && *shared) {
-		dir = xasprintf("%s/corpus/mustache-spec", shared);
-	} else {
-		for (size_t i = 0; !dir && i < 3; i++) {
-			char *d =
-			    xasprintf("%s/corpus/mustache-spec", guesses[i]);
-			if (stat(d, &sb) == 0)
-				dir = d;
-			else
-				free(d);
-		}
-	}
-	if (dir && (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))) {
-		free(dir);
-		dir = NULL;
-	}
-	return dir;
+	return test_shared_path("corpus/mustache-spec");
 }
 
 /* Run every case of one spec file; returns the number of failures. */

@@ -6,10 +6,10 @@
  * wrong host name, 451 on RCPT, bad envelope addresses and URLs; and the
  * sendmail backend against stub scripts (argv, LF line endings, exit
  * codes).  Everything is skipped when python3 with aiosmtpd or openssl is
- * missing.  The script is found through $DIGEST_SRC (default /work/main).
+ * missing.  The script is found in the source tree the build came from.
  */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* mkdtemp, nftw */
+#define _GNU_SOURCE /* setenv, kill */
 #endif
 
 #include <stdarg.h>
@@ -21,7 +21,6 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -36,6 +35,7 @@
 #include <unistd.h>
 
 #include "send.h"
+#include "testlib.h"
 
 #define FROM "digest@example.com"
 #define TO   "alex@example.com"
@@ -60,38 +60,6 @@ static struct {
 } g = {.down_fd = -1};
 
 /* ---- helpers -------------------------------------------------------- */
-
-static int rm_one(const char *path, const struct stat *sb, int type,
-                  struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	if (type == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	strbuf_t b = {0};
-	char buf[4096];
-	size_t n;
-
-	if (f == NULL)
-		return NULL;
-	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-		sb_add(&b, buf, n);
-	fclose(f);
-	if (len != NULL)
-		*len = b.len;
-	sb_add(&b, "", 0);
-	if (b.s == NULL)
-		return xstrdup("");
-	return sb_steal(&b);
-}
 
 static void put(const char *path, const char *data, mode_t mode)
 {
@@ -220,7 +188,7 @@ static void server_stop(int i)
 	g.pid[i] = 0;
 }
 
-static bool have_python(const char *py)
+static bool have_aiosmtpd(const char *py)
 {
 	char *cmd = xasprintf("%s -c 'import aiosmtpd' >/dev/null 2>&1", py);
 	int r = system(cmd);
@@ -291,22 +259,18 @@ static int make_certs(void)
 
 static int setup(void **state)
 {
-	const char *src = getenv("DIGEST_SRC");
 	const char *py = getenv("PYTHON");
-	char tmpl[] = "/tmp/test_send.XXXXXX";
 	char *good, *goodk, *wrong, *wrongk;
 	int r = 0;
 
 	(void)state;
 	signal(SIGPIPE, SIG_IGN);
-	if (src == NULL || *src == '\0')
-		src = "/work/main";
-	g.script = xasprintf("%s/tests/e2e/smtp_server.py", src);
-	if (py != NULL && have_python(py))
+	g.script = test_src_path("tests/e2e/smtp_server.py");
+	if (py != NULL && have_aiosmtpd(py))
 		g.python = xstrdup(py);
-	else if (have_python("/usr/bin/python3"))
+	else if (have_aiosmtpd("/usr/bin/python3"))
 		g.python = xstrdup("/usr/bin/python3");
-	else if (have_python("python3"))
+	else if (have_aiosmtpd("python3"))
 		g.python = xstrdup("python3");
 	if (g.python == NULL ||
 	    system("openssl version >/dev/null 2>&1") != 0 ||
@@ -314,8 +278,7 @@ static int setup(void **state)
 		g.skip = true;
 		return 0;
 	}
-	assert_non_null(mkdtemp(tmpl));
-	g.dir = xstrdup(tmpl);
+	g.dir = test_tmpdir("send");
 	if (make_certs() < 0) {
 		fprintf(stderr,
 		        "test_send: openssl failed, see %s/openssl.log\n",
@@ -355,7 +318,7 @@ static int teardown(void **state)
 	if (g.down_fd >= 0)
 		close(g.down_fd);
 	if (g.dir != NULL && getenv("TEST_SEND_KEEP") == NULL)
-		nftw(g.dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		test_rmtree(g.dir);
 	free(g.dir);
 	free(g.python);
 	free(g.script);
@@ -394,7 +357,7 @@ static void assert_delivered(int i, int n)
 {
 	char *p = xasprintf("%s/%d.eml", g.maildir[i], n);
 	char *e = xasprintf("%s/%d.envelope", g.maildir[i], n);
-	char *data = slurp(p, NULL), *env = slurp(e, NULL);
+	char *data = test_slurp(p, NULL), *env = test_slurp(e, NULL);
 
 	assert_non_null(data);
 	assert_non_null(strstr(data, "Subject: test digest\r\n\r\nHello Alex."
@@ -751,7 +714,6 @@ static char *stub(const char *dir, const char *name, int code)
 
 static void test_sendmail(void **state)
 {
-	char tmpl[] = "/tmp/test_send_sm.XXXXXX";
 	char *dir, *ok, *tf, *fail, *args, *in, *reply = NULL, *missing;
 	strvec_t argv = {0};
 	send_config_t c = {.timeout_s = 5};
@@ -759,8 +721,7 @@ static void test_sendmail(void **state)
 	const char *msg = "Subject: x\r\n\r\nline 1\r\n.\r\nbare\rcr\r\nend";
 
 	(void)state;
-	dir = mkdtemp(tmpl);
-	assert_non_null(dir);
+	dir = test_tmpdir("send-sm");
 	ok = stub(dir, "ok.sh", 0);
 	tf = stub(dir, "tempfail.sh", 75);
 	fail = stub(dir, "fail.sh", 1);
@@ -775,7 +736,7 @@ static void test_sendmail(void **state)
 	assert_string_equal(reply, "sendmail exit 0");
 	free(reply);
 	{
-		char *a = slurp(args, NULL), *s = slurp(in, NULL);
+		char *a = test_slurp(args, NULL), *s = test_slurp(in, NULL);
 		assert_string_equal(a, "-oem\n-i\n-f\n" FROM "\n--\n" TO "\n");
 		assert_string_equal(s,
 		                    "Subject: x\n\nline 1\n.\nbare\rcr\nend");
@@ -824,7 +785,8 @@ static void test_sendmail(void **state)
 	assert_null(reply);
 
 	strvec_free(&argv);
-	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	test_rmtree(dir);
+	free(dir);
 	free(ok);
 	free(tf);
 	free(fail);
