@@ -68,13 +68,14 @@ static int open_noatime(const char *path, int flags)
 	return fd;
 }
 
-/* Key of a file name: up to the first ':' or "!2,".  Caller frees. */
-static char *key_of(const char *name)
+char *mailsrc_maildir_key(const char *name)
 {
 	size_t n = strcspn(name, ":");
 	const char *bang = strstr(name, "!2,");
 	if (bang && (size_t)(bang - name) < n)
 		n = (size_t)(bang - name);
+	if (name[0] == '.' || n == 0)
+		return NULL;
 	return xstrndup(name, n);
 }
 
@@ -150,16 +151,18 @@ static status_t list_dir(const char *dir, struct md_entry **out, size_t *n,
 				             strerror(errno));
 			break;
 		}
-		/* dot-files, subfolders, and names with an empty key */
-		if (de->d_name[0] == '.' || de->d_name[0] == ':' ||
-		    str_starts(de->d_name, "!2,") || de->d_type == DT_DIR)
+		/* subfolders, dot-files, and names with an empty key */
+		char *key = de->d_type == DT_DIR
+		                ? NULL
+		                : mailsrc_maildir_key(de->d_name);
+		if (!key)
 			continue;
 		if (ne == cap) {
 			cap = cap ? cap * 2 : 64;
 			e = xrealloc(e, cap * sizeof *e);
 		}
 		e[ne].name = xstrdup(de->d_name);
-		e[ne].key = key_of(de->d_name);
+		e[ne].key = key;
 		ne++;
 	}
 	if (st == ST_OK && ne)

@@ -52,6 +52,13 @@ extern const struct mailsrc_ops mailsrc_maildir_ops;
 extern const struct mailsrc_ops mailsrc_mbox_ops;
 extern const struct mailsrc_ops mailsrc_imap_ops;
 
+/* The Maildir backend's key of a file name: the name up to the ':' (or
+ * mu's "!2,") that starts its info and flags, so that a message moved
+ * from new/ to cur/ or flagged keeps its key; NULL for a name the
+ * backend skips (a dot-file, or one whose key would be empty).  Caller
+ * frees.  Exported for its fuzz target. */
+char *mailsrc_maildir_key(const char *name);
+
 /* The IMAP backend's reading of one server response line to its
  * AUTHENTICATE command tagged tag (the one part of a server response
  * digest parses itself; fuzzed).  *text: what follows the status word,

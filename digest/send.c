@@ -163,24 +163,28 @@ done:
 	return st;
 }
 
-/* The last line of the session's last reply as "CODE text", sanitized;
- * NULL when there was none.  Caller frees. */
-static char *send_reply_line(const mailsmtp *s)
+char *send_reply_text(int code, const char *response)
 {
-	const char *r, *line, *end;
+	const char *line, *end;
 	char *out;
 
-	if (s == NULL || s->response == NULL || s->response_code <= 0)
+	if (response == NULL || code <= 0)
 		return NULL;
-	r = s->response;
-	end = r + strlen(r);
-	while (end > r && (end[-1] == '\n' || end[-1] == '\r'))
+	end = response + strlen(response);
+	while (end > response && (end[-1] == '\n' || end[-1] == '\r'))
 		end--;
 	line = end;
-	while (line > r && line[-1] != '\n')
+	while (line > response && line[-1] != '\n')
 		line--;
-	out = xasprintf("%d %.*s", s->response_code, (int)(end - line), line);
+	out = xasprintf("%d %.*s", code, (int)(end - line), line);
 	return str_sanitize(out);
+}
+
+/* send_reply_text of the session's last reply. */
+static char *send_reply_line(const mailsmtp *s)
+{
+	return s != NULL ? send_reply_text(s->response_code, s->response)
+	                 : NULL;
 }
 
 /* A short description of a libetpan SMTP error without a server reply. */

@@ -61,4 +61,13 @@ status_t send_message(const send_config_t *c, const char *from, const char *to,
                       const char *message, size_t len, char **smtp_reply,
                       err_t *err);
 
+/*
+ * The last line of an SMTP reply as "CODE text", sanitized (str_sanitize):
+ * what send_message reports of a server's reply.  response is libetpan's
+ * text of the reply, its lines without their codes, each ending in '\n'.
+ * NULL when code <= 0 or response is NULL.  Caller frees.  Exported for
+ * its fuzz target.
+ */
+char *send_reply_text(int code, const char *response);
+
 #endif
