@@ -395,3 +395,53 @@ char *ident_merge_key(const char *addr, const char *name)
 	}
 	return sb_steal(&b);
 }
+
+/* ---- display names --------------------------------------------------- */
+
+size_t ident_unsafe_len(const unsigned char *s)
+{
+	size_t n = str_utf8_len(s);
+	if (n == 1 && (*s < 0x20 || *s == 0x7f))
+		return 1;
+	if (n == 2 && s[0] == 0xc2 && s[1] < 0xa0) /* U+0080-U+009F */
+		return 2;
+	if (n == 3 && s[0] == 0xe2 && s[1] == 0x80 &&
+	    s[2] >= 0xa8 && s[2] <= 0xae) /* U+2028-U+202E */
+		return 3;
+	if (n == 3 && s[0] == 0xe2 && s[1] == 0x81 && s[2] >= 0xa6 &&
+	    s[2] <= 0xa9) /* U+2066-U+2069 */
+		return 3;
+	return 0;
+}
+
+char *ident_clean_name(char *name)
+{
+	if (!name)
+		return NULL;
+	str_sanitize(name);
+	char *w = name;
+	bool blank = true; /* drops leading blanks */
+	for (const unsigned char *r = (const unsigned char *)name; *r;) {
+		size_t n = ident_unsafe_len(r);
+		if (n || *r == ' ') {
+			if (!blank)
+				*w++ = ' ';
+			blank = true;
+			r += n ? n : 1;
+			continue;
+		}
+		n = str_utf8_len(r); /* not 0: sanitized */
+		memmove(w, r, n);
+		w += n;
+		r += n;
+		blank = false;
+	}
+	if (w > name && w[-1] == ' ')
+		w--;
+	*w = '\0';
+	if (!*name) {
+		free(name);
+		return NULL;
+	}
+	return name;
+}

@@ -77,6 +77,27 @@ ident_class_t ident_classify(const config_leader_t *l, const ident_extra_t *x,
 /* The first circle whose patterns match, or NULL. */
 const char *ident_circle(const config_leader_t *l, const char *addr);
 
+/*
+ * Length of the character at s (valid UTF-8 there) when it must not reach
+ * a reader as it is, else 0: C0 and C1 controls and DEL (a terminal acts
+ * on them: U+0085 ends a line, U+009B starts an escape sequence), the
+ * bidirectional embeddings, overrides and isolates U+202A-U+202E and
+ * U+2066-U+2069 (they reorder the text after them, even past the name:
+ * "Trojan Source"), and the line and paragraph separators U+2028, U+2029.
+ * The marks U+200E, U+200F and U+061C stay: they reorder nothing beyond
+ * the characters next to them, and right-to-left names need them.
+ */
+size_t ident_unsafe_len(const unsigned char *s);
+
+/*
+ * A display name fit to store and show, cleaned in place: invalid UTF-8
+ * becomes '?' (str_sanitize), what ident_unsafe_len finds becomes a
+ * space, runs of blanks become one space, blanks at either end go.
+ * Returns name, or NULL (name freed) when nothing is left.  Every name
+ * the store keeps, from mail or a calendar, has been through here.
+ */
+char *ident_clean_name(char *name);
+
 /* Key under which auto_merge joins addresses: the lower-case local part
  * and the case-folded display name, or NULL when the name is empty or is
  * only the address.  Caller frees. */

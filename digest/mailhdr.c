@@ -8,9 +8,10 @@
  * warning, and go on), an unparsable address field comes back as an
  * optional field (we re-read it without its empty elements, then element
  * by element), an addr-spec may lack its '@', quoted encoded words keep
- * their quotes, two-digit years come back raw, "UT" and "+hh:mm" zones
- * come back wrong.  Nothing here fails: what cannot be used is left out
- * and named in h->warnings.  Only the header block is ever looked at.
+ * their quotes, an encoded NUL ends the decoded word, two-digit years
+ * come back raw, "UT" and "+hh:mm" zones come back wrong.  Nothing here
+ * fails: what cannot be used is left out and named in h->warnings.  Only
+ * the header block is ever looked at.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* timegm */
@@ -119,6 +120,97 @@ static void hdr_warn(struct hctx *c, const char *fmt, ...)
 	strvec_take(&c->h->warnings, s);
 }
 
+/* Charsets of encoded words in which a 0 byte is part of a character. */
+static bool wide_charset(const char *cs, size_t n)
+{
+	static const char *const wide[] = {"utf-16", "utf16", "utf-32",
+	                                   "utf32",  "ucs-",  "ucs2",
+	                                   "ucs4",   "unicode", NULL};
+	for (size_t i = 0; wide[i]; i++) {
+		size_t k = strlen(wide[i]);
+		if (n >= k && strncasecmp(cs, wide[i], k) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Append the text of a Q encoded word, "=00" (a NUL) as "=20". */
+static void add_q_text(strbuf_t *b, const char *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (t[i] == '=' && i + 2 < n && isxdigit((unsigned char)t[i + 1]) &&
+		    isxdigit((unsigned char)t[i + 2])) {
+			if (t[i + 1] == '0' && t[i + 2] == '0')
+				sb_puts(b, "=20");
+			else
+				sb_add(b, t + i, 3);
+			i += 2;
+		} else {
+			sb_putc(b, t[i]);
+		}
+	}
+}
+
+/* Append the text of a B encoded word, re-encoded with its NUL bytes as
+ * spaces when it has any. */
+static void add_b_text(strbuf_t *b, const char *t, size_t n)
+{
+	char *dec = NULL;
+	size_t idx = 0, declen = 0;
+	if (mailmime_base64_body_parse(t, n, &idx, &dec, &declen) ==
+	        MAILIMF_NO_ERROR &&
+	    dec && memchr(dec, '\0', declen)) {
+		char *copy = xmalloc(declen ? declen : 1);
+		memcpy(copy, dec, declen);
+		for (size_t i = 0; i < declen; i++)
+			if (copy[i] == '\0')
+				copy[i] = ' ';
+		sb_add_base64(b, copy, declen);
+		free(copy);
+	} else {
+		sb_add(b, t, n);
+	}
+	if (dec)
+		mailmime_decoded_part_free(dec);
+}
+
+/*
+ * A copy of s in which an encoded word that would decode to a NUL byte
+ * decodes to a space there instead: libetpan hands each decoded word on
+ * as a C string, so "=?UTF-8?Q?Ann=00e?=" came back as "Ann".  A NUL is
+ * a control character like any other, and those become spaces.  Caller
+ * frees.
+ */
+static char *defuse_nuls(const char *s)
+{
+	strbuf_t b = {0};
+	const char *p = s;
+	const char *ew;
+	while ((ew = strstr(p, "=?"))) {
+		const char *cs = ew + 2, *text = NULL, *end = NULL;
+		size_t ncs = strcspn(cs, "? \t");
+		char enc = cs[ncs] == '?' ? cs[ncs + 1] : '\0';
+		if (ncs && enc && strchr("QqBb", enc) && cs[ncs + 2] == '?') {
+			text = cs + ncs + 3;
+			end = strstr(text, "?=");
+		}
+		if (!end || wide_charset(cs, ncs)) {
+			sb_add(&b, p, (size_t)(cs - p));
+			p = cs;
+			continue;
+		}
+		sb_add(&b, p, (size_t)(text - p));
+		if (enc == 'Q' || enc == 'q')
+			add_q_text(&b, text, (size_t)(end - text));
+		else
+			add_b_text(&b, text, (size_t)(end - text));
+		sb_puts(&b, "?=");
+		p = end + 2;
+	}
+	sb_puts(&b, p);
+	return sb_steal(&b);
+}
+
 /*
  * Decode RFC 2047 encoded words in a display name, group name or Subject
  * to UTF-8 (raw 8-bit bytes are taken as UTF-8), drop the quotes libetpan
@@ -129,7 +221,9 @@ static char *decode_text(const char *raw)
 {
 	if (!raw)
 		return NULL;
-	char *in = unfold(raw, strlen(raw));
+	char *u = unfold(raw, strlen(raw));
+	char *in = defuse_nuls(u);
+	free(u);
 	char *out = NULL;
 	char *res = NULL;
 	size_t idx = 0;

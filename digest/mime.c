@@ -67,8 +67,9 @@
 
 
 /*
- * A copy of s (NULL: "") fit for a header phrase: C0 and C1 controls and
- * DEL become spaces, invalid UTF-8 U+FFFD.  Caller frees.
+ * A copy of s (NULL: "") fit for a header phrase: what ident_unsafe_len
+ * finds (C0 and C1 controls, DEL, bidi overrides and isolates, line
+ * separators) becomes a space, invalid UTF-8 U+FFFD.  Caller frees.
  */
 static char *clean_phrase(const char *s)
 {
@@ -79,8 +80,7 @@ static char *clean_phrase(const char *s)
 		if (n == 0) {
 			sb_puts(&b, MIME_REPLACEMENT);
 			n = 1;
-		} else if ((n == 1 && (*p < 0x20 || *p == 0x7f)) ||
-		           (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)) {
+		} else if (ident_unsafe_len(p)) {
 			sb_putc(&b, ' ');
 		} else {
 			sb_add(&b, (const char *)p, n);

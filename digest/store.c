@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "embed.h"
+#include "ident.h"
 
 enum {
 	Q_LEADER_GET,
@@ -648,18 +649,24 @@ static status_t address_id(store_t *st, int64_t leader, const char *addr,
 }
 
 /* The row id of ia's party i, counting the display name the leader used
- * for it (written at commit). */
+ * for it (written at commit).  Names are cleaned here, the one way in for
+ * names from mail and calendars alike, so that what the store gives back
+ * is fit for a terminal, a JSON reader and the digest. */
 static status_t party_id(store_t *st, const store_interaction_t *ia, size_t i,
 			 int64_t *aid, err_t *err)
 {
 	status_t s = address_id(st, ia->leader, ia->parties[i].addr, aid, err);
 	if (s || !ia->parties[i].name)
 		return s;
-	char *key = xasprintf("%lld %s", (long long)*aid, ia->parties[i].name);
+	char *name = ident_clean_name(xstrdup(ia->parties[i].name));
+	if (!name)
+		return ST_OK;
+	char *key = xasprintf("%lld %s", (long long)*aid, name);
 	int64_t uses = 0;
 	strmap_get(&st->name_uses, key, &uses);
 	strmap_put(&st->name_uses, key, uses + 1);
 	free(key);
+	free(name);
 	return ST_OK;
 }
 

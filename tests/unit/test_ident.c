@@ -240,6 +240,63 @@ static void test_merge_key(void **state)
 	free(d);
 }
 
+/* ident_clean_name(xstrdup(in)) equals want (NULL: nothing left). */
+static void check_clean(const char *in, const char *want)
+{
+	char *got = ident_clean_name(xstrdup(in));
+	if (want)
+		assert_string_equal(got, want);
+	else
+		assert_null(got);
+	free(got);
+}
+
+static void test_clean_name(void **state)
+{
+	check_clean("Ann Lee", "Ann Lee");
+	/* C0 (NUL aside: a C string ends there), DEL */
+	check_clean("Ann\x01\x1b[31mLee\x7f", "Ann [31mLee");
+	check_clean("Ann\r\nBcc: x@y\tZ", "Ann Bcc: x@y Z");
+	/* C1: U+0080, U+0085 NEL, U+009B CSI, U+009F */
+	check_clean("\xc2\x80" "Ann\xc2\x85Lee\xc2\x9b" "31m\xc2\x9f",
+	            "Ann Lee 31m");
+	/* bidi embeddings and overrides U+202A-U+202E, isolates
+	 * U+2066-U+2069, separators U+2028, U+2029 */
+	check_clean("Ann\xe2\x80\xaa" "a\xe2\x80\xab" "b\xe2\x80\xac"
+	            "c\xe2\x80\xad" "d\xe2\x80\xae" "e",
+	            "Ann a b c d e");
+	check_clean("\xe2\x81\xa6" "f\xe2\x81\xa7" "g\xe2\x81\xa8"
+	            "h\xe2\x81\xa9",
+	            "f g h");
+	check_clean("Ann\xe2\x80\xa8Lee\xe2\x80\xa9", "Ann Lee");
+	/* "exe.txt" shown as "txt.exe": the override goes */
+	check_clean("invoice\xe2\x80\xaetxt.exe", "invoice txt.exe");
+	/* runs of anything cleaned collapse; blanks at the ends go */
+	check_clean("  Ann \xc2\x85\xe2\x80\xae\t Lee  ", "Ann Lee");
+	/* what stays: LRM, RLM, ALM, U+202F, NBSP, letters, emoji */
+	check_clean("\xd7\x90\xe2\x80\x8e" "1\xe2\x80\x8f\xd8\x9c",
+	            "\xd7\x90\xe2\x80\x8e" "1\xe2\x80\x8f\xd8\x9c");
+	check_clean("J\xc3\xb6rg\xc2\xa0M\xe2\x80\xaf" "X \xf0\x9f\x98\x80",
+	            "J\xc3\xb6rg\xc2\xa0M\xe2\x80\xaf" "X \xf0\x9f\x98\x80");
+	/* invalid UTF-8 as str_sanitize has it */
+	check_clean("Ann\xc2Lee\xff", "Ann?Lee?");
+	/* nothing left */
+	check_clean("", NULL);
+	check_clean(" \xc2\x85\xe2\x81\xa6\x01 ", NULL);
+	assert_null(ident_clean_name(NULL));
+	/* ident_unsafe_len on its own */
+	assert_int_equal(ident_unsafe_len((const unsigned char *)"\x1b"), 1);
+	assert_int_equal(ident_unsafe_len((const unsigned char *)"\xc2\x9b"), 2);
+	assert_int_equal(ident_unsafe_len((const unsigned char *)"\xe2\x81\xa9"),
+	                 3);
+	assert_int_equal(ident_unsafe_len((const unsigned char *)"a"), 0);
+	assert_int_equal(ident_unsafe_len((const unsigned char *)"\xc2\xa0"), 0);
+	assert_int_equal(ident_unsafe_len((const unsigned char *)"\xe2\x80\xa7"),
+	                 0);
+	assert_int_equal(ident_unsafe_len((const unsigned char *)"\xe2\x81\xa5"),
+	                 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -250,6 +307,7 @@ int main(void)
 		cmocka_unit_test(test_classify_order),
 		cmocka_unit_test(test_circle),
 		cmocka_unit_test(test_merge_key),
+		cmocka_unit_test(test_clean_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

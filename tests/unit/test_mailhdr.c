@@ -415,6 +415,33 @@ static void test_sanitized_names(void **state)
 	mailsrc_header_clear(&h);
 }
 
+/* An encoded NUL is a control character: a space, not the end of the
+ * name (libetpan hands each decoded word on as a C string). */
+static void test_encoded_nul(void **state)
+{
+	(void)state;
+	mailsrc_header_t h;
+	/* "Bo\0b", "\0Cy", "Di\0\0" in base64 */
+	parse("To: =?UTF-8?Q?Ann=00e?= <a@example.com>,\n"
+	      " =?utf-8?b?Qm8AYg==?= <b@example.com>,\n"
+	      " =?UTF-8?B?AEN5?= <c@example.com>,\n"
+	      " =?UTF-8?Q?Di=00=00?= <d@example.com>,\n"
+	      " =?UTF-8?Q?Ed_=3D00_=C3=A9?= <e@example.com>,\n"
+	      " =?ISO-8859-1?Q?F=00=E9?= =?UTF-8?Q?_x=00y?= <f@example.com>\n"
+	      "Subject: =?UTF-8?Q?Budget=00_2027?=\n",
+	      true, &h);
+	assert_int_equal(h.nrcpt, 6);
+	assert_string_equal(h.rcpt[0].name, "Ann e");
+	assert_string_equal(h.rcpt[1].name, "Bo b");
+	assert_string_equal(h.rcpt[2].name, "Cy");
+	assert_string_equal(h.rcpt[3].name, "Di");
+	/* "=3D00" is "=00" written out, not a NUL */
+	assert_string_equal(h.rcpt[4].name, "Ed =00 \xc3\xa9");
+	assert_string_equal(h.rcpt[5].name, "F \xc3\xa9 x y");
+	assert_string_equal(h.subject, "Budget 2027");
+	mailsrc_header_clear(&h);
+}
+
 /* RFC 5322 appendix A.5 and A.6 forms (dates moved after 1970). */
 static void test_obsolete_forms(void **state)
 {
@@ -621,6 +648,7 @@ int main(void)
 	    cmocka_unit_test(test_crlf_and_mixed),
 	    cmocka_unit_test(test_envelope_and_bom),
 	    cmocka_unit_test(test_sanitized_names),
+	    cmocka_unit_test(test_encoded_nul),
 	    cmocka_unit_test(test_obsolete_forms),
 	    cmocka_unit_test(test_sender_and_from),
 	    cmocka_unit_test(test_header_length),

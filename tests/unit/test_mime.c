@@ -373,6 +373,22 @@ static void test_encode_utf8(void **state)
 	                       "b c");
 	free(d);
 	free(e);
+
+	/* Bidi overrides and isolates, line separators: spaces too (a name
+	 * in a Subject must not reorder what follows it); the marks stay. */
+	e = mime_encode_words("a\xe2\x80\xae"
+	                      "b\xe2\x81\xa6"
+	                      "c\xe2\x81\xa9"
+	                      "d\xe2\x80\xa8"
+	                      "e\xc2\x9b"
+	                      "f");
+	assert_string_equal(e, "a b c d e f");
+	free(e);
+	e = mime_encode_words("\xd7\x90\xe2\x80\x8f");
+	d = decode_words(e);
+	assert_string_equal(d, "\xd7\x90\xe2\x80\x8f");
+	free(d);
+	free(e);
 }
 
 static void test_encode_long(void **state)
