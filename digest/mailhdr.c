@@ -10,8 +10,9 @@
  * by element), an addr-spec may lack its '@', quoted encoded words keep
  * their quotes, an encoded NUL ends the decoded word, two-digit years
  * come back raw, "UT" and "+hh:mm" zones come back wrong.  Nothing here
- * fails: what cannot be used is left out and named in h->warnings.  Only
- * the header block is ever looked at.
+ * fails: what cannot be used is left out and named in h->warnings (a
+ * header the backend cut at MAILSRC_HEADER_MAX among them).  Only the
+ * header block is ever looked at.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* timegm */
@@ -19,6 +20,7 @@
 
 #include "ident.h"
 #include "mailsrc.h"
+#include "mailsrc_priv.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -1006,6 +1008,15 @@ void mailsrc_parse_header(const char *buf, size_t len, bool want_subject,
 	if (!buf || !len)
 		goto done;
 	header_bounds(buf, len, &content_end, &block_end);
+	/* Backends hand out at most MAILSRC_HEADER_MAX bytes of a header:
+	 * one that long without its empty line was cut, and whatever came
+	 * after the cut (a Date below a huge To:) is missing for that
+	 * reason, which the reader of the warnings must be told. */
+	if (content_end == len && len >= MAILSRC_HEADER_MAX) {
+		hdr_warn(&c, "header over %d MiB: cut there, fields after it "
+		             "not read",
+		         MAILSRC_HEADER_MAX / (1024 * 1024));
+	}
 
 	size_t start = 0, first_line = 1;
 	if (content_end >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)

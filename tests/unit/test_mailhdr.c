@@ -442,6 +442,44 @@ static void test_encoded_nul(void **state)
 	mailsrc_header_clear(&h);
 }
 
+/* A header block as long as a backend hands out, without its empty line,
+ * was cut: said, so that a Date lost below a huge To: is explained. */
+static void test_cut_header(void **state)
+{
+	(void)state;
+	mailsrc_header_t h;
+	const size_t max = 1024 * 1024;
+	char *buf = malloc(max + 1);
+	assert_non_null(buf);
+	int n = snprintf(buf, max, "From: alex@example.com\nTo: ");
+	memset(buf + n, 'x', max - (size_t)n);
+	memcpy(buf + max - 40, "@example.com, ", 14);
+	buf[max] = '\0';
+	memset(&h, 0, sizeof h);
+	mailsrc_parse_header(buf, max, false, &h);
+	assert_int_equal(h.nfrom, 1);
+	assert_false(h.has_date);
+	assert_true(h.warnings.n >= 1);
+	assert_string_equal(h.warnings.v[0],
+	                    "header over 1 MiB: cut there, fields after it "
+	                    "not read");
+	mailsrc_header_clear(&h);
+
+	/* one byte shorter: whole (the backend would have found its end) */
+	memset(&h, 0, sizeof h);
+	mailsrc_parse_header(buf, max - 1, false, &h);
+	assert_false(has_warning(&h, "MiB"));
+	mailsrc_header_clear(&h);
+
+	/* as long, but with its empty line: whole */
+	memcpy(buf + max - 2, "\n\n", 2);
+	memset(&h, 0, sizeof h);
+	mailsrc_parse_header(buf, max, false, &h);
+	assert_false(has_warning(&h, "MiB"));
+	mailsrc_header_clear(&h);
+	free(buf);
+}
+
 /* RFC 5322 appendix A.5 and A.6 forms (dates moved after 1970). */
 static void test_obsolete_forms(void **state)
 {
@@ -649,6 +687,7 @@ int main(void)
 	    cmocka_unit_test(test_envelope_and_bom),
 	    cmocka_unit_test(test_sanitized_names),
 	    cmocka_unit_test(test_encoded_nul),
+	    cmocka_unit_test(test_cut_header),
 	    cmocka_unit_test(test_obsolete_forms),
 	    cmocka_unit_test(test_sender_and_from),
 	    cmocka_unit_test(test_header_length),
