@@ -28,9 +28,8 @@
 #include "ingest.h"
 #include "model.h"
 #include "people.h"
-#include "render.h"
 #include "report.h"
-#include "send.h"
+#include "run.h"
 #include "store.h"
 #include "tz.h"
 #include "util.h"
@@ -494,12 +493,35 @@ static void on_warn(void *ctx, const char *msg)
 	fprintf(stderr, "digest: warning: %s\n", msg);
 }
 
-/* A progress bar on a terminal, with -v. */
+/* A failure of one leader's run: after a stop signal, only the one line
+ * cli_main prints. */
+static void on_error(void *ctx, const char *msg)
+{
+	(void)ctx;
+	if (!util_stop)
+		print_err("%s", msg);
+}
+
+/* What happened, with -v. */
+static void on_info(void *ctx, const char *msg)
+{
+	cli_t *cli = ctx;
+	if (cli->verbosity >= V_VERBOSE)
+		fprintf(stderr, "digest: %s\n", msg);
+}
+
+static void end_progress(cli_t *cli);
+
+/* A progress bar on a terminal, with -v; a NULL source ends it. */
 static void on_progress(void *ctx, const char *source, size_t done,
 			double fraction)
 {
 	cli_t *cli = ctx;
 	char bar[31];
+	if (!source) {
+		end_progress(cli);
+		return;
+	}
 	if (cli->verbosity < V_VERBOSE || !cli->tty)
 		return;
 	int full = (int)(fraction * 30 + 0.5);
@@ -520,54 +542,17 @@ static void end_progress(cli_t *cli)
 
 /* ---- commands ------------------------------------------------------- */
 
-/* Ingest every source of one leader; the first failure is returned
- * after all sources were tried. */
-static status_t ingest_leader(cli_t *cli, const config_leader_t *l)
+/* The pipeline's view of this command line. */
+static run_t run_of(cli_t *cli)
 {
-	ingest_diag_t diag = {on_warn, on_progress, cli};
-	ingest_stats_t stats = {0};
-	int64_t now = leader_now(cli, l), id;
-	status_t first = ST_OK, s;
-	err_t err = {0};
-
-	if ((s = store_begin(cli->store, &err)) ||
-	    (s = store_leader(cli->store, l->id, true, &id, &err)) ||
-	    (s = store_commit(cli->store, &err))) {
-		store_rollback(cli->store);
-		print_err("%s", err.msg);
-		return s;
-	}
-	for (size_t k = 0; k < l->nsent + l->ncalendar; k++) {
-		const config_source_t *src =
-			k < l->nsent ? &l->sent[k] : &l->calendar[k - l->nsent];
-		size_t before = stats.added + stats.meetings;
-		s = ingest_source(cli->store, cli->cfg, l, id, src, now, &diag,
-				  &stats, &err);
-		end_progress(cli);
-		if (s) {
-			print_err("%s: %s", l->id, err.msg);
-			if (!first)
-				first = s;
-			continue;
-		}
-		if (cli->verbosity >= V_VERBOSE) {
-			char *name = ingest_source_name(src);
-			fprintf(stderr, "digest: %s: %s: %zu new\n", l->id, name,
-				stats.added + stats.meetings - before);
-			free(name);
-		}
-	}
-	if (cli->verbosity >= V_VERBOSE)
-		fprintf(stderr,
-			"digest: %s: %zu messages read, %zu new interactions, "
-			"%zu duplicates, %zu not the leader's, %zu auto-replies, "
-			"%zu without recipients, %zu skipped; %zu calendar "
-			"files read, %zu new meetings, %zu coming up\n",
-			l->id, stats.read, stats.added, stats.duplicates,
-			stats.not_leader, stats.automated, stats.nobody,
-			stats.skipped, stats.files, stats.meetings,
-			stats.upcoming);
-	return first;
+	return (run_t){
+		.store = cli->store,
+		.cfg = cli->cfg,
+		.force = cli->force,
+		.diag = {on_warn, on_progress, cli},
+		.error = on_error,
+		.info = on_info,
+	};
 }
 
 /* Run fn for each selected leader; a failure for one never stops the
@@ -583,7 +568,7 @@ static status_t each_leader(cli_t *cli,
 
 	if ((s = selected_leaders(cli, &ls, &n)))
 		return s;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && !util_stop; i++) {
 		if ((s = fn(cli, ls[i], i))) {
 			failed++;
 			if (!first)
@@ -599,7 +584,9 @@ static status_t each_leader(cli_t *cli,
 
 static status_t ingest_one(cli_t *cli, const config_leader_t *l, size_t i)
 {
-	return ingest_leader(cli, l);
+	run_t r = run_of(cli);
+
+	return run_ingest(&r, l, leader_now(cli, l));
 }
 
 static status_t cmd_ingest(cli_t *cli, int argc, char **argv)
@@ -847,248 +834,48 @@ static status_t cmd_check(cli_t *cli, int argc, char **argv)
 
 /* ---- the digest ------------------------------------------------------ */
 
-/* Build leader l's digest model as of now from the store.  Caller
- * json_decrefs *model. */
-static status_t digest_model(cli_t *cli, const config_leader_t *l,
-			     int64_t now, json_t **model, strvec_t *stale)
-{
-	err_t err = {0};
-	int64_t id = 0;
-	people_t p;
-	status_t s;
-	*model = NULL;
-	if ((s = store_leader(cli->store, l->id, false, &id, &err)) ||
-	    (s = people_load(cli->store, cli->cfg, l, id, now, &p, &err))) {
-		print_err("%s: %s", l->id, err.msg);
-		return s;
-	}
-	if ((s = people_stale_sources(cli->store, l, id, &p, stale, &err)))
-		print_err("%s: %s", l->id, err.msg);
-	else
-		*model = model_build(cli->cfg, l, &p, stale);
-	people_free(&p);
-	return s;
-}
-
-/* Write one leader's digest in format fmt ("text", "html", "json",
- * "eml") to f. */
-static status_t write_digest(cli_t *cli, const config_leader_t *l,
-			     const char *fmt, FILE *f)
-{
-	int64_t now = leader_now(cli, l);
-	json_t *model = NULL;
-	strbuf_t b = {0};
-	strvec_t stale = {0};
-	err_t err = {0};
-	status_t s;
-
-	s = digest_model(cli, l, now, &model, &stale);
-	strvec_free(&stale);
-	if (s)
-		return s;
-	if (strcmp(fmt, "json") == 0) {
-		char *j = json_dumps(model, MODEL_JSON_FLAGS);
-		sb_puts(&b, j);
-		sb_putc(&b, '\n');
-		free(j);
-	} else if (strcmp(fmt, "eml") == 0) {
-		s = render_eml(cli->cfg, l, model, now, 0, &b, &err);
-	} else {
-		/* The text shown instead of sent (preview, run --dry-run) names
-		 * a few of those left out. */
-		json_object_set_new(model, "preview", json_true());
-		s = render_part(cli->cfg, model,
-				strcmp(fmt, "html") == 0 ? RENDER_HTML : RENDER_TEXT,
-				&b, &err);
-	}
-	if (s)
-		print_err("%s: %s", l->id, err.msg);
-	else if (fwrite(b.s ? b.s : "", 1, b.len, f) != b.len)
-		s = ST_IOERR;
-	sb_free(&b);
-	json_decref(model);
-	return s;
-}
-
 static status_t cmd_preview(cli_t *cli, int argc, char **argv)
 {
 	const config_leader_t *l;
 	status_t s;
+	static const char *const names[] = {
+		[RUN_TEXT] = "text",
+		[RUN_HTML] = "html",
+		[RUN_JSON] = "json",
+		[RUN_EML] = "eml",
+	};
 	const char *fmt = cli->format ? cli->format : "text";
+	run_format_t f = RUN_TEXT;
+	run_t r = run_of(cli);
+	run_digest_t *d = NULL;
+
 	if ((s = one_leader(cli, "preview", &l)))
 		return s;
-	if (strcmp(fmt, "text") && strcmp(fmt, "html") && strcmp(fmt, "json") &&
-	    strcmp(fmt, "eml")) {
+	while (f <= RUN_EML && strcmp(fmt, names[f]))
+		f++;
+	if (f > RUN_EML) {
 		print_err("preview: unknown format '%s' (text, html, json, eml)",
 			  fmt);
 		return ST_USAGE;
 	}
-	return write_digest(cli, l, fmt, stdout);
-}
-
-/* One log line per delivery, msmtp style: to the log file, and to
- * stderr with -v. */
-static void log_delivery(cli_t *cli, const config_leader_t *l,
-			 const char *week, const char *to, const char *status,
-			 const char *reply, const char *mid)
-{
-	char *line = xasprintf("leader=%s week=%s to=%s status=%s smtp=\"%s\" "
-			       "message_id=<%s>",
-			       l->id, week, to, status, reply ? reply : "", mid);
-	str_sanitize(line);
-	if (cli->verbosity >= V_VERBOSE)
-		fprintf(stderr, "digest: %s\n", line);
-	const char *path = cli->cfg->log_file;
-	int fd = mkdir_parents(path) < 0 ? -1 :
-		 open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	if (fd >= 0) {
-		char stamp[21];
-		tz_format_utc((int64_t)time(NULL), stamp);
-		dprintf(fd, "%s %s\n", stamp, line);
-		close(fd);
-	} else if (cli->verbosity >= V_NORMAL) {
-		fprintf(stderr, "digest: warning: %s: %s\n", path, strerror(errno));
-	}
-	free(line);
-}
-
-/* Send leader l's digest of this week unless the ledger says it went
- * already (--force sends again); record the attempt before sending and
- * its outcome right after, so a crash in between leaves a "sending" row
- * and the retry reuses its Message-ID. */
-/* The automatic merges a digest was sent with: listed in no later
- * week's digest. */
-static status_t record_merges(cli_t *cli, int64_t id, json_t *model,
-			      const char *week, err_t *err)
-{
-	json_t *all = json_object_get(model, "merged_all"), *m;
-	size_t i;
-	status_t s = ST_OK;
-	json_array_foreach(all, i, m) {
-		json_t *addrs = json_object_get(m, "addresses");
-		size_t n = json_array_size(addrs);
-		const char **v = xcalloc(n ? n : 1, sizeof *v);
-		for (size_t j = 0; j < n; j++)
-			v[j] = json_string_value(json_array_get(addrs, j));
-		char *key = people_merge_key(v, n);
-		if (!s)
-			s = store_merge_shown(cli->store, id, key, week, err);
-		free(key);
-		free(v);
-	}
-	return s;
-}
-
-static status_t deliver(cli_t *cli, const config_leader_t *l, json_t *model,
-			int64_t now)
-{
-	const config_smtp_t *smtp = &cli->cfg->smtp;
-	const char *week = json_string_value(
-		json_object_get(json_object_get(model, "week"), "id"));
-	const char *to = l->send_to ? l->send_to : l->email;
-	store_delivery_t state;
-	int64_t id = 0;
-	int n;
-	err_t err = {0};
-	strbuf_t msg = {0};
-	char *reply = NULL, *from = NULL, *mid = NULL;
-	status_t s;
-
-	if ((s = store_leader(cli->store, l->id, true, &id, &err)) ||
-	    (s = store_delivery(cli->store, id, week, &state, &n, &err)))
-		goto fail;
-	if (state == STORE_SENT && !cli->force) {
-		if (cli->verbosity >= V_VERBOSE)
-			fprintf(stderr, "digest: %s: the digest of %s was sent "
-				"already (--force sends it again)\n", l->id, week);
-		return ST_OK;
-	}
-	if (state == STORE_SENT)
-		n++;
-	if ((s = render_eml(cli->cfg, l, model, now, n, &msg, &err)))
-		goto fail;
-	render_envelope(cli->cfg, l, week, n, &from, &mid);
-	if ((s = store_delivery_set(cli->store, id, week, n, STORE_SENDING, mid,
-				    now, NULL, &err)))
-		goto fail;
-	send_config_t sc = {
-		.url = smtp->url,
-		.sendmail = &smtp->sendmail,
-		.user = smtp->user,
-		.password_command = smtp->password_command,
-		.tls_ca_file = smtp->tls_ca_file,
-		.timeout_s = cli->cfg->timeout,
-	};
-	s = send_message(&sc, from, to, msg.s, msg.len, &reply, &err);
-	status_t r = store_delivery_set(cli->store, id, week, n,
-					s ? STORE_FAILED : STORE_SENT, mid, now,
-					s ? err.msg : reply, &err);
-	if (!s && !r)
-		r = record_merges(cli, id, model, week, &err);
-	log_delivery(cli, l, week, to, s ? "failed" : "sent", s ? err.msg : reply,
-		     mid);
-	if (s)
-		print_err("%s: delivery to %s failed: %s", l->id, to, err.msg);
-	else if (r)
-		print_err("%s: sent, but the ledger could not record it: %s",
-			  l->id, err.msg);
-	if (!s)
-		s = r;
-	goto done;
-fail:
-	print_err("%s: %s", l->id, err.msg);
-done:
-	sb_free(&msg);
-	free(reply);
-	free(from);
-	free(mid);
+	if (!(s = run_digest(&r, l, leader_now(cli, l), &d)))
+		s = run_digest_write(&r, d, f, stdout);
+	run_digest_free(d);
 	return s;
 }
 
 /* run for one leader: ingest, then send the digest, or write it (--out),
- * or print it (--dry-run).  A stale source stops the sending. */
+ * or print it (--dry-run). */
 static status_t run_one(cli_t *cli, const config_leader_t *l, size_t i)
 {
-	int64_t now = leader_now(cli, l);
-	json_t *model = NULL;
-	strvec_t stale = {0};
-	status_t s = ingest_leader(cli, l);
-	if (s || (s = digest_model(cli, l, now, &model, &stale)))
-		goto done;
-	if (cli->dry_run) {
-		printf("%s=== %s (%s): digest, not sent ===\n", i ? "\n" : "",
-		       l->id, l->send_to ? l->send_to : l->email);
-		s = write_digest(cli, l, "text", stdout);
-	} else if (cli->out_dir) {
-		char *path = xasprintf("%s/%s.eml", cli->out_dir, l->id);
-		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-			      0600);
-		FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
-		if (!f) {
-			print_err("run: %s: %s", path, strerror(errno));
-			if (fd >= 0)
-				close(fd);
-			s = ST_CANTCREAT;
-		} else {
-			s = write_digest(cli, l, "eml", f);
-			if (fclose(f) != 0 && !s) {
-				print_err("run: %s: %s", path, strerror(errno));
-				s = ST_IOERR;
-			}
-		}
-		free(path);
-	} else if (stale.n) {
-		for (size_t k = 0; k < stale.n; k++)
-			print_err("%s: not sent: %s; is its sync broken?", l->id,
-				  stale.v[k]);
-		s = ST_TEMPFAIL;
-	} else {
-		s = deliver(cli, l, model, now);
-	}
-done:
-	json_decref(model);
-	strvec_free(&stale);
-	return s;
+	run_t r = run_of(cli);
+	run_mode_t mode = {
+		.dry_run = cli->dry_run ? stdout : NULL,
+		.out_dir = cli->out_dir,
+		.first = i == 0,
+	};
+
+	return run_leader(&r, l, leader_now(cli, l), &mode);
 }
 
 /* run: ingest, then deliver each leader's digest once per week (the
@@ -1103,10 +890,6 @@ static status_t cmd_run(cli_t *cli, int argc, char **argv)
 			  "(or use --dry-run, --out DIR)",
 			  cli->cfg->file);
 		return ST_CONFIG;
-	}
-	if (cli->out_dir && mkdir(cli->out_dir, 0700) < 0 && errno != EEXIST) {
-		print_err("run: %s: %s", cli->out_dir, strerror(errno));
-		return ST_CANTCREAT;
 	}
 	return each_leader(cli, run_one);
 }
@@ -1793,6 +1576,8 @@ int cli_main(int argc, char **argv)
 	}
 	if ((cmd->needs & NEED_CONFIG) && (s = load_config(&cli)))
 		goto done;
+	/* From here a stop signal rolls back and exits 75. */
+	run_catch_signals();
 	if ((cmd->needs & NEED_STORE_RW) &&
 	    (s = store_lock(cli.cfg->database, cli.cfg->lock_timeout_ms,
 			    &lock_fd, &err))) {
@@ -1812,6 +1597,13 @@ int cli_main(int argc, char **argv)
 		}
 	}
 	s = cmd->fn(&cli, cargc - optind, cargv + optind);
+	if (util_stop) {
+		print_err("stopped by SIG%s; what was half done is rolled back, "
+			  "and the next run goes on from there",
+			  sigabbrev_np(util_stop));
+		s = ST_TEMPFAIL;
+		cli.partial = false;
+	}
 done:
 	store_close(cli.store);
 	store_unlock(lock_fd);

@@ -427,6 +427,10 @@ status_t ingest_mail(ingest_t *in, const char *cursor, char **new_cursor,
 	}
 	m = NULL;
 	while ((m = reader_pop(&r, m))) {
+		/* A stop signal: what this source wrote is rolled back. */
+		if (!s && util_stop)
+			s = err_set(in->err, ST_TEMPFAIL,
+				    "%s: stopped by a signal", in->src->spec);
 		if (!s)
 			s = write_msg(in, m, r.progress, got_new);
 		if (s) {

@@ -551,3 +551,26 @@ json_t *model_build(const config_t *cfg, const config_leader_t *l,
 	json_object_set_new(root, "has", has);
 	return root;
 }
+
+const char *model_week_id(const json_t *model)
+{
+	return json_string_value(
+		json_object_get(json_object_get(model, "week"), "id"));
+}
+
+void model_merge_keys(const json_t *model, strvec_t *keys)
+{
+	json_t *m;
+	size_t i;
+
+	json_array_foreach(json_object_get(model, "merged_all"), i, m) {
+		json_t *addrs = json_object_get(m, "addresses");
+		size_t n = json_array_size(addrs);
+		const char **v = xcalloc(n ? n : 1, sizeof *v);
+
+		for (size_t j = 0; j < n; j++)
+			v[j] = json_string_value(json_array_get(addrs, j));
+		strvec_take(keys, people_merge_key(v, n));
+		free(v);
+	}
+}

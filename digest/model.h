@@ -29,6 +29,12 @@ json_t *model_number(double v);
 json_t *model_build(const config_t *cfg, const config_leader_t *l,
 		    const people_t *p, const strvec_t *warnings);
 
+/* What the pipeline needs of a built model: its ISO week ("2026-W49"),
+ * and the people_merge_key of every automatic merge it lists (appended
+ * to keys), for the ledger of merges shown. */
+const char *model_week_id(const json_t *model);
+void model_merge_keys(const json_t *model, strvec_t *keys);
+
 /* The ISO week of t in zone: "2026-W49" into id[16], and its Monday and
  * Sunday as YYYY-MM-DD. */
 void model_week(int64_t t, const char *zone, char id[16], char start[11],

@@ -118,6 +118,8 @@ status_t proc_run(const char *name, char *const argv[], const char *input,
 		struct pollfd pfd[2];
 		nfds_t n = 0;
 		int64_t left = deadline - now_ms();
+		if (util_stop)
+			break;
 		if (left <= 0) {
 			timed_out = true;
 			break;
@@ -156,7 +158,7 @@ status_t proc_run(const char *name, char *const argv[], const char *input,
 		}
 	}
 	/* Both pipes closed: wait for the exit, still within the deadline. */
-	while (!timed_out) {
+	while (!timed_out && !util_stop) {
 		pid_t w = waitpid(pid, &ws, WNOHANG);
 		if (w == pid)
 			break;
@@ -168,6 +170,10 @@ status_t proc_run(const char *name, char *const argv[], const char *input,
 			timed_out = true;
 		else
 			poll(NULL, 0, 10);
+	}
+	if (util_stop) {
+		err_set(err, st, "%s: stopped by a signal", name);
+		goto done;
 	}
 	if (timed_out) {
 		err_set(err, st, "%s timed out after %ds", name,

@@ -20,7 +20,8 @@
  * seconds in all.  Returns ST_OK when the command ran to its end, with
  * its raw wait status in *wstatus and how many bytes of input it read
  * in *taken (may be NULL; less than len when it closed its stdin early); ST_TEMPFAIL when it was killed at the
- * deadline ("NAME timed out after Ns") or a pipe or fork failed;
+ * deadline ("NAME timed out after Ns"), was killed because util_stop
+ * was set (a stop signal arrived), or a pipe or fork failed;
  * ST_CONFIG when argv[0] cannot be executed ("cannot run PATH: why").
  * name is how messages call the command (e.g. "sendmail").
  */

@@ -176,76 +176,26 @@ done:
 	return s;
 }
 
-/* "Name <addr>" or "addr" → its parts (caller frees). */
-static void split_from(const char *from, char **name, char **addr)
-{
-	const char *lt = strrchr(from, '<'), *gt = lt ? strchr(lt, '>') : NULL;
-	if (!lt || !gt) {
-		*name = NULL;
-		*addr = str_trim(xstrdup(from));
-		return;
-	}
-	char *n = xstrndup(from, (size_t)(lt - from));
-	char *t = str_trim(n);
-	size_t len = strlen(t);
-	if (len >= 2 && t[0] == '"' && t[len - 1] == '"') {
-		t[len - 1] = '\0';
-		t++;
-	}
-	*name = *t ? xstrdup(t) : NULL;
-	free(n);
-	*addr = xstrndup(lt + 1, (size_t)(gt - lt - 1));
-}
-
-/* The sender's display name and address, and the Message-ID.  Caller
- * frees all three. */
-static void envelope(const config_t *cfg, const config_leader_t *l,
-		     const char *week, int n, char **name, char **from,
-		     char **message_id)
-{
-	if (cfg->smtp.from) {
-		split_from(cfg->smtp.from, name, from);
-	} else {
-		*name = xstrdup("Relationship Digest");
-		*from = xstrdup(l->email);
-	}
-	const char *at = strrchr(*from, '@');
-	*message_id = xasprintf("digest.%s.%s.%d@%s", l->id, week, n,
-				at ? at + 1 : "localhost");
-}
-
-void render_envelope(const config_t *cfg, const config_leader_t *l,
-		     const char *week, int n, char **from, char **message_id)
-{
-	char *name = NULL;
-	envelope(cfg, l, week, n, &name, from, message_id);
-	free(name);
-}
-
 status_t render_eml(const config_t *cfg, const config_leader_t *l,
-		    const json_t *model, int64_t now, int resend,
-		    strbuf_t *out, err_t *err)
+		    const json_t *model, int64_t now,
+		    const render_envelope_t *env, strbuf_t *out, err_t *err)
 {
 	strbuf_t subject = {0}, text = {0}, html = {0};
-	char *from_name = NULL, *from_addr = NULL, *mid = NULL;
 	status_t s;
 
 	if ((s = render_part(cfg, model, RENDER_SUBJECT, &subject, err)) ||
 	    (s = render_part(cfg, model, RENDER_TEXT, &text, err)) ||
 	    (s = render_part(cfg, model, RENDER_HTML, &html, err)))
 		goto done;
-	const json_t *week = json_object_get(model, "week");
-	envelope(cfg, l, json_string_value(json_object_get(week, "id")), resend,
-		 &from_name, &from_addr, &mid);
 	mime_message_t m = {
-		.from_name = from_name,
-		.from_addr = from_addr,
+		.from_name = env->from_name,
+		.from_addr = env->from_addr,
 		.to_name = l->name,
 		.to_addr = l->send_to ? l->send_to : l->email,
 		.subject = sb_str(&subject),
 		.date = now,
 		.zone = l->timezone,
-		.message_id = mid,
+		.message_id = env->message_id,
 		.text = sb_str(&text),
 		.html = sb_str(&html),
 	};
@@ -254,8 +204,5 @@ done:
 	sb_free(&subject);
 	sb_free(&text);
 	sb_free(&html);
-	free(from_name);
-	free(from_addr);
-	free(mid);
 	return s;
 }

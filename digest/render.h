@@ -22,18 +22,18 @@ typedef enum {
 status_t render_part(const config_t *cfg, const json_t *model,
 		     render_part_t part, strbuf_t *out, err_t *err);
 
-/* The complete message (DESIGN §7) of leader l's digest: From the
- * [smtp] from (or the leader's email), To send_to, Message-ID
- * <digest.LEADER.YYYY-Www.N@DOMAIN-OF-FROM> (N counts forced resends). */
-status_t render_eml(const config_t *cfg, const config_leader_t *l,
-		    const json_t *model, int64_t now, int resend,
-		    strbuf_t *out, err_t *err);
+/* Who a digest is from and its Message-ID (without <>). */
+typedef struct {
+	const char *from_name; /* NULL: the bare address */
+	const char *from_addr;
+	const char *message_id;
+} render_envelope_t;
 
-/* The envelope sender (the bare address of [smtp] from, or the leader's
- * email) and the Message-ID (without <>) of leader l's digest of week
- * ("2026-W49"), attempt n.  Caller frees both. */
-void render_envelope(const config_t *cfg, const config_leader_t *l,
-		     const char *week, int n, char **from, char **message_id);
+/* The complete message (DESIGN §7) of leader l's digest: From and
+ * Message-ID from env, To the leader's send_to (or email). */
+status_t render_eml(const config_t *cfg, const config_leader_t *l,
+		    const json_t *model, int64_t now,
+		    const render_envelope_t *env, strbuf_t *out, err_t *err);
 
 /* Wrap lines longer than width columns at blanks, continuing with the
  * line's indentation ("- " items continue under their text). */

@@ -389,3 +389,5 @@ done:
 	free(dir); /* leaves errno as mkdir set it */
 	return rc;
 }
+
+volatile sig_atomic_t util_stop;

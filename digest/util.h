@@ -6,6 +6,7 @@
 #ifndef DIGEST_UTIL_H
 #define DIGEST_UTIL_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -109,5 +110,11 @@ uint64_t hash64_more(uint64_t h, const void *data, size_t n);
 void hash64_hex(uint64_t h, char out[17]);
 /* 32-bit FNV-1a (for --shard). */
 uint32_t hash32(const void *data, size_t n);
+
+/* The signal that asked digest to stop (SIGTERM, SIGINT, SIGHUP), or 0:
+ * set by the handler of run_catch_signals (run.h).  Loops that can take
+ * long (messages of a source, calendar files, a child's output) look at
+ * it between steps and return ST_TEMPFAIL, rolling back what is open. */
+extern volatile sig_atomic_t util_stop;
 
 #endif
