@@ -324,7 +324,6 @@ static bool zone_ok(const char *tz)
 {
 	char *path = NULL;
 	char magic[4];
-	struct stat st;
 	bool ok = false;
 	int fd = -1;
 
@@ -336,10 +335,8 @@ static bool zone_ok(const char *tz)
 		if (!isalnum((unsigned char)*s) && !strchr("/_-+.", *s))
 			return false;
 	path = xasprintf("%s/%s", CONFIG_ZONEINFO, tz);
-	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-		goto done;
 	/* zone.tab, leapseconds and friends are regular files too. */
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open_regular(path, 0, NULL, NULL);
 	if (fd < 0)
 		goto done;
 	ok = read(fd, magic, sizeof magic) == (ssize_t)sizeof magic &&
@@ -1492,8 +1489,8 @@ status_t config_load(const char *path, config_t **out, strvec_t *errors)
 {
 	parse_t p = {.file = path};
 	status_t st = ST_OK;
-	struct stat sb;
-	int rc;
+	struct stat sb = {0};
+	int fd, rc;
 
 	*out = NULL;
 	p.cfg = xcalloc(1, sizeof *p.cfg);
@@ -1509,14 +1506,16 @@ status_t config_load(const char *path, config_t **out, strvec_t *errors)
 	p.cfg->lock_timeout_ms = 10 * 1000;
 	p.cfg->timeout = 30;
 
-	p.fp = fopen(path, "re");
-	if (p.fp && fstat(fileno(p.fp), &sb) == 0 && S_ISDIR(sb.st_mode)) {
-		fclose(p.fp);
-		p.fp = NULL;
-		errno = EISDIR;
+	/* A FIFO (or a directory) is an error, not a wait without end
+	 * for a writer while the caller holds the lock. */
+	fd = open_regular(path, 0, &sb, NULL);
+	if (fd >= 0 && !(p.fp = fdopen(fd, "r"))) {
+		int e = errno;
+		close(fd);
+		errno = e;
 	}
 	if (!p.fp) {
-		add_error(&p, 0, "cannot open: %s", strerror(errno));
+		add_error(&p, 0, "cannot open: %s", open_regular_why(errno, &sb));
 		st = ST_NOINPUT;
 		goto done;
 	}

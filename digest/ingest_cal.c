@@ -65,63 +65,71 @@ int ingest_meeting_parties(const config_leader_t *l, const cal_instance_t *inst,
 	return leader_in ? n : -1;
 }
 
-/* Read a whole file; NULL with errno set on failure.  Never writes. */
-static char *read_file(const char *path, size_t *len)
+/* A calendar file larger than this is skipped: the cap of an https body. */
+#define CAL_FILE_MAX HTTP_MAX_SIZE
+_Static_assert(CAL_FILE_MAX == 50u * 1024 * 1024, "read_file says 50 MB");
+/* How deep the walk of a calendar directory goes. */
+#define CAL_DEPTH_MAX 32
+
+/*
+ * Read a whole calendar file: a regular file (not a FIFO that would block
+ * the run, not /dev/zero) of at most CAL_FILE_MAX bytes.  NULL on failure,
+ * with *why saying what went wrong (a static string) and *st the status
+ * that fits.  Never writes.
+ */
+static char *read_file(const char *path, size_t *len, const char **why,
+		       status_t *st)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOATIME);
-	if (fd < 0 && errno == EPERM)
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
+	struct stat sb = {0};
+	err_t e = {0};
 	strbuf_t b = {0};
-	char chunk[65536];
-	ssize_t k;
-	while ((k = read(fd, chunk, sizeof chunk)) > 0)
+	ssize_t k = 0;
+	int fd = open_regular(path, O_NOATIME, &sb, &e);
+
+	if (fd < 0) {
+		*why = open_regular_why(errno, &sb);
+		*st = e.status;
+		return NULL;
+	}
+	/* Checked as it is read too: it may grow meanwhile. */
+	while (b.len <= CAL_FILE_MAX && (size_t)sb.st_size <= CAL_FILE_MAX) {
+		char chunk[65536];
+		k = read(fd, chunk, sizeof chunk);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
 		sb_add(&b, chunk, (size_t)k);
+	}
 	int saved = errno;
 	close(fd);
 	if (k < 0) {
-		sb_free(&b);
-		errno = saved;
-		return NULL;
+		*why = strerror(saved);
+		*st = ST_IOERR;
+	} else if (b.len > CAL_FILE_MAX || (size_t)sb.st_size > CAL_FILE_MAX) {
+		*why = "larger than 50 MB";
+		*st = ST_DATAERR;
+	} else {
+		*len = b.len;
+		return b.s ? sb_steal(&b) : xstrdup("");
 	}
-	*len = b.len;
-	return sb_steal(&b);
-}
-
-/* The .ics files below dir (relative names, sorted), dot-files skipped. */
-static void list_ics(const char *root, const char *rel, strvec_t *out)
-{
-	char *dir = rel[0] ? xasprintf("%s/%s", root, rel) : xstrdup(root);
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	while (d && (e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		char *sub = rel[0] ? xasprintf("%s/%s", rel, e->d_name)
-				   : xstrdup(e->d_name);
-		char *full = xasprintf("%s/%s", root, sub);
-		struct stat sb;
-		if (stat(full, &sb) == 0 && S_ISDIR(sb.st_mode))
-			list_ics(root, sub, out);
-		else if (str_iends(e->d_name, ".ics"))
-			strvec_take(out, xstrdup(sub));
-		free(full);
-		free(sub);
-	}
-	if (d)
-		closedir(d);
-	free(dir);
+	sb_free(&b);
+	return NULL;
 }
 
 /* Warn about what cal found in a file, once per distinct warning and
- * file content (remembered in the seen table). */
+ * file content (remembered in the seen table); every time for `check`,
+ * which has no store. */
 static status_t warn_once(ingest_t *in, const char *path, const char *hash,
 			  const char *msg)
 {
 	char hex[17];
 	bool seen = false;
 	status_t s;
+	if (!in->st) {
+		ingest_warnf(in, "%s: %s", path, msg);
+		return ST_OK;
+	}
 	hash64_hex(hash64(msg, strlen(msg)), hex);
 	char *key = xasprintf("warn:%s:%s:%s", path, hash, hex);
 	if (!(s = store_seen(in->st, in->source_id, key, &seen, NULL, in->err)) &&
@@ -130,6 +138,59 @@ static status_t warn_once(ingest_t *in, const char *path, const char *hash,
 		s = store_seen_add(in->st, in->source_id, key, 1, in->err);
 	}
 	free(key);
+	return s;
+}
+
+/*
+ * The .ics files below root/rel (relative names), dot-files skipped.  A
+ * directory is walked once however many links lead to it (one link to
+ * "." made the walk read every file 41 times, two made it exponential),
+ * and not below CAL_DEPTH_MAX levels: what is deeper is warned about.
+ * walked holds the "dev:ino" of the directories walked.
+ */
+static status_t list_ics(ingest_t *in, const char *root, const char *rel,
+			 int depth, strmap_t *walked, strvec_t *out)
+{
+	char *dir = rel[0] ? xasprintf("%s/%s", root, rel) : xstrdup(root);
+	DIR *d = NULL;
+	struct dirent *e;
+	struct stat sb;
+	char id[48];
+	status_t s = ST_OK;
+
+	if (stat(dir, &sb) < 0)
+		goto done;
+	snprintf(id, sizeof id, "%llu:%llu", (unsigned long long)sb.st_dev,
+		 (unsigned long long)sb.st_ino);
+	if (strmap_get(walked, id, NULL))
+		goto done;
+	if (depth > CAL_DEPTH_MAX) {
+		char msg[64];
+		snprintf(msg, sizeof msg,
+			 "not read: more than %d directories deep",
+			 CAL_DEPTH_MAX);
+		s = warn_once(in, dir, "deep", msg);
+		goto done;
+	}
+	strmap_put(walked, id, 1);
+	d = opendir(dir);
+	while (!s && d && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char *sub = rel[0] ? xasprintf("%s/%s", rel, e->d_name)
+				   : xstrdup(e->d_name);
+		char *full = xasprintf("%s/%s", root, sub);
+		if (stat(full, &sb) == 0 && S_ISDIR(sb.st_mode))
+			s = list_ics(in, root, sub, depth + 1, walked, out);
+		else if (str_iends(e->d_name, ".ics"))
+			strvec_take(out, xstrdup(sub));
+		free(full);
+		free(sub);
+	}
+done:
+	if (d)
+		closedir(d);
+	free(dir);
 	return s;
 }
 
@@ -252,34 +313,49 @@ done:
 	return s;
 }
 
+/* The text of one file of the source in *text (caller frees), or NULL
+ * when it cannot be read: an error when it is the whole source (single),
+ * else a warning naming it, and the other files are read. */
+static status_t load_file(ingest_t *in, const char *path, bool single,
+			  char **text, size_t *len)
+{
+	const char *why = NULL;
+	status_t st = ST_OK;
+	char msg[160];
+
+	*text = read_file(path, len, &why, &st);
+	if (*text)
+		return ST_OK;
+	if (single)
+		return err_set(in->err, st, "%s: %s", path, why);
+	snprintf(msg, sizeof msg, "skipped: %s", why);
+	if (in->stats)
+		in->stats->skipped++;
+	return warn_once(in, path, "unreadable", msg);
+}
+
 /* One file of the source: path on disk, item its name in the store. */
 static status_t ingest_file(ingest_t *in, const char *path, const char *item,
 			    bool single, int64_t now, bool *got_new)
 {
 	size_t len = 0;
-	char *text = read_file(path, &len);
-	if (!text) {
-		if (single)
-			return err_set(in->err, errno == ENOENT ? ST_NOINPUT : ST_IOERR,
-				       "%s: %s", path, strerror(errno));
-		char why[160];
-		snprintf(why, sizeof why, "skipped: %s", strerror(errno));
-		in->stats->skipped++;
-		return warn_once(in, path, "unreadable", why);
-	}
-	status_t s = ingest_text(in, path, item, text, len, single, now, got_new);
+	char *text = NULL;
+	status_t s = load_file(in, path, single, &text, &len);
+	if (!s && text)
+		s = ingest_text(in, path, item, text, len, single, now, got_new);
 	free(text);
 	return s;
 }
 
 /* The files of a calendar source, by their names in the store: the file
  * itself (*single), or the .ics files below the directory, sorted. */
-static status_t source_files(const char *root, strvec_t *files, bool *single,
-			     err_t *err)
+static status_t source_files(ingest_t *in, const char *root, strvec_t *files,
+			     bool *single)
 {
 	struct stat sb;
+	strmap_t walked = {0};
 	if (stat(root, &sb) < 0)
-		return err_set(err, errno == ENOENT ? ST_NOINPUT : ST_IOERR,
+		return err_set(in->err, errno == ENOENT ? ST_NOINPUT : ST_IOERR,
 			       "%s: %s", root, strerror(errno));
 	*single = !S_ISDIR(sb.st_mode);
 	if (*single) {
@@ -287,9 +363,10 @@ static status_t source_files(const char *root, strvec_t *files, bool *single,
 		strvec_push(files, slash ? slash + 1 : root);
 		return ST_OK;
 	}
-	list_ics(root, "", files);
+	status_t s = list_ics(in, root, "", 0, &walked, files);
+	strmap_free(&walked);
 	qsort(files->v, files->n, sizeof *files->v, str_ptr_cmp);
-	return ST_OK;
+	return s;
 }
 
 /* Expand one calendar text as `check` does, storing nothing. */
@@ -317,16 +394,14 @@ status_t ingest_check_calendar(ingest_t *in, int64_t now)
 {
 	strvec_t files = {0};
 	bool single;
-	status_t s = source_files(in->src->path, &files, &single, in->err);
+	status_t s = source_files(in, in->src->path, &files, &single);
 	for (size_t i = 0; i < files.n && !s; i++) {
 		char *path = single ? xstrdup(in->src->path)
 				    : xasprintf("%s/%s", in->src->path, files.v[i]);
-		size_t len;
-		char *text = read_file(path, &len);
-		if (!text)
-			s = err_set(in->err, ST_NOINPUT, "%s: %s", path,
-				    strerror(errno));
-		else
+		size_t len = 0;
+		char *text = NULL;
+		s = load_file(in, path, single, &text, &len);
+		if (!s && text)
 			s = check_text(in, path, text, len, single, now);
 		free(text);
 		free(path);
@@ -340,7 +415,7 @@ status_t ingest_calendar(ingest_t *in, int64_t now, bool *got_new)
 	const char *root = in->src->path;
 	strvec_t files = {0}, known = {0};
 	bool single;
-	status_t s = source_files(root, &files, &single, in->err);
+	status_t s = source_files(in, root, &files, &single);
 
 	if (!s && single) {
 		s = ingest_file(in, root, files.v[0], true, now, got_new);

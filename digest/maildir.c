@@ -6,7 +6,10 @@
  * A message's key is its file name up to the ':' (or mu's "!2,") that
  * starts the flags, so a message moved from new/ to cur/ or re-flagged
  * keeps its key.  Only the header block of each file is read, with
- * O_NOATIME where permitted; nothing is ever written.
+ * O_NOATIME where permitted; nothing is ever written.  What is not a
+ * regular file there (a FIFO, which would block the run, a directory, a
+ * dangling symlink) is never opened but yielded with why, to be warned
+ * about like an unreadable message.
  *
  * The cursor records the mtimes of cur/ and new/ at open time, once a
  * walk has finished.  Opening again with an equal cursor, when both
@@ -58,13 +61,13 @@ struct md_state {
 
 /* ---- helpers -------------------------------------------------------- */
 
-/* open(2) with O_NOATIME, retried without it where it is not permitted
- * (files of another user). */
-static int open_noatime(const char *path, int flags)
+/* open(2) of a directory with O_NOATIME, retried without it where it is
+ * not permitted (files of another user). */
+static int open_dir_noatime(const char *path)
 {
-	int fd = open(path, flags | O_NOATIME | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOATIME | O_CLOEXEC);
 	if (fd < 0 && errno == EPERM)
-		fd = open(path, flags | O_CLOEXEC);
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	return fd;
 }
 
@@ -128,7 +131,7 @@ static status_t list_dir(const char *dir, struct md_entry **out, size_t *n,
 	struct md_entry *e = NULL;
 	size_t ne = 0, cap = 0;
 	DIR *d = NULL;
-	int fd = open_noatime(dir, O_RDONLY | O_DIRECTORY);
+	int fd = open_dir_noatime(dir);
 
 	if (fd < 0) {
 		if (errno != ENOENT)
@@ -151,10 +154,10 @@ static status_t list_dir(const char *dir, struct md_entry **out, size_t *n,
 				             strerror(errno));
 			break;
 		}
-		/* subfolders, dot-files, and names with an empty key */
-		char *key = de->d_type == DT_DIR
-		                ? NULL
-		                : mailsrc_maildir_key(de->d_name);
+		/* Dot-files and names with an empty key.  Anything else that
+		 * is not a message (a directory, a FIFO) is yielded with
+		 * why, so that it is warned about. */
+		char *key = mailsrc_maildir_key(de->d_name);
 		if (!key)
 			continue;
 		if (ne == cap) {
@@ -182,22 +185,26 @@ done:
 
 /*
  * Read the header block of the file at path into s->buf.  Returns its
- * length, or -1 with errno set: ENOENT when the file went away (moved or
- * deleted since the listing), EISDIR for something that is not a file.
+ * length; -1 with s->error saying why it cannot be read (a FIFO, a
+ * dangling symlink, EACCES...); or -2 when it went away since the
+ * listing (moved to cur/ or deleted): nothing to say about it.
  */
 static ssize_t read_header(struct md_state *s, const char *path)
 {
 	ssize_t ret = -1;
 	size_t len = 0, hlen = 0;
 	struct stat st;
-	int fd = open_noatime(path, O_RDONLY);
+	int fd = open_regular(path, O_NOATIME, &st, NULL);
 
-	if (fd < 0)
-		goto done;
-	if (fstat(fd, &st) < 0)
-		goto done;
-	if (!S_ISREG(st.st_mode)) {
-		errno = EISDIR;
+	if (fd < 0) {
+		if (errno != ENOENT)
+			snprintf(s->error, sizeof s->error, "%s",
+			         open_regular_why(errno, &st));
+		else if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+			snprintf(s->error, sizeof s->error,
+			         "dangling symbolic link");
+		else
+			ret = -2;
 		goto done;
 	}
 	for (;;) {
@@ -213,6 +220,8 @@ static ssize_t read_header(struct md_state *s, const char *path)
 		if (k < 0) {
 			if (errno == EINTR)
 				continue;
+			snprintf(s->error, sizeof s->error, "%s",
+			         strerror(errno));
 			goto done;
 		}
 		if (k == 0)
@@ -276,8 +285,22 @@ static status_t md_open(const mailsrc_spec_t *spec, void **state, err_t *err)
 		struct stat ss;
 		free(sub);
 		sub = xasprintf("%s/%s", path, subdirs[i]);
-		if (stat(sub, &ss) == 0 && S_ISDIR(ss.st_mode))
-			has_sub = true;
+		if (stat(sub, &ss) == 0) {
+			has_sub |= S_ISDIR(ss.st_mode);
+			continue;
+		}
+		if (errno == ENOENT || errno == ENOTDIR)
+			continue;
+		/* Not "not a Maildir" but why it cannot be looked into:
+		 * path itself when it is not searchable (EACCES). */
+		int e = errno;
+		free(sub);
+		sub = xasprintf("%s/.", path);
+		bool root = e == EACCES && stat(sub, &ss) < 0;
+		st = err_set(err, ST_IOERR, "%s%s%s: %s", path,
+		             root ? "" : "/", root ? "" : subdirs[i],
+		             strerror(e));
+		goto done;
 	}
 	if (!has_sub) {
 		st = err_set(err, ST_DATAERR,
@@ -364,15 +387,13 @@ static int md_next(void *state, mailsrc_item_t *item, err_t *err)
 		s->where =
 		    xasprintf("%s/%s/%s", s->path, subdirs[s->dir], e->name);
 		ssize_t n = read_header(s, s->where);
-		if (n < 0 && (errno == ENOENT || errno == EISDIR))
-			continue; /* gone since the listing, or no file */
+		if (n == -2)
+			continue; /* gone since the listing */
 		item->key = e->key;
 		item->where = s->where;
 		if (n < 0) {
 			item->header = NULL;
 			item->header_len = 0;
-			snprintf(s->error, sizeof s->error, "%s",
-			         strerror(errno));
 			item->error = s->error;
 		} else {
 			item->header = s->buf ? s->buf : "";

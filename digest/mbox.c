@@ -136,6 +136,10 @@ static int rd_starts_message(struct rd *r)
 	ssize_t n = rd_fill(r, MBOX_LOOKAHEAD);
 	if (n < 0)
 		return -1;
+	/* No further than that, however much is buffered: the answer must
+	 * not depend on where reading started (a cursor resumes mid-file). */
+	if (n > MBOX_LOOKAHEAD)
+		n = MBOX_LOOKAHEAD;
 	const char *p = r->buf + r->head, *end = p + n;
 	const char *nl = memchr(p, '\n', (size_t)n);
 	if (!nl)
@@ -262,28 +266,16 @@ static status_t mbox_open(const mailsrc_spec_t *spec, void **state, err_t *err)
 	struct mbox_state *s = NULL;
 	struct stat sb;
 	struct mbox_pos old;
+	err_t oerr = {0};
 	(void)seen; /* mbox messages have no key */
 	(void)seen_ctx;
 
 	*state = NULL;
 	s = xcalloc(1, sizeof *s);
-	s->rd.fd = open(path, O_RDONLY | O_NOATIME | O_CLOEXEC);
-	if (s->rd.fd < 0 && errno == EPERM)
-		s->rd.fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* A FIFO or a device is ST_DATAERR, not a wait without end. */
+	s->rd.fd = open_regular(path, O_NOATIME, &sb, &oerr);
 	if (s->rd.fd < 0) {
-		st = err_set(err,
-		             errno == ENOENT || errno == ENOTDIR ? ST_NOINPUT
-		                                                 : ST_IOERR,
-		             "%s: %s", path, strerror(errno));
-		goto done;
-	}
-	if (fstat(s->rd.fd, &sb) < 0) {
-		st = err_set(err, ST_IOERR, "%s: %s", path, strerror(errno));
-		goto done;
-	}
-	if (!S_ISREG(sb.st_mode)) {
-		st = err_set(err, ST_DATAERR, "%s: not an mbox (not a file)",
-		             path);
+		st = err_set(err, oerr.status, "%s", oerr.msg);
 		goto done;
 	}
 	s->path = xstrdup(path);

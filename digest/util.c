@@ -6,12 +6,14 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 status_t err_set(err_t *e, status_t st, const char *fmt, ...)
 {
@@ -362,6 +364,73 @@ uint32_t hash32(const void *data, size_t n)
 		h *= 16777619u;
 	}
 	return h;
+}
+
+/* Why a file of mode m is not read.  A static string. */
+static const char *file_not_regular(mode_t m)
+{
+	switch (m & S_IFMT) {
+	case S_IFIFO:
+		return "not a regular file (a FIFO)";
+	case S_IFCHR:
+		return "not a regular file (a character device)";
+	case S_IFBLK:
+		return "not a regular file (a block device)";
+	case S_IFSOCK:
+		return "not a regular file (a socket)";
+	default:
+		return "not a regular file";
+	}
+}
+
+const char *open_regular_why(int e, const struct stat *sb)
+{
+	/* ENXIO does not come from open(2) or fstat(2) of a regular file;
+	 * a directory is "Is a directory". */
+	if (e == ENXIO)
+		return sb ? file_not_regular(sb->st_mode) : "not a regular file";
+	return strerror(e);
+}
+
+int open_regular(const char *path, int flags, struct stat *sb, err_t *err)
+{
+	struct stat st;
+	int fd = -1, e;
+
+	flags |= O_RDONLY | O_CLOEXEC | O_NONBLOCK;
+	if (stat(path, &st) < 0)
+		goto fail;
+	if (S_ISREG(st.st_mode)) {
+		fd = open(path, flags);
+		if (fd < 0 && errno == EPERM && (flags & O_NOATIME))
+			fd = open(path, flags & ~O_NOATIME);
+		if (fd < 0 || fstat(fd, &st) < 0)
+			goto fail;
+	}
+	if (sb)
+		*sb = st;
+	if (!S_ISREG(st.st_mode)) {
+		if (fd >= 0)
+			close(fd);
+		e = S_ISDIR(st.st_mode) ? EISDIR : ENXIO;
+		err_set(err, ST_DATAERR, "%s: %s", path,
+		        open_regular_why(e, &st));
+		errno = e;
+		return -1;
+	}
+	/* Blocking again: reads of a regular file never wait anyway, but
+	 * a caller may hand the descriptor to stdio. */
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
+		goto fail;
+	return fd;
+fail:
+	e = errno;
+	if (fd >= 0)
+		close(fd);
+	err_set(err, e == ENOENT || e == ENOTDIR ? ST_NOINPUT : ST_IOERR,
+	        "%s: %s", path, strerror(e));
+	errno = e;
+	return -1;
 }
 
 int mkdir_parents(const char *path)

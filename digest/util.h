@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct stat;
+
 #if defined(__GNUC__)
 #define UTIL_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
@@ -99,6 +101,33 @@ size_t str_utf8_len(const unsigned char *s);
 /* Replace control characters (C0, DEL) by spaces and invalid UTF-8 by '?',
  * in place: what comes from mail may be shown, logged or stored as text. */
 char *str_sanitize(char *s);
+
+/*
+ * Files: open path for reading, but only when it is a regular file.  A
+ * reader of anything a user or a mail program can put in place must not
+ * block on a FIFO nobody writes to (open and read wait forever, and the
+ * run holds its lock), read a device that never ends (/dev/zero) or open
+ * one at all (opening a device can act: a tape rewinds, a watchdog arms).
+ * So path is stat()ed first and opened only when it is a regular file,
+ * then opened with O_NONBLOCK (a FIFO swapped in between cannot block)
+ * and fstat()ed again; O_NONBLOCK is cleared before returning.
+ *
+ * flags are added to O_RDONLY | O_CLOEXEC: O_NOATIME is tried, and left
+ * out where it is not permitted (a file of another user).  sb, when not
+ * NULL, gets the file's status on success, and also when the file is not
+ * a regular one.
+ *
+ * Returns the descriptor, or -1 with errno set and err (when not NULL)
+ * set to "PATH: WHAT" with a status: ST_NOINPUT when path does not exist
+ * (ENOENT, ENOTDIR), ST_DATAERR when it is not a regular file (errno
+ * EISDIR for a directory, else ENXIO), ST_IOERR otherwise.  For every
+ * reader of what users name: mail, calendars, the config, templates.
+ */
+int open_regular(const char *path, int flags, struct stat *sb, err_t *err);
+/* The WHAT of a failed open_regular, for a message that names the file
+ * itself: "not a regular file (a FIFO)" and the like, or strerror(e)
+ * ("Is a directory").  e is its errno, sb what it filled (or NULL). */
+const char *open_regular_why(int e, const struct stat *sb);
 
 /* Files: create every missing directory above path (mkdir -p of its
  * directory part), each with mode 0700.  Returns 0, or -1 with errno set. */

@@ -2,7 +2,9 @@
  * test_mailsrc — the Maildir and mbox backends behind mailsrc_open/next:
  * what they yield, seen() skipping, cursors (the no-change fast path,
  * resuming an mbox after an append, restarting after a rewrite), errors,
- * and that reading leaves every byte, name and mtime of the mail as it was.
+ * what is not a message (FIFOs, directories, dangling links: yielded with
+ * why, never waited on), and that reading leaves every byte, name and
+ * mtime of the mail as it was.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* nftw */
@@ -14,6 +16,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -222,7 +225,6 @@ static char *make_maildir(void)
 	put(d, "new/1002.c.host", MSG("c@example.com"));
 	put(d, "new/1001.b.host", MSG("dup@example.com")); /* also in cur */
 	put(d, "tmp/1004.e.host", MSG("tmp@example.com"));
-	mkdir_at(d, "cur/subdir");
 	/* a header that needs more than one read, and no body */
 	strbuf_t b = {0};
 	sb_puts(&b, "From: me@example.com\nTo: big@example.com\n");
@@ -404,6 +406,75 @@ static void test_maildir_errors(void **state)
 	assert_true(str_starts(p.headers.v[1], "(error: "));
 	pass_free(&p);
 	free(md);
+	tmpdir_free(d);
+}
+
+/* What is not a message in cur/ or new/ is yielded with why, to be
+ * warned about, and a FIFO is not waited on (SIGALRM ends a hang). */
+static void test_maildir_not_files(void **state)
+{
+	(void)state;
+	char *d = make_maildir();
+	mkdir_at(d, "cur/1010.dir:2,S");
+	char *fifo = path_of(d, "cur/1011.fifo:2,S");
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	free(fifo);
+	fifo = path_of(d, "new/1012.fifo");
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	free(fifo);
+	char *to = path_of(d, "nowhere");
+	char *link = path_of(d, "new/1013.dangling");
+	assert_int_equal(symlink(to, link), 0);
+	free(link);
+	free(to);
+	char *before = snapshot(d);
+
+	pass_t p;
+	alarm(10);
+	assert_int_equal(run_pass(MAILSRC_MAILDIR, d, NULL, NULL, NULL, 0, &p),
+	                 ST_OK);
+	alarm(0);
+	assert_int_equal(p.keys.n, 9);
+	const char *const want[][2] = {
+	    {"1010.dir", "(error: Is a directory)"},
+	    {"1011.fifo", "(error: not a regular file (a FIFO))"},
+	    {"1012.fifo", "(error: not a regular file (a FIFO))"},
+	    {"1013.dangling", "(error: dangling symbolic link)"},
+	};
+	for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+		size_t j = 0;
+		while (j < p.keys.n && strcmp(p.keys.v[j], want[i][0]) != 0)
+			j++;
+		assert_true(j < p.keys.n);
+		assert_string_equal(p.headers.v[j], want[i][1]);
+	}
+	pass_free(&p);
+
+	char *after = snapshot(d);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+	tmpdir_free(d);
+}
+
+/* A Maildir that cannot be looked into says why, not "not a Maildir".
+ * Root reads through any mode bits, so the error is a loop here. */
+static void test_maildir_unreadable(void **state)
+{
+	(void)state;
+	char *d = tmpdir_new();
+	err_t err = {0};
+	mailsrc_t *src = NULL;
+	char *cur = path_of(d, "cur");
+	assert_int_equal(symlink(cur, cur), 0);
+	assert_int_equal(
+	    mailsrc_open(MAILSRC_MAILDIR, d, NULL, NULL, NULL, &src, &err),
+	    ST_IOERR);
+	assert_null(src);
+	char *want = xasprintf("%s: %s", cur, strerror(ELOOP));
+	assert_string_equal(err.msg, want);
+	free(want);
+	free(cur);
 	tmpdir_free(d);
 }
 
@@ -659,6 +730,35 @@ static void test_mbox_large(void **state)
 }
 
 /* The IMAP backend's reading of its AUTHENTICATE replies. */
+/* An mbox that is a FIFO, a device or a directory is not mail data: an
+ * error at once, not a wait for a writer nor a read without end. */
+static void test_mbox_not_file(void **state)
+{
+	(void)state;
+	char *d = tmpdir_new();
+	char *fifo = path_of(d, "fifo");
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	const char *const paths[] = {fifo, "/dev/zero", d};
+	const char *const why[] = {"not a regular file (a FIFO)",
+	                           "not a regular file (a character device)",
+	                           "Is a directory"};
+	for (size_t i = 0; i < 3; i++) {
+		err_t err = {0};
+		mailsrc_t *src = NULL;
+		alarm(10);
+		assert_int_equal(mailsrc_open(MAILSRC_MBOX, paths[i], NULL,
+		                              NULL, NULL, &src, &err),
+		                 ST_DATAERR);
+		alarm(0);
+		assert_null(src);
+		char *want = xasprintf("%s: %s", paths[i], why[i]);
+		assert_string_equal(err.msg, want);
+		free(want);
+	}
+	free(fifo);
+	tmpdir_free(d);
+}
+
 static void test_imap_line(void **state)
 {
 	const char *t;
@@ -699,11 +799,14 @@ int main(void)
 	    cmocka_unit_test(test_maildir_seen),
 	    cmocka_unit_test(test_maildir_cursor),
 	    cmocka_unit_test(test_maildir_errors),
+	    cmocka_unit_test(test_maildir_not_files),
+	    cmocka_unit_test(test_maildir_unreadable),
 	    cmocka_unit_test(test_mbox_read),
 	    cmocka_unit_test(test_mbox_cursor),
 	    cmocka_unit_test(test_mbox_growing),
 	    cmocka_unit_test(test_mbox_forms),
 	    cmocka_unit_test(test_mbox_large),
+	    cmocka_unit_test(test_mbox_not_file),
 	    cmocka_unit_test(test_imap_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
