@@ -437,6 +437,12 @@ status_t ingest_calendar(ingest_t *in, int64_t now, bool *got_new)
 		*got_new = true;
 	}
 	for (size_t i = 0; i < files.n && !s; i++) {
+		/* A stop signal: this calendar's changes are rolled back. */
+		if (util_stop) {
+			s = err_set(in->err, ST_TEMPFAIL,
+				    "%s: stopped by a signal", in->src->spec);
+			break;
+		}
 		char *path = xasprintf("%s/%s", root, files.v[i]);
 		s = ingest_file(in, path, files.v[i], false, now, got_new);
 		free(path);
