@@ -105,6 +105,7 @@ static const char *const queries[Q_COUNT] = {
 struct store {
 	sqlite3 *db;
 	char *path;
+	bool rdonly; /* opened by store_open_readonly */
 	sqlite3_stmt *q[Q_COUNT];
 	/* address → row id of one leader, so that ingest does not look
 	 * every recipient up; dropped on rollback and leader change */
@@ -115,14 +116,83 @@ struct store {
 	strmap_t name_uses;
 };
 
+/*
+ * The status an SQLite result code stands for (DESIGN §2): the one place
+ * where SQLite's errors become ours.  rdonly: the connection only reads,
+ * so a file SQLite cannot open or write is input that cannot be read, not
+ * a database that cannot be created.
+ */
+static status_t sqlite_status(int rc, bool rdonly)
+{
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return ST_TEMPFAIL;
+	case SQLITE_IOERR:
+	case SQLITE_FULL:
+		return ST_IOERR;
+	case SQLITE_CANTOPEN:
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+		return rdonly ? ST_NOINPUT : ST_CANTCREAT;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return ST_DATAERR;
+	default:
+		return ST_SOFTWARE;
+	}
+}
+
+/* The same for a failed open(2) or mkdir(2) of the database or its lock:
+ * a full disk or a failing one is not a file that cannot be created. */
+static status_t errno_status(int e)
+{
+	return e == ENOSPC || e == EDQUOT || e == EIO ? ST_IOERR : ST_CANTCREAT;
+}
+
+/* What lies behind SQLite's rc, as " (...)" in buf, or "": "disk I/O
+ * error" and "unable to open database file" alone do not say what
+ * failed.  SQLite keeps the errno only with these two codes, and with
+ * CANTOPEN it is that of its last try (often ENOENT of a read-only
+ * retry), so a directory that cannot hold -wal and -shm is named first. */
+static void os_detail(store_t *st, int rc, char *buf, size_t n)
+{
+	int e = st->db ? sqlite3_system_errno(st->db) : 0;
+	int primary = rc & 0xff;
+	buf[0] = '\0';
+	if (primary == SQLITE_CANTOPEN) {
+		char *dir = xstrdup(st->path);
+		char *slash = strrchr(dir, '/');
+		if (slash)
+			slash[slash == dir ? 1 : 0] = '\0'; /* "/x.db": "/" */
+		const char *d = slash ? dir : ".";
+		if (access(d, W_OK) < 0)
+			snprintf(buf, n, " (%s: %s)", d, strerror(errno));
+		free(dir);
+		if (buf[0])
+			return;
+	}
+	if (e && (primary == SQLITE_IOERR || primary == SQLITE_CANTOPEN))
+		snprintf(buf, n, " (%s)", strerror(e));
+}
+
+/* Set err for SQLite's result rc and message msg (NULL: SQLite's text
+ * for rc): "PATH: WHAT: MSG (CAUSE)".  what may be NULL. */
+static status_t sql_fail(store_t *st, err_t *err, int rc, const char *what,
+			 const char *msg)
+{
+	char os[PATH_MAX + 128];
+	os_detail(st, rc, os, sizeof os);
+	return err_set(err, sqlite_status(rc, st->rdonly), "%s: %s%s%s%s",
+		       st->path, what ? what : "", what ? ": " : "",
+		       msg ? msg : sqlite3_errstr(rc), os);
+}
+
+/* err for the last failed call on st's connection. */
 static status_t db_error(store_t *st, err_t *err, const char *what)
 {
-	int rc = sqlite3_extended_errcode(st->db);
-	status_t s = ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
-			     ? ST_TEMPFAIL
-			     : ST_SOFTWARE;
-	return err_set(err, s, "%s: %s: %s", st->path, what,
-		       sqlite3_errmsg(st->db));
+	return sql_fail(st, err, sqlite3_extended_errcode(st->db), what,
+			sqlite3_errmsg(st->db));
 }
 
 /* The prepared statement for query q, reset and unbound. */
@@ -151,15 +221,10 @@ int store_schema_version(void)
 static status_t exec(store_t *st, const char *sql, err_t *err)
 {
 	char *msg = NULL;
-	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		int rc = sqlite3_extended_errcode(st->db);
-		status_t s = ((rc & 0xff) == SQLITE_BUSY) ? ST_TEMPFAIL
-							   : ST_SOFTWARE;
-		err_set(err, s, "%s: %s", st->path, msg ? msg : "error");
-		sqlite3_free(msg);
-		return s;
-	}
-	return ST_OK;
+	int rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
+	status_t s = rc == SQLITE_OK ? ST_OK : sql_fail(st, err, rc, NULL, msg);
+	sqlite3_free(msg);
+	return s;
 }
 
 static status_t migrate(store_t *st, err_t *err)
@@ -205,12 +270,12 @@ static status_t open_db(const char *path, int flags, int busy_ms,
 {
 	store_t *st = xcalloc(1, sizeof *st);
 	status_t s = ST_OK;
+	int rc;
 	st->path = xstrdup(path);
-	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
-		s = err_set(err, (flags & SQLITE_OPEN_CREATE) ? ST_CANTCREAT
-							       : ST_NOINPUT,
-			    "%s: cannot open database: %s", path,
-			    st->db ? sqlite3_errmsg(st->db) : "out of memory");
+	st->rdonly = (flags & SQLITE_OPEN_READONLY) != 0;
+	if ((rc = sqlite3_open_v2(path, &st->db, flags, NULL)) != SQLITE_OK) {
+		s = sql_fail(st, err, rc, "cannot open database",
+			     st->db ? sqlite3_errmsg(st->db) : NULL);
 		goto fail;
 	}
 	sqlite3_extended_result_codes(st->db, 1);
@@ -230,25 +295,37 @@ status_t store_open(const char *path, int busy_ms, store_t **out, err_t *err)
 	status_t s;
 	*out = NULL;
 	if (mkdir_parents(path) < 0)
-		return err_set(err, ST_CANTCREAT, "%s: cannot create directory: %s",
-			       path, strerror(errno));
+		return err_set(err, errno_status(errno),
+			       "%s: cannot create directory: %s", path,
+			       strerror(errno));
 	/* Create the file ourselves so it is 0600 whatever the umask;
 	 * SQLite gives -wal and -shm the same mode. */
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return err_set(err, ST_CANTCREAT, "%s: cannot open database: %s",
-			       path, strerror(errno));
+		return err_set(err, errno_status(errno),
+			       "%s: cannot open database: %s", path,
+			       strerror(errno));
 	close(fd);
 	/* Serialized: ingest reads the seen keys from its reader thread. */
 	if ((s = open_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
 			 busy_ms, &st, err)))
 		return s;
+	/* The first statement that reads the file: what fails here is the
+	 * file (not a database, unreadable, no room for -wal), not WAL. */
 	sqlite3_stmt *q = NULL;
 	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &q,
 			       NULL) != SQLITE_OK ||
-	    sqlite3_step(q) != SQLITE_ROW ||
-	    strcmp((const char *)sqlite3_column_text(q, 0), "wal") != 0) {
-		s = db_error(st, err, "cannot switch to WAL mode");
+	    sqlite3_step(q) != SQLITE_ROW) {
+		s = db_error(st, err, "cannot open database");
+		sqlite3_finalize(q);
+		goto fail;
+	}
+	const char *mode = (const char *)sqlite3_column_text(q, 0);
+	if (!mode || strcmp(mode, "wal") != 0) {
+		s = err_set(err, ST_SOFTWARE,
+			    "%s: cannot switch to WAL mode: journal mode "
+			    "stays '%s'",
+			    path, mode ? mode : "?");
 		sqlite3_finalize(q);
 		goto fail;
 	}
@@ -275,12 +352,18 @@ status_t store_open_readonly(const char *path, store_t **out, err_t *err)
 			       path);
 	if ((s = open_db(path, SQLITE_OPEN_READONLY, 5000, &st, err)))
 		return s;
+	/* The first read of the file: a failure here is an unreadable or
+	 * damaged file, not a schema to upgrade. */
 	sqlite3_stmt *q = NULL;
-	int have = -1;
-	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q, NULL) ==
-		    SQLITE_OK &&
-	    sqlite3_step(q) == SQLITE_ROW)
-		have = sqlite3_column_int(q, 0);
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q, NULL) !=
+		    SQLITE_OK ||
+	    sqlite3_step(q) != SQLITE_ROW) {
+		s = db_error(st, err, "cannot read database");
+		sqlite3_finalize(q);
+		store_close(st);
+		return s;
+	}
+	int have = sqlite3_column_int(q, 0);
 	sqlite3_finalize(q);
 	if (have != store_schema_version()) {
 		s = err_set(err, ST_SOFTWARE,
@@ -310,6 +393,37 @@ void store_close(store_t *st)
 	free(st);
 }
 
+status_t store_quick_check(store_t *st, err_t *err)
+{
+	sqlite3_stmt *q = NULL;
+	char *msg = NULL;
+	status_t s = ST_OK;
+	/* One problem is enough to say the file is damaged, and checking
+	 * on after the first costs time on a big file. */
+	if (sqlite3_prepare_v2(st->db, "PRAGMA quick_check(1)", -1, &q,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_step(q) != SQLITE_ROW) {
+		s = db_error(st, err, "checking the database");
+		goto done;
+	}
+	const char *r = (const char *)sqlite3_column_text(q, 0);
+	if (r && strcmp(r, "ok") == 0)
+		goto done;
+	/* The first problem follows a line "*** in database main ***";
+	 * keep that one line, as text. */
+	msg = xstrdup(r ? r : "no answer");
+	char *p = msg, *nl = strchr(msg, '\n');
+	if (str_starts(p, "*** ") && nl)
+		p = nl + 1;
+	p[strcspn(p, "\n")] = '\0';
+	s = err_set(err, ST_DATAERR, "%s: database is corrupt: %s", st->path,
+		    str_sanitize(p));
+done:
+	free(msg);
+	sqlite3_finalize(q);
+	return s;
+}
+
 status_t store_lock(const char *db_path, int64_t timeout_ms, int *fd,
 		    err_t *err)
 {
@@ -317,13 +431,15 @@ status_t store_lock(const char *db_path, int64_t timeout_ms, int *fd,
 	status_t s = ST_OK;
 	*fd = -1;
 	if (mkdir_parents(path) < 0) {
-		s = err_set(err, ST_CANTCREAT, "%s: cannot create directory: %s",
-			    path, strerror(errno));
+		s = err_set(err, errno_status(errno),
+			    "%s: cannot create directory: %s", path,
+			    strerror(errno));
 		goto done;
 	}
 	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (*fd < 0) {
-		s = err_set(err, ST_CANTCREAT, "%s: %s", path, strerror(errno));
+		s = err_set(err, errno_status(errno), "%s: %s", path,
+			    strerror(errno));
 		goto done;
 	}
 	for (int64_t waited = 0;; waited += 100) {

@@ -27,11 +27,24 @@ int store_schema_version(void);
  * path and bring its schema up to date.  A database whose schema is newer
  * than this binary is refused (ST_SOFTWARE).  busy_ms: how long to wait for
  * another writer.  Free with store_close.
+ *
+ * Here and in every function below, SQLite's errors come back as: a file
+ * that cannot be created or written (no directory, a read-only one)
+ * ST_CANTCREAT, an I/O error or a full disk ST_IOERR, a file that is not
+ * a database or is corrupt ST_DATAERR, another writer ST_TEMPFAIL; each
+ * message names the database and gives SQLite's own.
  */
 status_t store_open(const char *path, int busy_ms, store_t **out, err_t *err);
-/* Open an existing database read-only, or fail with ST_NOINPUT. */
+/* Open an existing database read-only, or fail with ST_NOINPUT when there
+ * is none or it cannot be opened (a file it cannot read is ST_NOINPUT
+ * too, not ST_CANTCREAT). */
 status_t store_open_readonly(const char *path, store_t **out, err_t *err);
 void store_close(store_t *st);
+
+/* PRAGMA quick_check: ST_DATAERR naming the database and the first
+ * problem SQLite found when the file is damaged (the same for a file
+ * too damaged to be checked), another status when it cannot be read. */
+status_t store_quick_check(store_t *st, err_t *err);
 
 /* One run at a time per database: an exclusive lock on DATABASE.lock
  * (created 0600), waited for up to timeout_ms, then ST_TEMPFAIL naming

@@ -1,6 +1,8 @@
 /* Unit tests of store: creation (0600, WAL), migrations and a newer
  * schema refused, de-duplication, copies, names, history, sources,
- * rollback, busy. */
+ * rollback, busy; SQLite's errors as statuses (a file that is not a
+ * database, a damaged page, a write the kernel refuses, a read-only
+ * directory or -shm). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,9 +10,15 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 #include <stdio.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "store.h"
@@ -33,16 +41,22 @@ static int teardown(void **state)
 	return system(cmd);
 }
 
-static store_t *fresh(void)
+/* No database at path, nor its -wal and -shm. */
+static void remove_db(void)
 {
-	store_t *st = NULL;
-	err_t err = {0};
 	char p[300];
 	unlink(path);
 	snprintf(p, sizeof p, "%s-wal", path);
 	unlink(p);
 	snprintf(p, sizeof p, "%s-shm", path);
 	unlink(p);
+}
+
+static store_t *fresh(void)
+{
+	store_t *st = NULL;
+	err_t err = {0};
+	remove_db();
 	assert_int_equal(store_open(path, 1000, &st, &err), ST_OK);
 	return st;
 }
@@ -293,6 +307,306 @@ static void test_busy(void **state)
 	store_close(b);
 }
 
+/* ---- SQLite's errors ------------------------------------------------- */
+
+/* err says what happened: the database, SQLite's words, and never that
+ * a schema upgrade is wanted. */
+static void assert_says(const err_t *err, const char *what)
+{
+	if (!strstr(err->msg, path) || !strstr(err->msg, what) ||
+	    strstr(err->msg, "upgrade") || strchr(err->msg, '\n'))
+		fail_msg("message '%s': wanted the database and '%s'", err->msg,
+			 what);
+}
+
+static void write_at(const char *file, long off, const void *p, size_t n)
+{
+	int fd = open(file, O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, p, n, off), (ssize_t)n);
+	close(fd);
+}
+
+/* A database with one leader and 20 interactions, closed. */
+static void fill(int64_t *leader)
+{
+	store_t *st = fresh();
+	err_t err = {0};
+	int64_t source;
+	char *cursor = NULL;
+	assert_int_equal(store_begin(st, &err), ST_OK);
+	assert_int_equal(store_leader(st, "alex", true, leader, &err), ST_OK);
+	assert_int_equal(store_source(st, *leader, "mbox:x", "mbox", &source,
+				      &cursor, &err), ST_OK);
+	assert_int_equal(store_commit(st, &err), ST_OK);
+	for (int i = 0; i < 20; i++) {
+		char mid[32];
+		snprintf(mid, sizeof mid, "mid:%d", i);
+		store_party_t p[] = {{"a@x.example", "A"}};
+		add(st, *leader, source, mid, 100 + i, p, 1, true);
+	}
+	store_close(st);
+}
+
+/* Text where the header should be: SQLITE_NOTADB, 65 for the commands
+ * that write and for those that read. */
+static void test_not_a_database(void **state)
+{
+	store_t *st = fresh();
+	err_t err = {0};
+	char junk[4096];
+	store_close(st);
+	for (size_t i = 0; i < sizeof junk; i++)
+		junk[i] = "not a database\n"[i % 15];
+	write_at(path, 0, junk, sizeof junk);
+
+	assert_int_equal(store_open(path, 100, &st, &err), ST_DATAERR);
+	assert_null(st);
+	assert_says(&err, "file is not a database");
+	memset(&err, 0, sizeof err);
+	assert_int_equal(store_open_readonly(path, &st, &err), ST_DATAERR);
+	assert_says(&err, "file is not a database");
+}
+
+/* Overwrite pages from..to-1 (SQLite numbers them from 1) with
+ * garbage. */
+static void spoil(long from, long to)
+{
+	char junk[4096];
+	for (size_t i = 0; i < sizeof junk; i++)
+		junk[i] = (char)(i * 37 + 11);
+	for (long pg = from; pg < to; pg++)
+		write_at(path, (pg - 1) * 4096, junk, sizeof junk);
+}
+
+/* Overwrite the root pages of table and of its indexes: a small table
+ * has no others. */
+static void spoil_table(const char *table)
+{
+	sqlite3 *db;
+	sqlite3_stmt *q;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+					    "SELECT rootpage FROM sqlite_schema"
+					    " WHERE tbl_name = ?1",
+					    -1, &q, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_text(q, 1, table, -1, SQLITE_STATIC);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		int pg = sqlite3_column_int(q, 0);
+		spoil(pg, pg + 1);
+	}
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+}
+
+/* A table's pages overwritten: the database opens, and what reads
+ * the table, or quick_check, finds it damaged.  The schema itself
+ * damaged (it spans more than the first page): it does not open. */
+static void test_corrupt_page(void **state)
+{
+	store_t *st = NULL;
+	err_t err = {0};
+	int64_t leader, id;
+	fill(&leader);
+	assert_int_equal(store_open(path, 100, &st, &err), ST_OK);
+	assert_int_equal(store_quick_check(st, &err), ST_OK);
+	store_close(st);
+
+	spoil_table("leader");
+	assert_int_equal(store_open(path, 100, &st, &err), ST_OK);
+	assert_int_equal(store_leader(st, "alex", false, &id, &err),
+			 ST_DATAERR);
+	assert_says(&err, "malformed");
+	memset(&err, 0, sizeof err);
+	assert_int_equal(store_quick_check(st, &err), ST_DATAERR);
+	assert_says(&err, "database is corrupt: ");
+	store_close(st);
+	memset(&err, 0, sizeof err);
+	assert_int_equal(store_open_readonly(path, &st, &err), ST_OK);
+	assert_int_equal(store_quick_check(st, &err), ST_DATAERR);
+	assert_says(&err, "database is corrupt: ");
+	store_close(st);
+
+	struct stat sb;
+	assert_int_equal(stat(path, &sb), 0);
+	spoil(2, sb.st_size / 4096 + 1);
+	memset(&err, 0, sizeof err);
+	assert_int_equal(store_open(path, 100, &st, &err), ST_DATAERR);
+	assert_says(&err, "malformed");
+	/* user_version is in the header: the read-only open works, and
+	 * then reading or checking fails. */
+	memset(&err, 0, sizeof err);
+	assert_int_equal(store_open_readonly(path, &st, &err), ST_OK);
+	assert_int_equal(store_quick_check(st, &err), ST_DATAERR);
+	assert_says(&err, "malformed");
+	store_close(st);
+}
+
+/* Writes the kernel refuses beyond RLIMIT_FSIZE (EFBIG, with SIGXFSZ
+ * ignored; a write cut short reads as a full disk): an I/O error, 74,
+ * whether the database is being created or is old and grows. */
+static void test_write_refused(void **state)
+{
+	store_t *st = NULL;
+	err_t err = {0};
+	struct rlimit old, lim;
+	int64_t leader;
+	status_t s;
+	void (*sig)(int) = signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+
+	remove_db();
+	lim = old;
+	lim.rlim_cur = 16 * 1024;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	s = store_open(path, 100, &st, &err);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	assert_int_equal(s, ST_IOERR);
+	assert_says(&err, "disk");
+
+	fill(&leader);
+	lim.rlim_cur = 64 * 1024; /* below the size of the schema alone */
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	s = store_open(path, 100, &st, &err);
+	for (int i = 0; !s && i < 2000; i += 100) {
+		int64_t source;
+		char *cursor = NULL, src[32];
+		snprintf(src, sizeof src, "mbox:%d", i);
+		if (!(s = store_begin(st, &err)) &&
+		    !(s = store_source(st, leader, src, "mbox", &source,
+				       &cursor, &err)))
+			for (int k = i; !s && k < i + 100; k++) {
+				char mid[32], addr[32];
+				snprintf(mid, sizeof mid, "m%d", k);
+				snprintf(addr, sizeof addr, "p%d@x.example", k);
+				store_party_t p[] = {{addr, "Some Name"}};
+				store_interaction_t ia = {
+					.leader = leader, .source = source,
+					.channel = STORE_EMAIL,
+					.time = 1000 + k, .size = 1,
+					.weight = 1.0, .dedup = mid,
+					.parties = p, .nparties = 1,
+				};
+				bool added;
+				s = store_add_interaction(st, &ia, &added, NULL,
+							  &err);
+			}
+		if (!s)
+			s = store_commit(st, &err);
+	}
+	store_close(st);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, sig);
+	assert_int_equal(s, ST_IOERR);
+	assert_says(&err, "disk");
+}
+
+/* Make file (a directory too) not writable, or writable again: by its
+ * mode, or for root, whom modes do not stop, by FS_IMMUTABLE_FL (chattr
+ * +i / -i).  false when the machine cannot (a file system without it). */
+static bool read_only(const char *file, bool on)
+{
+	struct stat sb;
+	if (geteuid() != 0)
+		return stat(file, &sb) == 0 &&
+		       chmod(file, on ? sb.st_mode & 0555
+				      : (sb.st_mode | 0200) & 07777) == 0;
+	int fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC), flags = 0;
+	bool ok = fd >= 0 && ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0;
+	if (ok) {
+		flags = on ? flags | FS_IMMUTABLE_FL : flags & ~FS_IMMUTABLE_FL;
+		ok = ioctl(fd, FS_IOC_SETFLAGS, &flags) == 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/* A database in a directory that cannot be written, so SQLite cannot
+ * create -wal and -shm beside it: 73 for what writes, 66 for what
+ * reads. */
+static void test_readonly_dir(void **state)
+{
+	store_t *st = NULL, *ro = NULL;
+	err_t err = {0}, rerr = {0};
+	int64_t leader;
+	char d[300];
+	fill(&leader);
+	snprintf(d, sizeof d, "%s/sub/dir", dir);
+	if (!read_only(d, true))
+		skip();
+	status_t s = store_open(path, 100, &st, &err);
+	status_t r = store_open_readonly(path, &ro, &rerr);
+	read_only(d, false);
+	/* SQLite's words depend on who runs it: "unable to open database
+	 * file" (for root), then naming the directory, or "attempt to write
+	 * a readonly database". */
+	assert_int_equal(s, ST_CANTCREAT);
+	assert_says(&err, "cannot open database: ");
+	if (strstr(err.msg, "unable to open"))
+		assert_non_null(strstr(err.msg, d));
+	assert_int_equal(r, ST_NOINPUT);
+	assert_says(&rerr, "cannot read database: ");
+}
+
+/* The -wal and -shm of a run that died, the -shm not writable (a run
+ * as another user): SQLite opens it read-only and refuses to write
+ * (SQLITE_READONLY), 73. */
+static void test_readonly_shm(void **state)
+{
+	store_t *st = NULL;
+	err_t err = {0};
+	int64_t leader;
+	char shm[300];
+	fill(&leader);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* Dies with the database open: -wal and -shm stay. */
+		if (store_open(path, 100, &st, &err) ||
+		    store_begin(st, &err) ||
+		    store_leader(st, "sam", true, &leader, &err) ||
+		    store_commit(st, &err))
+			_exit(1);
+		_exit(0);
+	}
+	int ws;
+	assert_int_equal(waitpid(pid, &ws, 0), pid);
+	assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+	snprintf(shm, sizeof shm, "%s-shm", path);
+	if (!read_only(shm, true))
+		skip();
+	status_t s = store_open(path, 100, &st, &err);
+	if (!s) {
+		int64_t id;
+		s = store_begin(st, &err);
+		if (!s)
+			s = store_leader(st, "kim", true, &id, &err);
+	}
+	store_close(st);
+	read_only(shm, false);
+	assert_int_equal(s, ST_CANTCREAT);
+	assert_says(&err, "readonly database");
+}
+
+/* A directory that cannot be made: 73, and the lock says the same. */
+static void test_no_directory(void **state)
+{
+	store_t *st = NULL;
+	err_t err = {0};
+	char file[300], db[400];
+	int fd = -1;
+	snprintf(file, sizeof file, "%s/file", dir);
+	write_at(file, 0, "x", 1);
+	snprintf(db, sizeof db, "%s/sub/digest.db", file);
+	assert_int_equal(store_open(db, 100, &st, &err), ST_CANTCREAT);
+	assert_non_null(strstr(err.msg, db));
+	assert_int_equal(store_lock(db, 100, &fd, &err), ST_CANTCREAT);
+	assert_int_equal(fd, -1);
+	unlink(file);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -302,6 +616,12 @@ int main(void)
 		cmocka_unit_test(test_copies),
 		cmocka_unit_test(test_rollback_and_seen),
 		cmocka_unit_test(test_busy),
+		cmocka_unit_test(test_not_a_database),
+		cmocka_unit_test(test_corrupt_page),
+		cmocka_unit_test(test_write_refused),
+		cmocka_unit_test(test_readonly_dir),
+		cmocka_unit_test(test_readonly_shm),
+		cmocka_unit_test(test_no_directory),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
