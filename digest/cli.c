@@ -801,11 +801,25 @@ static status_t cmd_check(cli_t *cli, int argc, char **argv)
 			}
 		}
 	}
-	/* Sources that brought nothing new for too long (DESIGN §8). */
+	/* The database, when there is one: damaged (65) or unreadable is
+	 * an error; a schema the next ingest upgrades (ST_SOFTWARE, as is
+	 * one newer than this digest) is left unsaid, as before. */
 	store_t *st = NULL;
 	err_t err = {0};
-	if (access(cli->cfg->database, F_OK) == 0 &&
-	    store_open_readonly(cli->cfg->database, &st, &err) == ST_OK) {
+	if (access(cli->cfg->database, F_OK) == 0) {
+		status_t s = store_open_readonly(cli->cfg->database, &st, &err);
+		if (!s && (s = store_quick_check(st, &err))) {
+			store_close(st);
+			st = NULL;
+		}
+		if (s && s != ST_SOFTWARE) {
+			print_err("%s", err.msg);
+			if (!first)
+				first = s;
+		}
+	}
+	/* Sources that brought nothing new for too long (DESIGN §8). */
+	if (st) {
 		for (size_t i = 0; i < cli->cfg->nleaders; i++) {
 			const config_leader_t *l = &cli->cfg->leaders[i];
 			int64_t id = 0;

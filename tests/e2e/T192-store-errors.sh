@@ -116,8 +116,7 @@ part_corrupt_page() {
 	all_say cp 65 "database disk image is malformed"
 }
 
-# NEEDS THE LEAD'S WIRING: cmd_check in digest/cli.c calling
-# store_quick_check (see the report of issue 11); fails until then.
+# check runs PRAGMA quick_check on an existing database.
 part_check_corrupt() {
 	db=$TMP/cc/digest.db
 	mkdir -p "$TMP/cc"
