@@ -4,17 +4,24 @@
  * A template is first parsed into a small tree of nodes (text, variables,
  * sections, partials); comments and set-delimiter tags leave no node, and
  * the standalone-line rules are applied while parsing, so rendering is a
- * plain walk.  Partials are parsed when they are reached, with the
- * indentation of a standalone partial tag prepended to each of their lines.
+ * plain walk.  Partials are parsed when they are first reached, with the
+ * indentation of a standalone partial tag prepended to each of their lines,
+ * and kept for the rest of the render: a partial shown once per person is
+ * read and parsed once.  Every render counts what it writes and the steps
+ * it takes against the limits of mustache.h.
  */
 #include "mustache.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* Sections nested in one template, and partials nested in one render. */
 #define MUSTACHE_MAX_DEPTH 100
+/* Sections and partials nested in one render: each level is a few frames
+ * of C stack, and 100 partials of 100 sections each would be too many. */
+#define MUSTACHE_MAX_NEST 1000
 
 typedef enum {
 	N_TEXT,     /* literal text */
@@ -32,11 +39,13 @@ struct node {
 	size_t len;    /* length of str */
 	char *indent;  /* a standalone N_PARTIAL's indentation, else NULL */
 	int line;      /* where the tag is, for error messages */
+	size_t cached; /* N_PARTIAL: 1 + its index in the render's cache */
 	node_t *child; /* the body of a section */
 	node_t *next;
 };
 
 typedef struct {
+	const char *label;   /* the template's name in messages, or NULL */
 	const char *counted; /* the newlines before this point are in line */
 	int line;
 	const char *otag, *ctag; /* current delimiters (not NUL-terminated) */
@@ -53,12 +62,26 @@ struct ctx {
 	const ctx_t *up;
 };
 
+/* A partial as parsed for one indentation; tree NULL when there is no
+ * such partial or it is empty. */
+typedef struct {
+	node_t *tree;
+	const char *label;
+} partial_t;
+
 typedef struct {
 	mustache_partial_fn partials;
 	void *pctx;
 	strbuf_t *out;
+	size_t start; /* out->len before the render */
 	err_t *err;
-	int depth; /* partials being rendered */
+	const char *label; /* of the template being rendered, or NULL */
+	int depth;         /* partials being rendered */
+	int nest;          /* sections and partials being rendered */
+	size_t steps;
+	strmap_t seen; /* "INDENT-LENGTH:INDENT""NAME" -> index in cache */
+	partial_t *cache;
+	size_t ncache, capcache;
 } render_t;
 
 static void free_tree(node_t *n)
@@ -71,6 +94,24 @@ static void free_tree(node_t *n)
 		free(n);
 		n = next;
 	}
+}
+
+/* Fail with "LABEL:LINE: what", or "line LINE: what" without a label. */
+static status_t fail(err_t *err, const char *label, int line, const char *fmt,
+                     ...) UTIL_PRINTF(4, 5);
+
+static status_t fail(err_t *err, const char *label, int line, const char *fmt,
+                     ...)
+{
+	char what[sizeof err->msg];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	if (label)
+		return err_set(err, ST_DATAERR, "%s:%d: %s", label, line, what);
+	return err_set(err, ST_DATAERR, "line %d: %s", line, what);
 }
 
 /* ---- parsing ----------------------------------------------------------- */
@@ -169,8 +210,7 @@ static status_t set_delimiters(parser_t *p, const char *s, size_t n, int line,
 	while (c + clen < end && !is_space(c[clen]) && c[clen] != '=')
 		clen++;
 	if (!olen || !clen || c + clen != end)
-		return err_set(err, ST_DATAERR, "line %d: bad delimiter change",
-		               line);
+		return fail(err, p->label, line, "bad delimiter change");
 	p->otag = o;
 	p->olen = olen;
 	p->ctag = c;
@@ -202,10 +242,9 @@ static status_t add_tag(parser_t *p, const tag_t *t, err_t *err)
 	case '#':
 	case '^':
 		if (p->depth == MUSTACHE_MAX_DEPTH)
-			return err_set(err, ST_DATAERR,
-			               "line %d: sections nested more than %d "
-			               "deep",
-			               t->line, MUSTACHE_MAX_DEPTH);
+			return fail(err, p->label, t->line,
+			            "sections nested more than %d deep",
+			            MUSTACHE_MAX_DEPTH);
 		nd = add_node(p, t->type == '#' ? N_SECTION : N_INVERTED,
 		              t->name, t->len, t->line);
 		p->open[p->depth++] = nd;
@@ -213,17 +252,17 @@ static status_t add_tag(parser_t *p, const tag_t *t, err_t *err)
 		return ST_OK;
 	case '/':
 		if (!p->depth)
-			return err_set(err, ST_DATAERR,
-			               "line %d: close tag \"%.*s\" without an "
-			               "open section",
-			               t->line, (int)t->len, t->name);
+			return fail(
+			    err, p->label, t->line,
+			    "close tag \"%.*s\" without an open section",
+			    (int)t->len, t->name);
 		open = p->open[p->depth - 1];
 		if (open->len != t->len || memcmp(open->str, t->name, t->len))
-			return err_set(err, ST_DATAERR,
-			               "line %d: close tag \"%.*s\" does not "
-			               "match section \"%s\" of line %d",
-			               t->line, (int)t->len, t->name, open->str,
-			               open->line);
+			return fail(err, p->label, t->line,
+			            "close tag \"%.*s\" does not match section "
+			            "\"%s\" of line %d",
+			            (int)t->len, t->name, open->str,
+			            open->line);
 		p->depth--;
 		return ST_OK;
 	case '>':
@@ -257,8 +296,7 @@ static status_t read_tag(parser_t *p, const char *tmpl, const char *s, tag_t *t,
 		pre = t->type == '{' ? '}' : '=';
 	e = find_close(p, q, pre);
 	if (!e)
-		return err_set(err, ST_DATAERR, "line %d: unclosed tag",
-		               t->line);
+		return fail(err, p->label, t->line, "unclosed tag");
 	t->end = e + (pre != 0) + p->clen;
 	while (q < e && is_space(*q))
 		q++;
@@ -267,7 +305,7 @@ static status_t read_tag(parser_t *p, const char *tmpl, const char *s, tag_t *t,
 	t->name = q;
 	t->len = (size_t)(e - q);
 	if (!t->len && t->type != '!')
-		return err_set(err, ST_DATAERR, "line %d: empty tag", t->line);
+		return fail(err, p->label, t->line, "empty tag");
 	t->text_end = s;
 	t->next = t->end;
 	if (t->type && strchr("#^/!>=", t->type))
@@ -275,10 +313,16 @@ static status_t read_tag(parser_t *p, const char *tmpl, const char *s, tag_t *t,
 	return ST_OK;
 }
 
-/* Parse tmpl into *root (caller frees with free_tree; NULL on error). */
-static status_t parse(const char *tmpl, node_t **root, err_t *err)
+/* Parse tmpl into *root (caller frees with free_tree; NULL on error);
+ * label names it in messages. */
+static status_t parse(const char *label, const char *tmpl, node_t **root,
+                      err_t *err)
 {
-	parser_t p = {.counted = tmpl, .line = 1, .otag = "{{", .ctag = "}}"};
+	parser_t p = {.label = label,
+	              .counted = tmpl,
+	              .line = 1,
+	              .otag = "{{",
+	              .ctag = "}}"};
 	const char *pos = tmpl, *s;
 	status_t st = ST_OK;
 	tag_t t = {0};
@@ -287,24 +331,24 @@ static status_t parse(const char *tmpl, node_t **root, err_t *err)
 	p.olen = p.clen = 2;
 	p.tail[0] = root;
 	while ((s = find(pos, p.otag, p.olen)) != NULL) {
+		int line = line_of(&p, pos); /* where the text starts */
 		st = read_tag(&p, tmpl, s, &t, err);
 		if (st != ST_OK)
 			goto done;
 		if (t.text_end > pos)
 			add_node(&p, N_TEXT, pos, (size_t)(t.text_end - pos),
-			         0);
+			         line);
 		st = add_tag(&p, &t, err);
 		if (st != ST_OK)
 			goto done;
 		pos = t.next;
 	}
 	if (*pos)
-		add_node(&p, N_TEXT, pos, strlen(pos), 0);
+		add_node(&p, N_TEXT, pos, strlen(pos), line_of(&p, pos));
 	if (p.depth) {
 		const node_t *open = p.open[p.depth - 1];
-		st =
-		    err_set(err, ST_DATAERR, "line %d: unclosed section \"%s\"",
-		            open->line, open->str);
+		st = fail(err, label, open->line, "unclosed section \"%s\"",
+		          open->str);
 	}
 done:
 	if (st != ST_OK) {
@@ -436,14 +480,20 @@ static char *indent_lines(const char *text, const char *indent)
 	return sb_steal(&b);
 }
 
-static status_t render(render_t *r, const node_t *n, const ctx_t *c);
+static status_t render(render_t *r, node_t *n, const ctx_t *c);
 
-static status_t render_section(render_t *r, const node_t *n, const ctx_t *c)
+/* Render n's body once per item, with one more level of nesting. */
+static status_t render_section(render_t *r, node_t *n, const ctx_t *c)
 {
 	const json_t *v = lookup(c, n->str);
 	status_t st = ST_OK;
 	ctx_t top = {v, c};
 
+	if (n->kind == N_INVERTED) {
+		if (falsey(v))
+			st = render(r, n->child, c);
+		return st;
+	}
 	if (falsey(v))
 		return ST_OK;
 	if (!json_is_array(v))
@@ -455,42 +505,108 @@ static status_t render_section(render_t *r, const node_t *n, const ctx_t *c)
 	return st;
 }
 
-static status_t render_partial(render_t *r, const node_t *n, const ctx_t *c)
+/* Add where the partial that failed to parse is included to r->err. */
+static void included_from(render_t *r, int line)
 {
-	const char *text = r->partials ? r->partials(r->pctx, n->str) : NULL;
-	char *indented = NULL;
-	node_t *tree = NULL;
-	status_t st = ST_OK;
-	err_t perr;
+	char msg[sizeof r->err->msg];
+	snprintf(msg, sizeof msg, "%s", r->err->msg);
+	if (r->label)
+		err_set(r->err, ST_DATAERR, "%s (included from %s:%d)", msg,
+		        r->label, line);
+	else
+		err_set(r->err, ST_DATAERR, "%s (included from line %d)", msg,
+		        line);
+}
 
-	if (!text)
-		return ST_OK;
-	if (r->depth >= MUSTACHE_MAX_DEPTH)
-		return err_set(
-		    r->err, ST_DATAERR,
-		    "line %d: partial \"%s\" nested more than %d deep", n->line,
-		    n->str, MUSTACHE_MAX_DEPTH);
-	if (n->indent)
-		text = indented = indent_lines(text, n->indent);
-	st = parse(text, &tree, &perr);
-	if (st != ST_OK) {
-		err_set(r->err, st, "line %d: partial \"%s\": %s", n->line,
-		        n->str, perr.msg);
+/* The partial of tag n, parsed with n's indentation: from the cache, or
+ * asked for, parsed and cached.  ST_OK with *pp NULL when there is none.
+ * n remembers where, so that the next time costs no lookup. */
+static status_t get_partial(render_t *r, node_t *n, partial_t **pp)
+{
+	const char *indent = n->indent ? n->indent : "";
+	char *key = xasprintf("%zu:%s%s", strlen(indent), indent, n->str);
+	const char *text = NULL, *label = NULL;
+	char *indented = NULL;
+	partial_t *p;
+	int64_t i;
+	status_t st = ST_OK;
+
+	*pp = NULL;
+	if (strmap_get(&r->seen, key, &i)) {
+		*pp = &r->cache[i];
+		n->cached = (size_t)i + 1;
 		goto done;
 	}
-	r->depth++;
-	st = render(r, tree, c);
-	r->depth--;
+	if (r->partials)
+		text = r->partials(r->pctx, n->str, &label);
+	if (r->ncache == r->capcache) {
+		r->capcache = r->capcache ? 2 * r->capcache : 8;
+		r->cache = xrealloc(r->cache, r->capcache * sizeof *r->cache);
+	}
+	p = &r->cache[r->ncache];
+	p->tree = NULL;
+	p->label = label ? label : n->str;
+	if (text && n->indent)
+		text = indented = indent_lines(text, n->indent);
+	if (text) {
+		r->steps += strlen(text);
+		st = parse(p->label, text, &p->tree, r->err);
+		if (st != ST_OK) {
+			included_from(r, n->line);
+			goto done;
+		}
+	}
+	strmap_put(&r->seen, key, (int64_t)r->ncache);
+	*pp = &r->cache[r->ncache++];
+	n->cached = r->ncache;
 done:
-	free_tree(tree);
 	free(indented);
+	free(key);
 	return st;
 }
 
-static status_t render(render_t *r, const node_t *n, const ctx_t *c)
+static status_t render_partial(render_t *r, node_t *n, const ctx_t *c)
+{
+	const char *label = r->label;
+	partial_t *p;
+	status_t st;
+
+	if (r->depth >= MUSTACHE_MAX_DEPTH)
+		return fail(r->err, r->label, n->line,
+		            "partial \"%s\" nested more than %d deep", n->str,
+		            MUSTACHE_MAX_DEPTH);
+	if (n->cached)
+		p = &r->cache[n->cached - 1];
+	else if ((st = get_partial(r, n, &p)) != ST_OK)
+		return st;
+	if (!p->tree)
+		return ST_OK;
+	r->depth++;
+	r->label = p->label;
+	st = render(r, p->tree, c);
+	r->label = label;
+	r->depth--;
+	return st;
+}
+
+static status_t render(render_t *r, node_t *n, const ctx_t *c)
 {
 	status_t st = ST_OK;
+
+	if (++r->nest > MUSTACHE_MAX_NEST) {
+		st = fail(r->err, r->label, n ? n->line : 0,
+		          "sections and partials nested more than %d deep",
+		          MUSTACHE_MAX_NEST);
+		goto done;
+	}
 	for (; n && st == ST_OK; n = n->next) {
+		if (++r->steps > MUSTACHE_MAX_STEPS) {
+			st = fail(r->err, r->label, n->line,
+			          "more than %u steps to render: do partials "
+			          "include each other over and over?",
+			          MUSTACHE_MAX_STEPS);
+			break;
+		}
 		switch (n->kind) {
 		case N_TEXT:
 			sb_add(r->out, n->str, n->len);
@@ -501,39 +617,110 @@ static status_t render(render_t *r, const node_t *n, const ctx_t *c)
 			          n->kind == N_ESCAPED);
 			break;
 		case N_SECTION:
-			st = render_section(r, n, c);
-			break;
 		case N_INVERTED:
-			if (falsey(lookup(c, n->str)))
-				st = render(r, n->child, c);
+			st = render_section(r, n, c);
 			break;
 		case N_PARTIAL:
 			st = render_partial(r, n, c);
 			break;
 		}
+		if (st == ST_OK && r->out->len - r->start > MUSTACHE_MAX_OUTPUT)
+			st = fail(r->err, r->label, n->line,
+			          "renders to more than %u MiB: do partials or "
+			          "sections repeat each other?",
+			          MUSTACHE_MAX_OUTPUT >> 20);
 	}
+done:
+	r->nest--;
 	return st;
 }
 
-status_t mustache_render(const char *tmpl, const json_t *data,
+status_t mustache_render(const char *name, const char *tmpl, const json_t *data,
                          mustache_partial_fn partials, void *ctx, strbuf_t *out,
                          err_t *err)
 {
-	render_t r = {partials, ctx, out, err, 0};
+	render_t r = {.partials = partials,
+	              .pctx = ctx,
+	              .out = out,
+	              .start = out->len,
+	              .err = err,
+	              .label = name};
 	ctx_t root = {data, NULL};
-	size_t start = out->len;
 	node_t *tree = NULL;
 	status_t st;
 
-	st = parse(tmpl, &tree, err);
+	st = parse(name, tmpl, &tree, err);
 	if (st != ST_OK)
 		goto done;
 	st = render(&r, tree, &root);
 	if (st != ST_OK && out->s) {
-		out->len = start;
-		out->s[start] = '\0';
+		out->len = r.start;
+		out->s[r.start] = '\0';
 	}
 done:
+	for (size_t i = 0; i < r.ncache; i++)
+		free_tree(r.cache[i].tree);
+	free(r.cache);
+	strmap_free(&r.seen);
 	free_tree(tree);
+	return st;
+}
+
+/* ---- checking ---------------------------------------------------------- */
+
+typedef struct {
+	mustache_partial_fn partials;
+	void *pctx;
+	err_t *err;
+	strmap_t seen; /* partial names parsed */
+	int depth;
+} check_t;
+
+static status_t check_tree(check_t *k, const node_t *n, const char *label)
+{
+	status_t st = ST_OK;
+
+	for (; n && st == ST_OK; n = n->next) {
+		const char *text, *plabel = NULL;
+		node_t *tree = NULL;
+
+		if (n->child)
+			st = check_tree(k, n->child, label);
+		if (st != ST_OK || n->kind != N_PARTIAL || !k->partials ||
+		    strmap_get(&k->seen, n->str, NULL))
+			continue;
+		strmap_put(&k->seen, n->str, 1);
+		/* Deeper than this, rendering stops anyway. */
+		if (k->depth >= MUSTACHE_MAX_DEPTH)
+			continue;
+		if (!(text = k->partials(k->pctx, n->str, &plabel)))
+			continue;
+		if (!plabel)
+			plabel = n->str;
+		st = parse(plabel, text, &tree, k->err);
+		if (st != ST_OK) {
+			render_t r = {.err = k->err, .label = label};
+			included_from(&r, n->line);
+			break;
+		}
+		k->depth++;
+		st = check_tree(k, tree, plabel);
+		k->depth--;
+		free_tree(tree);
+	}
+	return st;
+}
+
+status_t mustache_check(const char *name, const char *tmpl,
+                        mustache_partial_fn partials, void *ctx, err_t *err)
+{
+	check_t k = {.partials = partials, .pctx = ctx, .err = err};
+	node_t *tree = NULL;
+	status_t st = parse(name, tmpl, &tree, err);
+
+	if (st == ST_OK)
+		st = check_tree(&k, tree, name);
+	free_tree(tree);
+	strmap_free(&k.seen);
 	return st;
 }

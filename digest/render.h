@@ -17,10 +17,21 @@ typedef enum {
 	RENDER_HTML,
 } render_part_t;
 
-/* Render one part of the digest into *out (appended).  ST_DATAERR for a
- * broken template (err names it), ST_NOINPUT for an unreadable one. */
+/* Render one part of the digest into *out (appended).  A template missing
+ * from `templates =` is the built-in one; every partial a template names
+ * is parsed, whether this model reaches it or not.  ST_CONFIG when `templates =` is
+ * not a directory, or a template in it is not a regular file of at most
+ * 1 MiB, does not parse, or expands past the limits of mustache.h (err
+ * says "FILE:LINE: what"); ST_IOERR when one cannot be opened or read. */
 status_t render_part(const config_t *cfg, const json_t *model,
 		     render_part_t part, strbuf_t *out, err_t *err);
+
+/* What `digest check` asks of the templates: open every one that cfg
+ * would use, parse it and every partial it names, and render it with no
+ * data (unconditional partials that recurse or grow without end fail
+ * then).  The first problem, with the status and message render_part
+ * would give. */
+status_t render_check(const config_t *cfg, err_t *err);
 
 /* Who a digest is from and its Message-ID (without <>). */
 typedef struct {
