@@ -28,6 +28,7 @@
 #include "ingest.h"
 #include "model.h"
 #include "people.h"
+#include "render.h"
 #include "report.h"
 #include "run.h"
 #include "store.h"
@@ -818,6 +819,14 @@ static status_t cmd_check(cli_t *cli, int argc, char **argv)
 				first = s;
 		}
 	}
+	/* The templates: every one parsed, partials included (render.h). */
+	err_t terr = {0};
+	status_t ts = render_check(cli->cfg, &terr);
+	if (ts) {
+		print_err("%s", terr.msg);
+		if (!first)
+			first = ts;
+	}
 	/* Sources that brought nothing new for too long (DESIGN §8). */
 	if (st) {
 		for (size_t i = 0; i < cli->cfg->nleaders; i++) {
@@ -904,6 +913,13 @@ static status_t cmd_run(cli_t *cli, int argc, char **argv)
 			  "(or use --dry-run, --out DIR)",
 			  cli->cfg->file);
 		return ST_CONFIG;
+	}
+	/* A broken template fails before anything is ingested or sent. */
+	err_t err = {0};
+	status_t s = render_check(cli->cfg, &err);
+	if (s) {
+		print_err("run: %s", err.msg);
+		return s;
 	}
 	return each_leader(cli, run_one);
 }

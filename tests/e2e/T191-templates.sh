@@ -111,3 +111,29 @@ rm "$T/digest.txt"
 
 run_quick 0 $C preview --leader alex $N
 cmp -s "$TMP/out" "$GOLDEN/examples-digest.text" || fail "the built-in templates are back"
+
+# check says the same, before any digest is due.
+sed -i "s|^templates = .*|templates = $TMP/nope|" "$TMP/ex/digest.ini"
+run_quick 78 $C check
+expect_grep "templates = $TMP/nope: No such file or directory" "$TMP/err"
+[ ! -s "$TMP/out" ] || fail "configuration OK with no templates dir"
+sed -i "s|^templates = .*|templates = $T|" "$TMP/ex/digest.ini"
+run_quick 0 $C check
+expect_grep "configuration OK" "$TMP/out"
+printf '<tr>\n{{#name}}{{/nam}}\n' >"$T/person.html"
+run_quick 78 $C check
+expect_grep "$T/person.html:2: close tag \"nam\" does not match section \"name\" of line 2 (included from digest.html:" "$TMP/err"
+rm "$T/person.html"
+mkfifo "$T/chart.html"
+run_quick 78 $C check
+expect_grep "$T/chart.html: not a regular file" "$TMP/err"
+rm "$T/chart.html"
+for i in $(seq 0 29); do
+	printf '{{>p%d}}{{>p%d}}' $((i + 1)) $((i + 1)) >"$T/p$i"
+done
+: >"$T/p30"
+printf '{{>p0}}\n' >"$T/subject"
+run_quick 78 $C check
+expect_grep "do partials include each other over and over?" "$TMP/err"
+rm "$T"/p* "$T/subject"
+run_quick 0 $C check
