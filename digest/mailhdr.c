@@ -215,9 +215,11 @@ static char *defuse_nuls(const char *s)
 
 /*
  * Decode RFC 2047 encoded words in a display name, group name or Subject
- * to UTF-8 (raw 8-bit bytes are taken as UTF-8), drop the quotes libetpan
- * keeps around quoted encoded words, sanitize.  NULL when empty.  Caller
- * frees.
+ * to UTF-8 (raw 8-bit bytes are taken as UTF-8), drop the quotes around
+ * encoded words (libetpan keeps those of "=?...?=", and some mailers put
+ * them inside: =?iso-8859-1?Q?"=F6tzi"?=), sanitize.  Quotes around a
+ * name or subject without encoded words are part of it and stay.  NULL
+ * when empty.  Caller frees.
  */
 static char *decode_text(const char *raw)
 {
@@ -229,7 +231,9 @@ static char *decode_text(const char *raw)
 	char *out = NULL;
 	char *res = NULL;
 	size_t idx = 0;
-	int r = mailmime_encoded_phrase_parse("utf-8", in, strlen(in), &idx,
+	size_t inlen = strlen(in);
+	bool words = strstr(in, "=?") != NULL;
+	int r = mailmime_encoded_phrase_parse("utf-8", in, inlen, &idx,
 	                                      "utf-8", &out);
 	if (r == MAILIMF_NO_ERROR && out) {
 		res = xstrdup(out);
@@ -239,7 +243,7 @@ static char *decode_text(const char *raw)
 	}
 	res = clean_text(res);
 	size_t n = res ? strlen(res) : 0;
-	if (n >= 2 && res[0] == '"' && res[n - 1] == '"') {
+	if (words && n >= 2 && res[0] == '"' && res[n - 1] == '"') {
 		memmove(res, res + 1, n - 2);
 		res[n - 2] = '\0';
 		res = clean_text(res);

@@ -73,6 +73,24 @@ static void test_encoded_words(void **state)
 	mailsrc_header_clear(&h);
 }
 
+/* Quotes that are part of a name or subject stay; only those around
+ * encoded words go. */
+static void test_quotes_kept(void **state)
+{
+	(void)state;
+	mailsrc_header_t h;
+	parse("From: \"\\\"Bob\\\"\" <b@example.com>\n"
+	      "To: \"\\\"Al\\\" Lee\\\"\" <a@example.com>,\n"
+	      " \"=?UTF-8?Q?Ed?=\" <e@example.com>\n"
+	      "Subject: \"Budget\"\n",
+	      true, &h);
+	assert_string_equal(h.from[0].name, "\"Bob\"");
+	assert_string_equal(h.rcpt[0].name, "\"Al\" Lee\"");
+	assert_string_equal(h.rcpt[1].name, "Ed");
+	assert_string_equal(h.subject, "\"Budget\"");
+	mailsrc_header_clear(&h);
+}
+
 static void test_folded_encoded_words(void **state)
 {
 	(void)state;
@@ -687,6 +705,7 @@ int main(void)
 	    cmocka_unit_test(test_envelope_and_bom),
 	    cmocka_unit_test(test_sanitized_names),
 	    cmocka_unit_test(test_encoded_nul),
+	    cmocka_unit_test(test_quotes_kept),
 	    cmocka_unit_test(test_cut_header),
 	    cmocka_unit_test(test_obsolete_forms),
 	    cmocka_unit_test(test_sender_and_from),
