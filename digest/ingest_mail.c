@@ -43,8 +43,13 @@ static int ingest_message(ingest_t *in, const char *where,
 
 	*fresh = false;
 	if (h->nfrom == 0 || !h->has_date) {
-		ingest_warnf(in, "%s: skipped: no %s", where,
-		      h->nfrom == 0 ? "usable From" : "usable Date");
+		/* A Date or From below a huge To: is lost to the cut, and
+		 * only this line is shown for a skipped message. */
+		ingest_warnf(in, "%s: skipped: no %s%s", where,
+			     h->nfrom == 0 ? "usable From" : "usable Date",
+			     h->cut ? " in the first 1 MiB of its header, where"
+				      " it was cut"
+				    : "");
 		in->stats->skipped++;
 		seen = SEEN_WARNED;
 		goto done;

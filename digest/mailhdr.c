@@ -1017,6 +1017,7 @@ void mailsrc_parse_header(const char *buf, size_t len, bool want_subject,
 	 * after the cut (a Date below a huge To:) is missing for that
 	 * reason, which the reader of the warnings must be told. */
 	if (content_end == len && len >= MAILSRC_HEADER_MAX) {
+		h->cut = true;
 		hdr_warn(&c, "header over %d MiB: cut there, fields after it "
 		             "not read",
 		         MAILSRC_HEADER_MAX / (1024 * 1024));

@@ -46,6 +46,9 @@ typedef struct {
 	                           * copies apart without keeping subjects */
 	bool automated;           /* Auto-Submitted other than "no", or
 	                           * Precedence: bulk, junk or list */
+	bool cut;                 /* the block was longer than a backend
+	                           * hands out (1 MiB) and was cut there:
+	                           * what came after is missing */
 	strvec_t warnings;        /* what was dropped, e.g.
 	                           * "dropped malformed header line 4" */
 } mailsrc_header_t;

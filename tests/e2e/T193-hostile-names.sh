@@ -107,4 +107,20 @@ grep -qE 'Rae Raw|Quinn Q|Bea B|Ann e|Bo b|Cy d' "$TMP/out" ||
 run 0 -c "$TMP/c.ini" preview --leader alex --now $NOW --format html
 grep -qE 'Rae Raw|Quinn Q|Bea B|Ann e|Bo b|Cy d' "$TMP/out" ||
 	{ cat "$TMP/out" >&2; fail "no hostile name in the HTML digest"; }
+
+# A 1.8 MB To: line pushes the Date past the 1 MiB a backend reads of a
+# header: the warning names the file and says that is why it is skipped.
+mkdir -p "$TMP/Big/cur" "$TMP/Big/new"
+python3 - "$TMP/Big/cur/big.host:2,S" <<'PY'
+import sys
+to = ", ".join("p%06d@example.com" % i for i in range(90000))
+assert len(to) > 1800000
+open(sys.argv[1], "w").write(
+    "From: alex@example.com\nTo: %s\n"
+    "Date: Thu, 01 Oct 2026 10:00:00 +0000\n"
+    "Message-ID: <big@example.com>\n\nhi\n" % to)
+PY
+write_config "$TMP/big.ini" "sent = maildir:$TMP/Big"
+run 0 -c "$TMP/big.ini" ingest --now $NOW
+expect_grep "$TMP/Big/cur/big.host:2,S: skipped: no usable Date in the first 1 MiB of its header, where it was cut" "$TMP/err"
 exit 0

@@ -477,6 +477,7 @@ static void test_cut_header(void **state)
 	mailsrc_parse_header(buf, max, false, &h);
 	assert_int_equal(h.nfrom, 1);
 	assert_false(h.has_date);
+	assert_true(h.cut);
 	assert_true(h.warnings.n >= 1);
 	assert_string_equal(h.warnings.v[0],
 	                    "header over 1 MiB: cut there, fields after it "
@@ -486,6 +487,7 @@ static void test_cut_header(void **state)
 	/* one byte shorter: whole (the backend would have found its end) */
 	memset(&h, 0, sizeof h);
 	mailsrc_parse_header(buf, max - 1, false, &h);
+	assert_false(h.cut);
 	assert_false(has_warning(&h, "MiB"));
 	mailsrc_header_clear(&h);
 
