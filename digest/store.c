@@ -892,8 +892,12 @@ static status_t add_meeting_or_mail(store_t *st, const store_interaction_t *ia,
 	sqlite3_bind_int(q, 5, ia->size);
 	sqlite3_bind_double(q, 6, ia->weight);
 	sqlite3_bind_text(q, 7, ia->dedup, -1, SQLITE_TRANSIENT);
-	if (ia->title)
-		sqlite3_bind_text(q, 8, ia->title, -1, SQLITE_TRANSIENT);
+	/* A subject or meeting title is shown like a name: without
+	 * controls or bidi overrides (ident_clean_name). */
+	char *title = ident_clean_name(xstrdup(ia->title));
+	if (title)
+		sqlite3_bind_text(q, 8, title, -1, SQLITE_TRANSIENT);
+	free(title);
 	if (ia->item)
 		sqlite3_bind_text(q, 9, ia->item, -1, SQLITE_TRANSIENT);
 	if (step(q) != SQLITE_DONE)

@@ -34,8 +34,9 @@ for day in days:
     for who, name in names.items():
         i += 1
         msg = ("Date: Thu, %s 2026 10:00:00 +0000\nFrom: alex@example.com\n"
-               "To: %s <%s@example.com>\nMessage-ID: <n%d@example.com>\n\nhi\n"
-               % (day, name, who, i))
+               "To: %s <%s@example.com>\nMessage-ID: <n%d@example.com>\n"
+               "Subject: %s\n\nhi\n"
+               % (day, name, who, i, name))
         open("%s/%d.host:2,S" % (d, i), "wb").write(msg.encode())
 # Mail to someone else up to now, so that the silence is theirs.
 for day in ["27 Oct", "01 Nov", "06 Nov", "11 Nov", "16 Nov", "21 Nov",
@@ -100,6 +101,16 @@ for fmt in text html json eml; do
 	cp "$TMP/out" "$TMP/preview.$fmt"
 	none "$TMP/preview.$fmt" "preview --format $fmt"
 done
+# Subjects kept (keep_subjects) are shown as titles: cleaned the same.
+sed "s|^\[digest\]|[digest]\nkeep_subjects = yes|; s|$TMP/digest.db|$TMP/subjects.db|" \
+	"$TMP/c.ini" >"$TMP/s.ini"
+run 0 -c "$TMP/s.ini" ingest --now $NOW
+for fmt in json csv; do
+	run 0 -c "$TMP/s.ini" interactions --leader alex --format $fmt
+	expect_grep "Rae Raw 31m evil iso [2J x y" "$TMP/out"
+	none "$TMP/out" "interactions --format $fmt (subjects)"
+done
+
 # The bodies name them (and so would have shown what got through).
 run 0 -c "$TMP/c.ini" preview --leader alex --now $NOW --format text
 grep -qE 'Rae Raw|Quinn Q|Bea B|Ann e|Bo b|Cy d' "$TMP/out" ||
