@@ -4,6 +4,7 @@ python3-aiosmtpd).
 
     smtp_server.py --port N --mode starttls|tls --cert CERT --key KEY
                    --user U --password P --maildir DIR [--fail-rcpt]
+                   [--data-delay SECONDS]
 
 Listens on 127.0.0.1 only.  --mode starttls offers STARTTLS and refuses
 MAIL and AUTH before it; --mode tls speaks TLS from the first byte.  AUTH
@@ -12,8 +13,12 @@ over TLS.  Each accepted message is written to DIR/N.eml (N = 1, 2, ...:
 the DATA bytes as received, after dot-unstuffing) and its envelope to
 DIR/N.envelope ("MAIL FROM" line, then one line per recipient).
 --fail-rcpt answers 451 to every RCPT; a recipient whose address starts
-with "reject" always gets 550.  Prints "ready" on stdout once
-listening; exits on SIGTERM or SIGINT.
+with "reject" always gets 550.  --data-delay S (the crash trials of
+tests/crash) waits S seconds after the end of DATA before keeping the
+message, and S more after keeping it before answering 250: a client
+killed in the first wait delivered nothing, one killed in the second
+delivered a message it never heard accepted.  Prints "ready" on stdout
+once listening; exits on SIGTERM or SIGINT.
 """
 import argparse
 import asyncio
@@ -28,9 +33,10 @@ from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 
 class Handler:
-    def __init__(self, maildir, fail_rcpt):
+    def __init__(self, maildir, fail_rcpt, data_delay=0.0):
         self.maildir = maildir
         self.fail_rcpt = fail_rcpt
+        self.data_delay = data_delay
 
     async def handle_RCPT(self, server, session, envelope, address,
                           rcpt_options):
@@ -42,6 +48,10 @@ class Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        # aiosmtpd cancels this coroutine when the client goes away: a
+        # client killed during the first sleep leaves nothing behind.
+        if self.data_delay:
+            await asyncio.sleep(self.data_delay)
         n = 1
         while os.path.exists(os.path.join(self.maildir, f"{n}.eml")):
             n += 1
@@ -55,6 +65,8 @@ class Handler:
         with open(base + ".eml.tmp", "wb") as f:
             f.write(envelope.original_content)
         os.rename(base + ".eml.tmp", base + ".eml")
+        if self.data_delay:
+            await asyncio.sleep(self.data_delay)
         return f"250 OK queued as {n}"
 
 
@@ -68,6 +80,7 @@ def main():
     ap.add_argument("--password", required=True)
     ap.add_argument("--maildir", required=True)
     ap.add_argument("--fail-rcpt", action="store_true")
+    ap.add_argument("--data-delay", type=float, default=0.0)
     args = ap.parse_args()
     # aiosmtpd warns on every implicit-TLS connection (auth_require_tls off).
     logging.getLogger("mail.log").setLevel(logging.ERROR)
@@ -75,7 +88,7 @@ def main():
 
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ctx.load_cert_chain(args.cert, args.key)
-    handler = Handler(args.maildir, args.fail_rcpt)
+    handler = Handler(args.maildir, args.fail_rcpt, args.data_delay)
     user = args.user.encode()
     password = args.password.encode()
 
