@@ -402,6 +402,35 @@ static status_t record_merges(run_t *r, int64_t id, run_digest_t *d,
 	return s;
 }
 
+/* The outcome of attempt n and, when it was sent, the merges it showed:
+ * one transaction, so that no kill between the two lists the merges
+ * again next week.  Should that fail, the outcome alone is written: it
+ * is what keeps a digest from going twice. */
+static status_t record_outcome(run_t *r, int64_t id, run_digest_t *d, int n,
+			       bool sent, const char *mid, const char *detail,
+			       err_t *err)
+{
+	const char *week = model_week_id(d->model);
+	store_delivery_t state = sent ? STORE_SENT : STORE_FAILED;
+	status_t s = store_begin(r->store, err);
+
+	if (!s)
+		s = store_delivery_set(r->store, id, week, n, state, mid,
+				       d->now, detail, err);
+	if (!s && sent)
+		s = record_merges(r, id, d, week, err);
+	if (!s)
+		s = store_commit(r->store, err);
+	if (s) {
+		err_t again = {0};
+
+		store_rollback(r->store);
+		store_delivery_set(r->store, id, week, n, state, mid, d->now,
+				   detail, &again);
+	}
+	return s;
+}
+
 status_t run_deliver(run_t *r, run_digest_t *d)
 {
 	const config_leader_t *l = d->l;
@@ -452,19 +481,17 @@ status_t run_deliver(run_t *r, run_digest_t *d)
 		.timeout_s = r->cfg->timeout,
 	};
 	s = send_message(&sc, from, to, msg.s, msg.len, &reply, &err);
-	status_t rs = store_delivery_set(r->store, id, week, n,
-					 s ? STORE_FAILED : STORE_SENT, mid,
-					 d->now, s ? err.msg : reply, &err);
+	err_t lerr = {0};
+	status_t rs = record_outcome(r, id, d, n, !s, mid,
+				     s ? err.msg : reply, &lerr);
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (!s && !rs)
-		rs = record_merges(r, id, d, week, &err);
 	log_delivery(r, l, week, to, s ? "failed" : "sent",
 		     s ? err.msg : reply, mid);
 	if (s)
 		fail(r, l, "delivery to %s failed: %s", to, err.msg);
-	else if (rs)
-		fail(r, l, "sent, but the ledger could not record it: %s",
-		     err.msg);
+	if (rs)
+		fail(r, l, "%s, but the ledger could not record it: %s",
+		     s ? "not sent" : "sent", lerr.msg);
 	if (!s)
 		s = rs;
 	goto done;

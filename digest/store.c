@@ -1111,13 +1111,15 @@ void store_http_clear(store_http_t *c)
 
 /* ---- what the leader says about people -------------------------------- */
 
-/* Run one statement with text/number parameters as its own transaction.
- * types: 't' text (NULL binds NULL), 'i' int64, 'd' double. */
+/* Run one statement with text/number parameters as its own transaction,
+ * or as part of the caller's when one is open (a failure then rolls it
+ * back).  types: 't' text (NULL binds NULL), 'i' int64, 'd' double. */
 static status_t exec1(store_t *st, const char *sql, const char *types,
 		      const void *const *args, err_t *err)
 {
 	sqlite3_stmt *q = NULL;
-	status_t s = store_begin(st, err);
+	bool own = sqlite3_get_autocommit(st->db);
+	status_t s = own ? store_begin(st, err) : ST_OK;
 	if (s)
 		return s;
 	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
@@ -1133,7 +1135,7 @@ static status_t exec1(store_t *st, const char *sql, const char *types,
 	if (sqlite3_step(q) != SQLITE_DONE)
 		goto dberr;
 	sqlite3_finalize(q);
-	return store_commit(st, err);
+	return own ? store_commit(st, err) : ST_OK;
 dberr:
 	s = db_error(st, err, "saving");
 	sqlite3_finalize(q);

@@ -260,7 +260,8 @@ status_t store_merges_shown(store_t *st, int64_t leader, const char *week,
 /* Record that the digest of week, sent, carried the merge key. */
 status_t store_merge_shown(store_t *st, int64_t leader, const char *key,
 			   const char *week, err_t *err);
-/* Record (insert or update) attempt n of week; one transaction. */
+/* Record (insert or update) attempt n of week: one transaction, or part
+ * of the one open (store_begin). */
 status_t store_delivery_set(store_t *st, int64_t leader, const char *week,
 			    int n, store_delivery_t state,
 			    const char *message_id, int64_t time,
