@@ -119,7 +119,7 @@ static bool i64_has(const i64vec_t *a, int64_t x)
 
 /* A warning "label: message", sanitized, each given once. */
 static void warn(cal_ctx_t *c, const char *label, const char *fmt, ...)
-    UTIL_PRINTF(3, 4);
+	UTIL_PRINTF(3, 4);
 
 static void warn(cal_ctx_t *c, const char *label, const char *fmt, ...)
 {
@@ -164,7 +164,7 @@ static icaltimezone *system_zone(cal_ctx_t *c, const char *name)
 	int64_t known;
 	if (!strmap_get(&c->sysz, name, &known)) {
 		known = tz_known(name) &&
-		        icaltimezone_get_builtin_timezone(name) != NULL;
+			icaltimezone_get_builtin_timezone(name) != NULL;
 		strmap_put(&c->sysz, name, known);
 	}
 	return known ? icaltimezone_get_builtin_timezone(name) : NULL;
@@ -175,112 +175,112 @@ static icaltimezone *system_zone(cal_ctx_t *c, const char *name)
 static const struct {
 	const char *windows, *iana;
 } windows_zones[] = {
-    {"AUS Central Standard Time", "Australia/Darwin"},
-    {"AUS Eastern Standard Time", "Australia/Sydney"},
-    {"Afghanistan Standard Time", "Asia/Kabul"},
-    {"Alaskan Standard Time", "America/Anchorage"},
-    {"Arab Standard Time", "Asia/Riyadh"},
-    {"Arabian Standard Time", "Asia/Dubai"},
-    {"Arabic Standard Time", "Asia/Baghdad"},
-    {"Argentina Standard Time", "America/Buenos_Aires"},
-    {"Atlantic Standard Time", "America/Halifax"},
-    {"Azerbaijan Standard Time", "Asia/Baku"},
-    {"Azores Standard Time", "Atlantic/Azores"},
-    {"Bahia Standard Time", "America/Bahia"},
-    {"Bangladesh Standard Time", "Asia/Dhaka"},
-    {"Belarus Standard Time", "Europe/Minsk"},
-    {"Canada Central Standard Time", "America/Regina"},
-    {"Cape Verde Standard Time", "Atlantic/Cape_Verde"},
-    {"Caucasus Standard Time", "Asia/Yerevan"},
-    {"Cen. Australia Standard Time", "Australia/Adelaide"},
-    {"Central America Standard Time", "America/Guatemala"},
-    {"Central Asia Standard Time", "Asia/Almaty"},
-    {"Central Brazilian Standard Time", "America/Cuiaba"},
-    {"Central Europe Standard Time", "Europe/Budapest"},
-    {"Central European Standard Time", "Europe/Warsaw"},
-    {"Central Pacific Standard Time", "Pacific/Guadalcanal"},
-    {"Central Standard Time", "America/Chicago"},
-    {"Central Standard Time (Mexico)", "America/Mexico_City"},
-    {"China Standard Time", "Asia/Shanghai"},
-    {"Dateline Standard Time", "Etc/GMT+12"},
-    {"E. Africa Standard Time", "Africa/Nairobi"},
-    {"E. Australia Standard Time", "Australia/Brisbane"},
-    {"E. Europe Standard Time", "Europe/Chisinau"},
-    {"E. South America Standard Time", "America/Sao_Paulo"},
-    {"Eastern Standard Time", "America/New_York"},
-    {"Eastern Standard Time (Mexico)", "America/Cancun"},
-    {"Egypt Standard Time", "Africa/Cairo"},
-    {"Ekaterinburg Standard Time", "Asia/Yekaterinburg"},
-    {"FLE Standard Time", "Europe/Kiev"},
-    {"Fiji Standard Time", "Pacific/Fiji"},
-    {"GMT Standard Time", "Europe/London"},
-    {"GTB Standard Time", "Europe/Bucharest"},
-    {"Georgian Standard Time", "Asia/Tbilisi"},
-    {"Greenland Standard Time", "America/Godthab"},
-    {"Greenwich Standard Time", "Atlantic/Reykjavik"},
-    {"Hawaiian Standard Time", "Pacific/Honolulu"},
-    {"India Standard Time", "Asia/Calcutta"},
-    {"Iran Standard Time", "Asia/Tehran"},
-    {"Israel Standard Time", "Asia/Jerusalem"},
-    {"Jordan Standard Time", "Asia/Amman"},
-    {"Kaliningrad Standard Time", "Europe/Kaliningrad"},
-    {"Korea Standard Time", "Asia/Seoul"},
-    {"Libya Standard Time", "Africa/Tripoli"},
-    {"Line Islands Standard Time", "Pacific/Kiritimati"},
-    {"Magadan Standard Time", "Asia/Magadan"},
-    {"Mauritius Standard Time", "Indian/Mauritius"},
-    {"Middle East Standard Time", "Asia/Beirut"},
-    {"Montevideo Standard Time", "America/Montevideo"},
-    {"Morocco Standard Time", "Africa/Casablanca"},
-    {"Mountain Standard Time", "America/Denver"},
-    {"Mountain Standard Time (Mexico)", "America/Chihuahua"},
-    {"Myanmar Standard Time", "Asia/Rangoon"},
-    {"N. Central Asia Standard Time", "Asia/Novosibirsk"},
-    {"Namibia Standard Time", "Africa/Windhoek"},
-    {"Nepal Standard Time", "Asia/Katmandu"},
-    {"New Zealand Standard Time", "Pacific/Auckland"},
-    {"Newfoundland Standard Time", "America/St_Johns"},
-    {"North Asia East Standard Time", "Asia/Irkutsk"},
-    {"North Asia Standard Time", "Asia/Krasnoyarsk"},
-    {"North Korea Standard Time", "Asia/Pyongyang"},
-    {"Pacific SA Standard Time", "America/Santiago"},
-    {"Pacific Standard Time", "America/Los_Angeles"},
-    {"Pakistan Standard Time", "Asia/Karachi"},
-    {"Paraguay Standard Time", "America/Asuncion"},
-    {"Romance Standard Time", "Europe/Paris"},
-    {"Russia Time Zone 10", "Asia/Srednekolymsk"},
-    {"Russia Time Zone 11", "Asia/Kamchatka"},
-    {"Russia Time Zone 3", "Europe/Samara"},
-    {"Russian Standard Time", "Europe/Moscow"},
-    {"SA Eastern Standard Time", "America/Cayenne"},
-    {"SA Pacific Standard Time", "America/Bogota"},
-    {"SA Western Standard Time", "America/La_Paz"},
-    {"SE Asia Standard Time", "Asia/Bangkok"},
-    {"Samoa Standard Time", "Pacific/Apia"},
-    {"Singapore Standard Time", "Asia/Singapore"},
-    {"South Africa Standard Time", "Africa/Johannesburg"},
-    {"Sri Lanka Standard Time", "Asia/Colombo"},
-    {"Syria Standard Time", "Asia/Damascus"},
-    {"Taipei Standard Time", "Asia/Taipei"},
-    {"Tasmania Standard Time", "Australia/Hobart"},
-    {"Tokyo Standard Time", "Asia/Tokyo"},
-    {"Tonga Standard Time", "Pacific/Tongatapu"},
-    {"Turkey Standard Time", "Europe/Istanbul"},
-    {"US Eastern Standard Time", "America/Indianapolis"},
-    {"US Mountain Standard Time", "America/Phoenix"},
-    {"UTC", "Etc/GMT"},
-    {"UTC+12", "Etc/GMT-12"},
-    {"UTC-02", "Etc/GMT+2"},
-    {"UTC-11", "Etc/GMT+11"},
-    {"Ulaanbaatar Standard Time", "Asia/Ulaanbaatar"},
-    {"Venezuela Standard Time", "America/Caracas"},
-    {"Vladivostok Standard Time", "Asia/Vladivostok"},
-    {"W. Australia Standard Time", "Australia/Perth"},
-    {"W. Central Africa Standard Time", "Africa/Lagos"},
-    {"W. Europe Standard Time", "Europe/Berlin"},
-    {"West Asia Standard Time", "Asia/Tashkent"},
-    {"West Pacific Standard Time", "Pacific/Port_Moresby"},
-    {"Yakutsk Standard Time", "Asia/Yakutsk"},
+	{"AUS Central Standard Time", "Australia/Darwin"},
+	{"AUS Eastern Standard Time", "Australia/Sydney"},
+	{"Afghanistan Standard Time", "Asia/Kabul"},
+	{"Alaskan Standard Time", "America/Anchorage"},
+	{"Arab Standard Time", "Asia/Riyadh"},
+	{"Arabian Standard Time", "Asia/Dubai"},
+	{"Arabic Standard Time", "Asia/Baghdad"},
+	{"Argentina Standard Time", "America/Buenos_Aires"},
+	{"Atlantic Standard Time", "America/Halifax"},
+	{"Azerbaijan Standard Time", "Asia/Baku"},
+	{"Azores Standard Time", "Atlantic/Azores"},
+	{"Bahia Standard Time", "America/Bahia"},
+	{"Bangladesh Standard Time", "Asia/Dhaka"},
+	{"Belarus Standard Time", "Europe/Minsk"},
+	{"Canada Central Standard Time", "America/Regina"},
+	{"Cape Verde Standard Time", "Atlantic/Cape_Verde"},
+	{"Caucasus Standard Time", "Asia/Yerevan"},
+	{"Cen. Australia Standard Time", "Australia/Adelaide"},
+	{"Central America Standard Time", "America/Guatemala"},
+	{"Central Asia Standard Time", "Asia/Almaty"},
+	{"Central Brazilian Standard Time", "America/Cuiaba"},
+	{"Central Europe Standard Time", "Europe/Budapest"},
+	{"Central European Standard Time", "Europe/Warsaw"},
+	{"Central Pacific Standard Time", "Pacific/Guadalcanal"},
+	{"Central Standard Time", "America/Chicago"},
+	{"Central Standard Time (Mexico)", "America/Mexico_City"},
+	{"China Standard Time", "Asia/Shanghai"},
+	{"Dateline Standard Time", "Etc/GMT+12"},
+	{"E. Africa Standard Time", "Africa/Nairobi"},
+	{"E. Australia Standard Time", "Australia/Brisbane"},
+	{"E. Europe Standard Time", "Europe/Chisinau"},
+	{"E. South America Standard Time", "America/Sao_Paulo"},
+	{"Eastern Standard Time", "America/New_York"},
+	{"Eastern Standard Time (Mexico)", "America/Cancun"},
+	{"Egypt Standard Time", "Africa/Cairo"},
+	{"Ekaterinburg Standard Time", "Asia/Yekaterinburg"},
+	{"FLE Standard Time", "Europe/Kiev"},
+	{"Fiji Standard Time", "Pacific/Fiji"},
+	{"GMT Standard Time", "Europe/London"},
+	{"GTB Standard Time", "Europe/Bucharest"},
+	{"Georgian Standard Time", "Asia/Tbilisi"},
+	{"Greenland Standard Time", "America/Godthab"},
+	{"Greenwich Standard Time", "Atlantic/Reykjavik"},
+	{"Hawaiian Standard Time", "Pacific/Honolulu"},
+	{"India Standard Time", "Asia/Calcutta"},
+	{"Iran Standard Time", "Asia/Tehran"},
+	{"Israel Standard Time", "Asia/Jerusalem"},
+	{"Jordan Standard Time", "Asia/Amman"},
+	{"Kaliningrad Standard Time", "Europe/Kaliningrad"},
+	{"Korea Standard Time", "Asia/Seoul"},
+	{"Libya Standard Time", "Africa/Tripoli"},
+	{"Line Islands Standard Time", "Pacific/Kiritimati"},
+	{"Magadan Standard Time", "Asia/Magadan"},
+	{"Mauritius Standard Time", "Indian/Mauritius"},
+	{"Middle East Standard Time", "Asia/Beirut"},
+	{"Montevideo Standard Time", "America/Montevideo"},
+	{"Morocco Standard Time", "Africa/Casablanca"},
+	{"Mountain Standard Time", "America/Denver"},
+	{"Mountain Standard Time (Mexico)", "America/Chihuahua"},
+	{"Myanmar Standard Time", "Asia/Rangoon"},
+	{"N. Central Asia Standard Time", "Asia/Novosibirsk"},
+	{"Namibia Standard Time", "Africa/Windhoek"},
+	{"Nepal Standard Time", "Asia/Katmandu"},
+	{"New Zealand Standard Time", "Pacific/Auckland"},
+	{"Newfoundland Standard Time", "America/St_Johns"},
+	{"North Asia East Standard Time", "Asia/Irkutsk"},
+	{"North Asia Standard Time", "Asia/Krasnoyarsk"},
+	{"North Korea Standard Time", "Asia/Pyongyang"},
+	{"Pacific SA Standard Time", "America/Santiago"},
+	{"Pacific Standard Time", "America/Los_Angeles"},
+	{"Pakistan Standard Time", "Asia/Karachi"},
+	{"Paraguay Standard Time", "America/Asuncion"},
+	{"Romance Standard Time", "Europe/Paris"},
+	{"Russia Time Zone 10", "Asia/Srednekolymsk"},
+	{"Russia Time Zone 11", "Asia/Kamchatka"},
+	{"Russia Time Zone 3", "Europe/Samara"},
+	{"Russian Standard Time", "Europe/Moscow"},
+	{"SA Eastern Standard Time", "America/Cayenne"},
+	{"SA Pacific Standard Time", "America/Bogota"},
+	{"SA Western Standard Time", "America/La_Paz"},
+	{"SE Asia Standard Time", "Asia/Bangkok"},
+	{"Samoa Standard Time", "Pacific/Apia"},
+	{"Singapore Standard Time", "Asia/Singapore"},
+	{"South Africa Standard Time", "Africa/Johannesburg"},
+	{"Sri Lanka Standard Time", "Asia/Colombo"},
+	{"Syria Standard Time", "Asia/Damascus"},
+	{"Taipei Standard Time", "Asia/Taipei"},
+	{"Tasmania Standard Time", "Australia/Hobart"},
+	{"Tokyo Standard Time", "Asia/Tokyo"},
+	{"Tonga Standard Time", "Pacific/Tongatapu"},
+	{"Turkey Standard Time", "Europe/Istanbul"},
+	{"US Eastern Standard Time", "America/Indianapolis"},
+	{"US Mountain Standard Time", "America/Phoenix"},
+	{"UTC", "Etc/GMT"},
+	{"UTC+12", "Etc/GMT-12"},
+	{"UTC-02", "Etc/GMT+2"},
+	{"UTC-11", "Etc/GMT+11"},
+	{"Ulaanbaatar Standard Time", "Asia/Ulaanbaatar"},
+	{"Venezuela Standard Time", "America/Caracas"},
+	{"Vladivostok Standard Time", "Asia/Vladivostok"},
+	{"W. Australia Standard Time", "Australia/Perth"},
+	{"W. Central Africa Standard Time", "Africa/Lagos"},
+	{"W. Europe Standard Time", "Europe/Berlin"},
+	{"West Asia Standard Time", "Asia/Tashkent"},
+	{"West Pacific Standard Time", "Pacific/Port_Moresby"},
+	{"Yakutsk Standard Time", "Asia/Yakutsk"},
 };
 
 /* The tzdata name of a TZID that is not one but names a zone all the
@@ -294,8 +294,8 @@ static const char *zone_alias(cal_ctx_t *c, const char *tzid)
 	     i++)
 		if (strcasecmp(tzid, windows_zones[i].windows) == 0)
 			return system_zone(c, windows_zones[i].iana)
-			           ? windows_zones[i].iana
-			           : NULL;
+				       ? windows_zones[i].iana
+				       : NULL;
 	if (tzid[0] != '/')
 		return NULL;
 	for (const char *p = tzid; (p = strchr(p, '/')) != NULL;) {
@@ -308,7 +308,7 @@ static const char *zone_alias(cal_ctx_t *c, const char *tzid)
 
 /* The zone a TZID names for an event of cal, or NULL when unknown. */
 static icaltimezone *find_zone(cal_ctx_t *c, icalcomponent *cal,
-                               const char *tzid)
+			       const char *tzid)
 {
 	icaltimezone *z = icalcomponent_get_timezone(cal, tzid);
 	return z ? z : system_zone(c, tzid);
@@ -324,11 +324,11 @@ static void prefer_system_zones(cal_ctx_t *c, icalcomponent *cal)
 	size_t n = 0;
 	icalcomponent **drop = NULL;
 	for (icalcomponent *z = icalcomponent_get_first_component(
-	         cal, ICAL_VTIMEZONE_COMPONENT);
+		     cal, ICAL_VTIMEZONE_COMPONENT);
 	     z; z = icalcomponent_get_next_component(
-	            cal, ICAL_VTIMEZONE_COMPONENT)) {
+			cal, ICAL_VTIMEZONE_COMPONENT)) {
 		icalproperty *p =
-		    icalcomponent_get_first_property(z, ICAL_TZID_PROPERTY);
+			icalcomponent_get_first_property(z, ICAL_TZID_PROPERTY);
 		const char *tzid = p ? icalproperty_get_tzid(p) : NULL;
 		if (tzid && tzid[0] != '/' && system_zone(c, tzid)) {
 			drop = xrealloc(drop, (n + 1) * sizeof(*drop));
@@ -349,12 +349,12 @@ static void prefer_system_zones(cal_ctx_t *c, icalcomponent *cal)
  * warning per name. */
 static void check_tzids(cal_ctx_t *c, cal_item_t *it)
 {
-	for (icalproperty *p =
-	         icalcomponent_get_first_property(it->ev, ICAL_ANY_PROPERTY);
+	for (icalproperty *p = icalcomponent_get_first_property(
+		     it->ev, ICAL_ANY_PROPERTY);
 	     p;
 	     p = icalcomponent_get_next_property(it->ev, ICAL_ANY_PROPERTY)) {
-		icalparameter *tp =
-		    icalproperty_get_first_parameter(p, ICAL_TZID_PARAMETER);
+		icalparameter *tp = icalproperty_get_first_parameter(
+			p, ICAL_TZID_PARAMETER);
 		if (!tp)
 			continue;
 		const char *tzid = icalparameter_get_tzid(tp);
@@ -386,13 +386,14 @@ static int64_t to_utc(const cal_ctx_t *c, struct icaltimetype t)
 /* The wall clock of the UTC instant s in the zone of like (the default
  * zone when floating), with like's zone and DATE-ness. */
 static struct icaltimetype wall_clock(const cal_ctx_t *c, int64_t s,
-                                      struct icaltimetype like)
+				      struct icaltimetype like)
 {
 	icaltimezone *utc = icaltimezone_get_utc_timezone();
 	icaltimezone *z =
-	    (icaltimezone *)(like.zone && !like.is_date ? like.zone : c->defz);
+		(icaltimezone *)(like.zone && !like.is_date ? like.zone
+							    : c->defz);
 	struct icaltimetype t =
-	    icaltime_from_timet_with_zone((time_t)s, 0, utc);
+		icaltime_from_timet_with_zone((time_t)s, 0, utc);
 	t.zone = utc;
 	t = icaltime_convert_to_zone(t, z);
 	t.zone = like.is_date ? NULL : like.zone;
@@ -408,7 +409,7 @@ static struct icaltimetype wall_clock(const cal_ctx_t *c, int64_t s,
 static void person_add(cal_instance_t *in, icalproperty *p, bool organizer)
 {
 	const char *v = organizer ? icalproperty_get_organizer(p)
-	                          : icalproperty_get_attendee(p);
+				  : icalproperty_get_attendee(p);
 	if (!v)
 		return;
 	while (*v == ' ' || *v == '\t')
@@ -429,27 +430,27 @@ static void person_add(cal_instance_t *in, icalproperty *p, bool organizer)
 	free(dup);
 	pp->organizer = organizer;
 	icalparameter *cn =
-	    icalproperty_get_first_parameter(p, ICAL_CN_PARAMETER);
+		icalproperty_get_first_parameter(p, ICAL_CN_PARAMETER);
 	const char *name = cn ? icalparameter_get_cn(cn) : NULL;
 	if (name && *name)
 		pp->name = str_sanitize(xstrdup(name));
 	icalparameter *ps =
-	    icalproperty_get_first_parameter(p, ICAL_PARTSTAT_PARAMETER);
+		icalproperty_get_first_parameter(p, ICAL_PARTSTAT_PARAMETER);
 	pp->declined =
-	    ps && icalparameter_get_partstat(ps) == ICAL_PARTSTAT_DECLINED;
+		ps && icalparameter_get_partstat(ps) == ICAL_PARTSTAT_DECLINED;
 	icalparameter *cu =
-	    icalproperty_get_first_parameter(p, ICAL_CUTYPE_PARAMETER);
+		icalproperty_get_first_parameter(p, ICAL_CUTYPE_PARAMETER);
 	if (cu) {
 		icalparameter_cutype t = icalparameter_get_cutype(cu);
 		pp->resource =
-		    t == ICAL_CUTYPE_ROOM || t == ICAL_CUTYPE_RESOURCE;
+			t == ICAL_CUTYPE_ROOM || t == ICAL_CUTYPE_RESOURCE;
 	}
 }
 
 /* An instance of ev with everything but its times: uid, summary,
  * status and people.  The template of all instances of ev. */
 static void instance_fill(cal_instance_t *in, const cal_item_t *it,
-                          bool master_cancelled)
+			  bool master_cancelled)
 {
 	icalcomponent *ev = it->ev;
 	memset(in, 0, sizeof(*in));
@@ -458,17 +459,17 @@ static void instance_fill(cal_instance_t *in, const cal_item_t *it,
 	if (s)
 		in->summary = str_sanitize(xstrdup(s));
 	icalproperty *st =
-	    icalcomponent_get_first_property(ev, ICAL_STATUS_PROPERTY);
+		icalcomponent_get_first_property(ev, ICAL_STATUS_PROPERTY);
 	in->cancelled =
-	    st ? icalproperty_get_status(st) == ICAL_STATUS_CANCELLED
-	       : master_cancelled;
-	for (icalproperty *p =
-	         icalcomponent_get_first_property(ev, ICAL_ORGANIZER_PROPERTY);
+		st ? icalproperty_get_status(st) == ICAL_STATUS_CANCELLED
+		   : master_cancelled;
+	for (icalproperty *p = icalcomponent_get_first_property(
+		     ev, ICAL_ORGANIZER_PROPERTY);
 	     p;
 	     p = icalcomponent_get_next_property(ev, ICAL_ORGANIZER_PROPERTY))
 		person_add(in, p, true);
-	for (icalproperty *p =
-	         icalcomponent_get_first_property(ev, ICAL_ATTENDEE_PROPERTY);
+	for (icalproperty *p = icalcomponent_get_first_property(
+		     ev, ICAL_ATTENDEE_PROPERTY);
 	     p; p = icalcomponent_get_next_property(ev, ICAL_ATTENDEE_PROPERTY))
 		person_add(in, p, false);
 }
@@ -549,7 +550,7 @@ static void by_one(short *a, int v)
 static bool rule_impossible(const struct icalrecurrencetype *r)
 {
 	static const int mdays[13] = {0,  31, 29, 31, 30, 31, 30,
-	                              31, 31, 30, 31, 30, 31};
+				      31, 31, 30, 31, 30, 31};
 	if (!by_set(r->by_month) || !by_set(r->by_month_day))
 		return false;
 	int longest = 0;
@@ -577,7 +578,7 @@ static bool rule_impossible(const struct icalrecurrencetype *r)
  * too many base steps away.  Returns NULL when r is ready.
  */
 static const char *rule_prepare(struct icalrecurrencetype *r,
-                                struct icaltimetype dtstart)
+				struct icaltimetype dtstart)
 {
 	if (r->freq == ICAL_NO_RECURRENCE)
 		return "RRULE without FREQ";
@@ -626,8 +627,8 @@ static const char *rule_prepare(struct icalrecurrencetype *r,
 	    by_set(r->by_year_day) || by_set(r->by_week_no))
 		gap = 366 * 8;
 	int64_t per_day = r->freq == ICAL_SECONDLY_RECURRENCE   ? 86400
-	                  : r->freq == ICAL_MINUTELY_RECURRENCE ? 1440
-	                                                        : 24;
+			  : r->freq == ICAL_MINUTELY_RECURRENCE ? 1440
+								: 24;
 	if (gap * per_day / r->interval > CAL_MAX_COST)
 		return "RRULE too costly to expand (a sub-daily FREQ with day "
 		       "restrictions)";
@@ -638,12 +639,12 @@ static const char *rule_prepare(struct icalrecurrencetype *r,
  * before the window (the set of occurrences in the window is unchanged;
  * libical's icalrecur_iterator_set_start is wrong for these rules). */
 static struct icaltimetype shift_start(const cal_ctx_t *c,
-                                       const struct icalrecurrencetype *r,
-                                       struct icaltimetype dtstart)
+				       const struct icalrecurrencetype *r,
+				       struct icaltimetype dtstart)
 {
 	static const int64_t unit[] = {1, 60, 3600};
 	struct icaltimetype target =
-	    wall_clock(c, c->from - CAL_MARGIN, dtstart);
+		wall_clock(c, c->from - CAL_MARGIN, dtstart);
 	/* Wall-clock arithmetic: libical steps the wall clock too. */
 	int64_t a = (int64_t)icaltime_as_timet(dtstart);
 	int64_t b = (int64_t)icaltime_as_timet(target);
@@ -652,7 +653,7 @@ static struct icaltimetype shift_start(const cal_ctx_t *c,
 		return dtstart;
 	int64_t k = (b - a) / step;
 	struct icaltimetype t =
-	    icaltime_from_timet_with_zone((time_t)(a + k * step), 0, NULL);
+		icaltime_from_timet_with_zone((time_t)(a + k * step), 0, NULL);
 	t.zone = dtstart.zone;
 	return t;
 }
@@ -663,7 +664,7 @@ static struct icaltimetype shift_start(const cal_ctx_t *c,
 typedef struct {
 	i64vec_t rids; /* RECURRENCE-IDs as UTC, sorted */
 	i64vec_t days; /* RECURRENCE-ID dates (yyyymmdd) of a timed
-	                * master, sorted: they replace that day's instance */
+			* master, sorted: they replace that day's instance */
 } cal_ovset_t;
 
 /* What removes an occurrence of a master from its set. */
@@ -681,7 +682,7 @@ static int64_t ymd(struct icaltimetype t)
 /* A floating date-time of a master whose DTSTART has a zone (an EXDATE,
  * RDATE or RECURRENCE-ID written without TZID) means that zone. */
 static struct icaltimetype like_start(struct icaltimetype t,
-                                      struct icaltimetype dtstart)
+				      struct icaltimetype dtstart)
 {
 	if (!t.is_date && !t.zone && !dtstart.is_date)
 		t.zone = dtstart.zone;
@@ -700,17 +701,17 @@ static bool excluded(cal_excl_t *x, struct icaltimetype t, int64_t s)
 /* The time an RDATE names (DATE, DATE-TIME or the start of a PERIOD),
  * or the null time. */
 static struct icaltimetype rdate_time(cal_ctx_t *c, cal_item_t *it,
-                                      icalproperty *p)
+				      icalproperty *p)
 {
 	struct icaldatetimeperiodtype dp = icalproperty_get_rdate(p);
 	if (icaltime_is_null_time(dp.period.start))
 		return like_start(
-		    icalproperty_get_datetime_with_component(p, it->ev),
-		    icalcomponent_get_dtstart(it->ev));
+			icalproperty_get_datetime_with_component(p, it->ev),
+			icalcomponent_get_dtstart(it->ev));
 	/* A PERIOD: libical resolves no TZID here. */
 	struct icaltimetype t = dp.period.start;
 	icalparameter *tp =
-	    icalproperty_get_first_parameter(p, ICAL_TZID_PARAMETER);
+		icalproperty_get_first_parameter(p, ICAL_TZID_PARAMETER);
 	if (tp && !icaltime_is_utc(t) && icalparameter_get_tzid(tp))
 		t.zone = find_zone(c, it->cal, icalparameter_get_tzid(tp));
 	return like_start(t, icalcomponent_get_dtstart(it->ev));
@@ -720,7 +721,7 @@ static struct icaltimetype rdate_time(cal_ctx_t *c, cal_item_t *it,
  * other properties meanwhile cannot use libical's single cursor).
  * Caller frees the array. */
 static icalproperty **props(icalcomponent *ev, icalproperty_kind kind,
-                            size_t *n)
+			    size_t *n)
 {
 	icalproperty **v = NULL;
 	*n = 0;
@@ -736,12 +737,12 @@ static icalproperty **props(icalcomponent *ev, icalproperty_kind kind,
  * inside the window that x does not exclude.  Returns false when the
  * rule is refused (the UID is skipped). */
 static bool expand_rule(cal_ctx_t *c, cal_item_t *m, icalproperty *p,
-                        struct icaltimetype dtstart, cal_excl_t *x,
-                        i64vec_t *starts)
+			struct icaltimetype dtstart, cal_excl_t *x,
+			i64vec_t *starts)
 {
 	bool ex = icalproperty_isa(p) == ICAL_EXRULE_PROPERTY;
 	struct icalrecurrencetype r =
-	    ex ? icalproperty_get_exrule(p) : icalproperty_get_rrule(p);
+		ex ? icalproperty_get_exrule(p) : icalproperty_get_rrule(p);
 	icalrecur_iterator *ri = NULL;
 	size_t steps = 0, kept = 0;
 	bool ok = false, windowed;
@@ -765,7 +766,7 @@ static bool expand_rule(cal_ctx_t *c, cal_item_t *m, icalproperty *p,
 	}
 	if (windowed && r.freq > ICAL_HOURLY_RECURRENCE) {
 		struct icaltimetype st =
-		    wall_clock(c, c->from - CAL_MARGIN, dtstart);
+			wall_clock(c, c->from - CAL_MARGIN, dtstart);
 		if (icaltime_compare(st, dtstart) > 0)
 			icalrecur_iterator_set_start(ri, st);
 	}
@@ -803,7 +804,7 @@ done:
  * neither excluded nor overridden, sorted.  Returns false when the
  * whole UID must be skipped (a refused or invalid RRULE). */
 static bool expand_master(cal_ctx_t *c, cal_item_t *m, const cal_ovset_t *ov,
-                          struct icaltimetype dtstart, i64vec_t *starts)
+			  struct icaltimetype dtstart, i64vec_t *starts)
 {
 	cal_excl_t x = {.ov = ov};
 	size_t nex, nrd, nrr, nxr;
@@ -816,8 +817,8 @@ static bool expand_master(cal_ctx_t *c, cal_item_t *m, const cal_ovset_t *ov,
 
 	for (size_t i = 0; i < nex; i++) {
 		struct icaltimetype t = like_start(
-		    icalproperty_get_datetime_with_component(ex[i], m->ev),
-		    dtstart);
+			icalproperty_get_datetime_with_component(ex[i], m->ev),
+			dtstart);
 		if (icaltime_is_null_time(t))
 			continue;
 		if (t.is_date)
@@ -879,7 +880,7 @@ static bool newer(const cal_item_t *a, const cal_item_t *b)
  * an all-day master a RECURRENCE-ID names a day, whatever its form (a
  * date-time in some zone is read as its date there). */
 static int64_t override_rid(cal_ctx_t *c, struct icaltimetype t,
-                            const struct icaltimetype *mstart, int64_t *day)
+			    const struct icaltimetype *mstart, int64_t *day)
 {
 	*day = 0;
 	if (mstart && mstart->is_date && !t.is_date) {
@@ -916,7 +917,7 @@ static void expand_uid(cal_ctx_t *c, cal_item_t *items, size_t n)
 	if (master) {
 		mstart = icalcomponent_get_dtstart(master->ev);
 		master_cancelled = icalcomponent_get_status(master->ev) ==
-		                   ICAL_STATUS_CANCELLED;
+				   ICAL_STATUS_CANCELLED;
 	}
 	bool has_start = master && !icaltime_is_null_time(mstart);
 
@@ -925,9 +926,9 @@ static void expand_uid(cal_ctx_t *c, cal_item_t *items, size_t n)
 		if (!it->override)
 			continue;
 		icalproperty *rp = icalcomponent_get_first_property(
-		    it->ev, ICAL_RECURRENCEID_PROPERTY);
+			it->ev, ICAL_RECURRENCEID_PROPERTY);
 		struct icaltimetype t =
-		    icalproperty_get_datetime_with_component(rp, it->ev);
+			icalproperty_get_datetime_with_component(rp, it->ev);
 		int64_t day;
 		if (icaltime_is_null_time(t)) {
 			if (!it->warned)
@@ -962,10 +963,10 @@ static void expand_uid(cal_ctx_t *c, cal_item_t *items, size_t n)
 			instance_fill(&tmpl, master, false);
 			tmpl.all_day = mstart.is_date;
 			tmpl.recurring =
-			    icalcomponent_get_first_property(
-				master->ev, ICAL_RRULE_PROPERTY) ||
-			    icalcomponent_get_first_property(
-				master->ev, ICAL_RDATE_PROPERTY);
+				icalcomponent_get_first_property(
+					master->ev, ICAL_RRULE_PROPERTY) ||
+				icalcomponent_get_first_property(
+					master->ev, ICAL_RDATE_PROPERTY);
 			for (size_t i = 0; i < starts.n; i++) {
 				cal_instance_t *in = ivec_add(&inst);
 				instance_copy(in, &tmpl);
@@ -1068,8 +1069,8 @@ static char *tidy(const char *text, size_t len)
 				break;
 			const char *v = colon ? colon + 1 : "";
 			size_t n = strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			                     "abcdefghijklmnopqrstuvwxyz"
-			                     "0123456789-");
+					     "abcdefghijklmnopqrstuvwxyz"
+					     "0123456789-");
 			n = n < sizeof(names[0]) - 1 ? n : sizeof(names[0]) - 1;
 			memcpy(names[depth], v, n);
 			names[depth++][n] = '\0';
@@ -1093,7 +1094,7 @@ static char *tidy(const char *text, size_t len)
 /* Read what identifies one VEVENT and give its malformation warning
  * (X-LIC-ERROR: libical removed a property it could not parse). */
 static void item_init(cal_ctx_t *c, cal_item_t *it, icalcomponent *cal,
-                      icalcomponent *ev, size_t order)
+		      icalcomponent *ev, size_t order)
 {
 	memset(it, 0, sizeof(*it));
 	it->ev = ev;
@@ -1112,18 +1113,18 @@ static void item_init(cal_ctx_t *c, cal_item_t *it, icalcomponent *cal,
 	}
 	it->label = it->has_uid ? it->uid : "(no UID)";
 	it->override = icalcomponent_get_first_property(
-	                   ev, ICAL_RECURRENCEID_PROPERTY) != NULL;
+			       ev, ICAL_RECURRENCEID_PROPERTY) != NULL;
 	check_tzids(c, it); /* before any getter may look a TZID up */
 	icalproperty *sp =
-	    icalcomponent_get_first_property(ev, ICAL_SEQUENCE_PROPERTY);
+		icalcomponent_get_first_property(ev, ICAL_SEQUENCE_PROPERTY);
 	it->seq = sp ? icalproperty_get_sequence(sp) : 0;
 	struct icaltimetype ds = icalcomponent_get_dtstamp(ev);
 	it->stamp = icaltime_is_null_time(ds) ? 0 : to_utc(c, ds);
 
 	int nerr = 0;
 	const char *first = NULL;
-	for (icalproperty *p =
-	         icalcomponent_get_first_property(ev, ICAL_XLICERROR_PROPERTY);
+	for (icalproperty *p = icalcomponent_get_first_property(
+		     ev, ICAL_XLICERROR_PROPERTY);
 	     p;
 	     p = icalcomponent_get_next_property(ev, ICAL_XLICERROR_PROPERTY)) {
 		const char *msg = icalproperty_get_xlicerror(p);
@@ -1166,7 +1167,7 @@ static int item_cmp(const void *pa, const void *pb)
 }
 
 status_t cal_expand(const char *text, size_t len, const char *zone,
-                    int64_t from, int64_t to, cal_result_t *out, err_t *err)
+		    int64_t from, int64_t to, cal_result_t *out, err_t *err)
 {
 	status_t st = ST_OK;
 	cal_ctx_t c = {0};
@@ -1189,9 +1190,9 @@ status_t cal_expand(const char *text, size_t len, const char *zone,
 		cals[ncals++] = root;
 	} else if (root && icalcomponent_isa(root) == ICAL_XROOT_COMPONENT) {
 		for (icalcomponent *k = icalcomponent_get_first_component(
-		         root, ICAL_VCALENDAR_COMPONENT);
+			     root, ICAL_VCALENDAR_COMPONENT);
 		     k; k = icalcomponent_get_next_component(
-		            root, ICAL_VCALENDAR_COMPONENT)) {
+				root, ICAL_VCALENDAR_COMPONENT)) {
 			cals = xrealloc(cals, (ncals + 1) * sizeof(*cals));
 			cals[ncals++] = k;
 		}
@@ -1202,7 +1203,7 @@ status_t cal_expand(const char *text, size_t len, const char *zone,
 	}
 
 	c.defz = strcmp(c.zone, "UTC") == 0 ? icaltimezone_get_utc_timezone()
-	                                    : system_zone(&c, c.zone);
+					    : system_zone(&c, c.zone);
 	if (!c.defz) {
 		warn(&c, "(calendar)", "unknown time zone '%s', using UTC",
 		     c.zone);
@@ -1214,13 +1215,13 @@ status_t cal_expand(const char *text, size_t len, const char *zone,
 		prefer_system_zones(&c, cals[i]);
 	for (size_t i = 0; i < ncals; i++) {
 		for (icalcomponent *ev = icalcomponent_get_first_component(
-		         cals[i], ICAL_VEVENT_COMPONENT);
+			     cals[i], ICAL_VEVENT_COMPONENT);
 		     ev; ev = icalcomponent_get_next_component(
-		             cals[i], ICAL_VEVENT_COMPONENT)) {
+				 cals[i], ICAL_VEVENT_COMPONENT)) {
 			if (nitems == capitems) {
 				capitems = capitems ? capitems * 2 : 16;
-				items =
-				    xrealloc(items, capitems * sizeof(*items));
+				items = xrealloc(items,
+						 capitems * sizeof(*items));
 			}
 			item_init(&c, &items[nitems], cals[i], ev, nitems);
 			nitems++;

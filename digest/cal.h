@@ -16,35 +16,35 @@
 
 /* An ORGANIZER or ATTENDEE of an instance. */
 typedef struct {
-	char *addr;      /* lower case, "mailto:" stripped; never NULL */
-	char *name;      /* CN, sanitized, or NULL */
-	bool organizer;  /* the ORGANIZER property */
-	bool declined;   /* PARTSTAT=DECLINED */
-	bool resource;   /* CUTYPE=ROOM or CUTYPE=RESOURCE */
+	char *addr;     /* lower case, "mailto:" stripped; never NULL */
+	char *name;     /* CN, sanitized, or NULL */
+	bool organizer; /* the ORGANIZER property */
+	bool declined;  /* PARTSTAT=DECLINED */
+	bool resource;  /* CUTYPE=ROOM or CUTYPE=RESOURCE */
 } cal_person_t;
 
 typedef struct cal_instance {
 	char *uid;
-	int64_t start;          /* UTC instant the instance starts; an all-day
-	                         * instance starts at 00:00 of its first day in
-	                         * the default zone */
-	int64_t recurrence_id;  /* UTC instant naming the instance in its
-	                         * series (its original start); = start for an
-	                         * event without recurrence */
+	int64_t start;         /* UTC instant the instance starts; an all-day
+				* instance starts at 00:00 of its first day in
+				* the default zone */
+	int64_t recurrence_id; /* UTC instant naming the instance in its
+				* series (its original start); = start for an
+				* event without recurrence */
 	bool all_day;
-	bool recurring;         /* of a series (RRULE or RDATE), or an
-	                         * override of one of its instances */
-	bool cancelled;         /* STATUS:CANCELLED on the event or instance */
-	char *summary;          /* sanitized, or NULL */
-	cal_person_t *people;   /* organizer first (if any), then attendees
-	                         * in file order; not de-duplicated */
+	bool recurring;       /* of a series (RRULE or RDATE), or an
+			       * override of one of its instances */
+	bool cancelled;       /* STATUS:CANCELLED on the event or instance */
+	char *summary;        /* sanitized, or NULL */
+	cal_person_t *people; /* organizer first (if any), then attendees
+			       * in file order; not de-duplicated */
 	size_t npeople;
 } cal_instance_t;
 
 typedef struct {
-	cal_instance_t *v;      /* sorted by start, then uid */
+	cal_instance_t *v; /* sorted by start, then uid */
 	size_t n;
-	strvec_t warnings;      /* "UID: what was wrong", each once */
+	strvec_t warnings; /* "UID: what was wrong", each once */
 } cal_result_t;
 
 /* At most this many instances of one event inside a window. */

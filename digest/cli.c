@@ -65,7 +65,7 @@ typedef struct {
 	char short_name;   /* -x, or 0 */
 	const char *value; /* the value's name, or NULL: a flag */
 	unsigned bit;
-	const char *help;  /* what it does, unless the command says */
+	const char *help; /* what it does, unless the command says */
 } cli_opt_t;
 
 static const cli_opt_t options[] = {
@@ -114,10 +114,10 @@ typedef struct {
 typedef struct {
 	const char *config_path;
 	int verbosity;
-	const char *now_arg;  /* --now as given, or NULL */
-	strvec_t leaders;     /* --leader */
+	const char *now_arg; /* --now as given, or NULL */
+	strvec_t leaders;    /* --leader */
 	const char *format;
-	const char *sort;     /* --sort, or NULL */
+	const char *sort; /* --sort, or NULL */
 	bool neglected;
 	const char *since, *until;
 	bool undo;
@@ -126,8 +126,8 @@ typedef struct {
 	unsigned shard_k, shard_n; /* --shard K/N; N 0: all */
 	config_t *cfg;
 	store_t *store;
-	bool partial;         /* some leaders failed, others succeeded */
-	bool tty;             /* stderr is a terminal: progress on one line */
+	bool partial; /* some leaders failed, others succeeded */
+	bool tty;     /* stderr is a terminal: progress on one line */
 	bool progress_shown;
 } cli_t;
 
@@ -136,7 +136,7 @@ enum { NEED_CONFIG = 1, NEED_STORE_RW = 2, NEED_STORE_RO = 4 };
 
 typedef struct {
 	const char *name;
-	const char *args;    /* the synopsis; '\n' between alternatives */
+	const char *args; /* the synopsis; '\n' between alternatives */
 	const char *summary;
 	unsigned needs;
 	unsigned options;
@@ -174,7 +174,8 @@ static const cli_cmd_t commands[] = {
 	 NEED_CONFIG | NEED_STORE_RW,
 	 O_GLOBAL | O_LEADER | O_DRY_RUN | O_OUT | O_FORCE | O_SHARD, 0, 0,
 	 cmd_run, all_leaders_help},
-	{"preview", "--leader ID [--now DATETIME] [--format text|html|json|eml]",
+	{"preview",
+	 "--leader ID [--now DATETIME] [--format text|html|json|eml]",
 	 "one leader's digest on stdout, from what is stored",
 	 NEED_CONFIG | NEED_STORE_RO, O_GLOBAL | O_LEADER | O_FORMAT, 0, 0,
 	 cmd_preview,
@@ -219,7 +220,8 @@ static const cli_cmd_t commands[] = {
 	 NULL},
 	{"note", "--leader ID ADDRESS TEXT",
 	 "what matters to this person ('' removes the note)",
-	 NEED_CONFIG | NEED_STORE_RW, O_GLOBAL | O_LEADER, 2, 2, cmd_note, NULL},
+	 NEED_CONFIG | NEED_STORE_RW, O_GLOBAL | O_LEADER, 2, 2, cmd_note,
+	 NULL},
 	{"merge", "--leader ID ADDRESS ADDRESS...\n--leader ID --undo ADDRESS",
 	 "several addresses, one person; --undo splits an address off again",
 	 NEED_CONFIG | NEED_STORE_RW, O_GLOBAL | O_LEADER | O_UNDO, 1, -1,
@@ -237,10 +239,10 @@ static const cli_cmd_t commands[] = {
 			       {0, NULL}}},
 	{"check", "", "validate the config and every source, change nothing",
 	 NEED_CONFIG, O_GLOBAL, 0, 0, cmd_check, NULL},
-	{"version", "", "print the version (also --version, -V)", 0, O_GLOBAL, 0,
-	 0, cmd_version, NULL},
-	{"help", "[COMMAND]", "this help, or a command's (as COMMAND --help)", 0,
-	 O_GLOBAL, 0, 1, cmd_help, NULL},
+	{"version", "", "print the version (also --version, -V)", 0, O_GLOBAL,
+	 0, 0, cmd_version, NULL},
+	{"help", "[COMMAND]", "this help, or a command's (as COMMAND --help)",
+	 0, O_GLOBAL, 0, 1, cmd_help, NULL},
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 
@@ -323,8 +325,8 @@ static void usage_lines(FILE *out, const cli_cmd_t *c, const char *lead)
 	do {
 		size_t n = strcspn(a, "\n");
 		char *alt = xstrndup(a, n);
-		int col = fprintf(out, "%s%s%s", lead ? (first ? lead : "   or: digest")
-						      : "",
+		int col = fprintf(out, "%s%s%s",
+				  lead ? (first ? lead : "   or: digest") : "",
 				  lead ? " " : "  ", c->name);
 		if (!lead && *alt)
 			col += fprintf(out, "%*s", 14 - col, "");
@@ -387,13 +389,15 @@ static status_t cmd_help(cli_t *cli, int argc, char **argv)
 		const cli_cmd_t *c = find_command(argv[0]);
 		if (!c) {
 			print_err("help: unknown command '%s'; 'digest help' "
-				  "lists them", argv[0]);
+				  "lists them",
+				  argv[0]);
 			return ST_USAGE;
 		}
 		command_help(c);
 		return ST_OK;
 	}
-	printf("usage: digest [-c FILE] [-v|-q] [--now DATETIME] COMMAND [ARGS]\n"
+	printf("usage: digest [-c FILE] [-v|-q] [--now DATETIME] COMMAND "
+	       "[ARGS]\n"
 	       "\ncommands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++) {
 		usage_lines(stdout, &commands[i], NULL);
@@ -448,7 +452,8 @@ static status_t selected_leaders(cli_t *cli, const config_leader_t ***out,
 		return ST_OK;
 	}
 	for (size_t i = 0; i < cli->leaders.n; i++) {
-		const config_leader_t *l = config_leader(cfg, cli->leaders.v[i]);
+		const config_leader_t *l =
+			config_leader(cfg, cli->leaders.v[i]);
 		if (!l) {
 			print_err("%s: no leader '%s'", cfg->file,
 				  cli->leaders.v[i]);
@@ -476,7 +481,8 @@ static status_t one_leader(cli_t *cli, const char *cmd,
 	}
 	*out = config_leader(cli->cfg, cli->leaders.v[0]);
 	if (!*out) {
-		print_err("%s: no leader '%s'", cli->cfg->file, cli->leaders.v[0]);
+		print_err("%s: no leader '%s'", cli->cfg->file,
+			  cli->leaders.v[0]);
 		return ST_USAGE;
 	}
 	return ST_OK;
@@ -607,7 +613,8 @@ static status_t load_history(cli_t *cli, const config_leader_t *l,
 	memset(h, 0, sizeof *h);
 	memset(rules, 0, sizeof *rules);
 	if ((s = store_leader(cli->store, l->id, false, &id, &err)) ||
-	    (id && (s = store_history(cli->store, id, since, until, h, &err))) ||
+	    (id &&
+	     (s = store_history(cli->store, id, since, until, h, &err))) ||
 	    (s = people_rules_load(cli->store, cli->cfg, l, id, rules, &err)))
 		print_err("%s", err.msg);
 	return s;
@@ -677,8 +684,8 @@ static status_t cmd_contacts(cli_t *cli, int argc, char **argv)
 		return ST_USAGE;
 	}
 	if ((s = store_leader(cli->store, l->id, false, &id, &err)) ||
-	    (s = people_load(cli->store, cli->cfg, l, id, leader_now(cli, l), &p,
-			     &err))) {
+	    (s = people_load(cli->store, cli->cfg, l, id, leader_now(cli, l),
+			     &p, &err))) {
 		print_err("%s", err.msg);
 		return s;
 	}
@@ -691,9 +698,10 @@ static status_t cmd_contacts(cli_t *cli, int argc, char **argv)
 	if (!cli->neglected || cli->sort) {
 		sorted_people = &p;
 		qsort(all, n, sizeof *all,
-		      !cli->sort || strcmp(cli->sort, "overdue") == 0 ? by_overdue
-		      : strcmp(cli->sort, "name") == 0		    ? by_name
-									    : by_last);
+		      !cli->sort || strcmp(cli->sort, "overdue") == 0
+			      ? by_overdue
+		      : strcmp(cli->sort, "name") == 0 ? by_name
+						       : by_last);
 	}
 	s = report_contacts(stdout, fmt, l, &p, all, n, &err);
 	if (s)
@@ -732,19 +740,22 @@ static status_t cmd_interactions(cli_t *cli, int argc, char **argv)
 
 	if ((s = one_leader(cli, "interactions", &l)))
 		return s;
-	if (cli->format && (!report_format(cli->format, &fmt) ||
-			    fmt == REPORT_TABLE)) {
+	if (cli->format &&
+	    (!report_format(cli->format, &fmt) || fmt == REPORT_TABLE)) {
 		print_err("interactions: unknown format '%s' (json, csv)",
 			  cli->format);
 		return ST_USAGE;
 	}
 	int64_t since = INT64_MIN, until = leader_now(cli, l) + 1;
-	if ((cli->since && (s = parse_bound(cli->since, "--since", l, false, &since))) ||
-	    (cli->until && (s = parse_bound(cli->until, "--until", l, true, &until))))
+	if ((cli->since &&
+	     (s = parse_bound(cli->since, "--since", l, false, &since))) ||
+	    (cli->until &&
+	     (s = parse_bound(cli->until, "--until", l, true, &until))))
 		return s;
 	if ((s = load_history(cli, l, since, until, &h, &rules)))
 		goto done;
-	s = report_interactions(stdout, fmt, cli->cfg, l, &rules.ident, &h, &err);
+	s = report_interactions(stdout, fmt, cli->cfg, l, &rules.ident, &h,
+				&err);
 	if (s)
 		print_err("interactions: %s", err.msg);
 done:
@@ -768,13 +779,15 @@ static void check_config_mode(cli_t *cli)
 				secret_url = true;
 	char *msg = NULL;
 	if (sb.st_mode & (S_IWGRP | S_IWOTH))
-		msg = xasprintf("%s: writable by others, who could change what "
-				"digest runs and where it sends (chmod go-w %s)",
-				cfg->file, cfg->file);
+		msg = xasprintf(
+			"%s: writable by others, who could change what "
+			"digest runs and where it sends (chmod go-w %s)",
+			cfg->file, cfg->file);
 	else if (secret_url && (sb.st_mode & (S_IRGRP | S_IROTH)))
-		msg = xasprintf("%s: readable by others, and it holds a calendar "
-				"URL whose path is its secret (chmod go-r %s)",
-				cfg->file, cfg->file);
+		msg = xasprintf(
+			"%s: readable by others, and it holds a calendar "
+			"URL whose path is its secret (chmod go-r %s)",
+			cfg->file, cfg->file);
 	if (msg)
 		on_warn(cli, msg);
 	free(msg);
@@ -792,11 +805,13 @@ static status_t cmd_check(cli_t *cli, int argc, char **argv)
 					     : &l->calendar[k - l->nsent];
 			err_t err = {0};
 			ingest_diag_t diag = {on_warn, NULL, cli};
-			status_t s = ingest_check(cli->cfg, l, src,
-						  leader_now(cli, l), &diag, &err);
+			status_t s =
+				ingest_check(cli->cfg, l, src,
+					     leader_now(cli, l), &diag, &err);
 			if (s) {
-				print_err("%s:%d: leader %s: %s", cli->cfg->file,
-					  src->line, l->id, err.msg);
+				print_err("%s:%d: leader %s: %s",
+					  cli->cfg->file, src->line, l->id,
+					  err.msg);
 				if (!first)
 					first = s;
 			}
@@ -835,12 +850,13 @@ static status_t cmd_check(cli_t *cli, int argc, char **argv)
 			people_t p;
 			strvec_t stale = {0};
 			if (store_leader(st, l->id, false, &id, &err) || !id ||
-			    people_load(st, cli->cfg, l, id, leader_now(cli, l), &p,
-					&err))
+			    people_load(st, cli->cfg, l, id, leader_now(cli, l),
+					&p, &err))
 				continue;
 			people_stale_sources(st, l, id, &p, &stale, &err);
 			for (size_t k = 0; k < stale.n; k++) {
-				print_err("%s: leader %s: %s; is its sync broken?",
+				print_err("%s: leader %s: %s; is its sync "
+					  "broken?",
 					  cli->cfg->file, l->id, stale.v[k]);
 				if (!first)
 					first = ST_TEMPFAIL;
@@ -877,8 +893,9 @@ static status_t cmd_preview(cli_t *cli, int argc, char **argv)
 	while (f <= RUN_EML && strcmp(fmt, names[f]))
 		f++;
 	if (f > RUN_EML) {
-		print_err("preview: unknown format '%s' (text, html, json, eml)",
-			  fmt);
+		print_err(
+			"preview: unknown format '%s' (text, html, json, eml)",
+			fmt);
 		return ST_USAGE;
 	}
 	if (!(s = run_digest(&r, l, leader_now(cli, l), &d)))
@@ -972,9 +989,10 @@ static char *who(cli_t *cli, const char *cmd, int64_t id, const char *addr,
 	err_t err = {0};
 	if (store_address(cli->store, id, addr, &seen, &name, &err) == ST_OK &&
 	    !seen && warn) {
-		char *msg = xasprintf("%s: %s was never seen in this leader's "
-				      "mail or calendar (a typo?); saved anyway",
-				      cmd, addr);
+		char *msg =
+			xasprintf("%s: %s was never seen in this leader's "
+				  "mail or calendar (a typo?); saved anyway",
+				  cmd, addr);
 		on_warn(cli, msg);
 		free(msg);
 	}
@@ -1028,7 +1046,8 @@ static status_t cmd_snooze(cli_t *cli, int argc, char **argv)
 		wall.tm_isdst = -1;
 		until = tz_mktime(l->timezone, &wall);
 	}
-	if (!(s = saved(store_snooze(cli->store, id, addr, until, &err), &err))) {
+	if (!(s = saved(store_snooze(cli->store, id, addr, until, &err),
+			&err))) {
 		char *w = who(cli, "snooze", id, addr, !off), date[11];
 		if (off) {
 			changed(cli, "snooze ended for %s", w);
@@ -1058,8 +1077,9 @@ static status_t cmd_ignore(cli_t *cli, int argc, char **argv)
 	}
 	char *pattern = str_sanitize(str_lower(xstrdup(argv[0])));
 	if (cli->undo) {
-		s = saved(store_unignore(cli->store, id, pattern, &removed, &err),
-			  &err);
+		s = saved(
+			store_unignore(cli->store, id, pattern, &removed, &err),
+			&err);
 		if (!s && removed) {
 			changed(cli, "no longer ignoring %s", pattern);
 		} else if (!s) {
@@ -1094,14 +1114,16 @@ static status_t cmd_cadence(cli_t *cli, int argc, char **argv)
 	if (!learned &&
 	    (!config_parse_duration(argv[1], &secs) || secs < 86400)) {
 		print_err("cadence: not a duration of a day or more, nor "
-			  "'auto': '%s'", argv[1]);
+			  "'auto': '%s'",
+			  argv[1]);
 		s = ST_USAGE;
 	} else if (!(s = saved(store_cadence(cli->store, id, addr,
 					     secs / 86400.0, &err),
 			       &err))) {
 		char *w = who(cli, "cadence", id, addr, !learned);
 		if (learned)
-			changed(cli, "cadence of %s: the learned rhythm again", w);
+			changed(cli, "cadence of %s: the learned rhythm again",
+				w);
 		else
 			changed(cli, "cadence of %s: every %g days", w,
 				secs / 86400.0);
@@ -1128,7 +1150,8 @@ static status_t cmd_note(cli_t *cli, int argc, char **argv)
 	s = saved(store_note(cli->store, id, addr, t, &err), &err);
 	if (!s) {
 		char *w = who(cli, "note", id, addr, *t != '\0');
-		changed(cli, *t ? "note saved for %s" : "note removed for %s", w);
+		changed(cli, *t ? "note saved for %s" : "note removed for %s",
+			w);
 		free(w);
 	}
 	free(text);
@@ -1158,15 +1181,17 @@ static status_t cmd_merge(cli_t *cli, int argc, char **argv)
 		}
 		strvec_take(&addrs, a);
 	}
-	s = cli->undo ? store_unmerge(cli->store, id, addrs.v[0], &err)
-		      : store_merge(cli->store, id, (const char *const *)addrs.v,
-				    addrs.n, &err);
+	s = cli->undo
+		    ? store_unmerge(cli->store, id, addrs.v[0], &err)
+		    : store_merge(cli->store, id, (const char *const *)addrs.v,
+				  addrs.n, &err);
 	if (saved(s, &err))
 		goto done;
 	strbuf_t b = {0};
 	for (size_t i = 0; i < addrs.n; i++) {
 		char *w = who(cli, "merge", id, addrs.v[i], !cli->undo);
-		sb_printf(&b, "%s%s", i ? (i + 1 < addrs.n ? ", " : " and ") : "", w);
+		sb_printf(&b, "%s%s",
+			  i ? (i + 1 < addrs.n ? ", " : " and ") : "", w);
 		free(w);
 	}
 	changed(cli, cli->undo ? "split %s off" : "merged %s: one person",
@@ -1206,7 +1231,8 @@ static void people_table(json_t *o)
 		{"cadences", "cadences (cadence ADDRESS auto)"},
 		{"notes", "notes (note ADDRESS '')"},
 		{"merges", "merged by you (merge --undo ADDRESS)"},
-		{"split", "split off by you (merge ADDRESS ADDRESS joins again)"},
+		{"split",
+		 "split off by you (merge ADDRESS ADDRESS joins again)"},
 		{"auto_merges", "merged by auto_merge (merge --undo ADDRESS)"},
 	};
 	bool any = false;
@@ -1218,20 +1244,25 @@ static void people_table(json_t *o)
 		any = true;
 		for (size_t i = 0; i < json_array_size(a); i++) {
 			json_t *e = json_array_get(a, i);
-			char *w = json_is_string(e)
-					  ? str_sanitize(xstrdup(json_string_value(e)))
-				  : k >= 4 ? joined(json_object_get(e, "addresses"))
-					   : entry_who(e);
+			char *w =
+				json_is_string(e)
+					? str_sanitize(
+						  xstrdup(json_string_value(e)))
+				: k >= 4 ? joined(json_object_get(e,
+								  "addresses"))
+					 : entry_who(e);
 			if (k == 0)
 				printf("  %s until %s\n", w,
-				       json_string_value(json_object_get(e, "until")));
+				       json_string_value(
+					       json_object_get(e, "until")));
 			else if (k == 2)
 				printf("  %s every %g days\n", w,
-				       json_number_value(
-					       json_object_get(e, "rhythm_days")));
+				       json_number_value(json_object_get(
+					       e, "rhythm_days")));
 			else if (k == 3) {
-				char *n = str_sanitize(xstrdup(json_string_value(
-					json_object_get(e, "note"))));
+				char *n =
+					str_sanitize(xstrdup(json_string_value(
+						json_object_get(e, "note"))));
 				printf("  %s: %s\n", w, n);
 				free(n);
 			} else
@@ -1286,21 +1317,24 @@ static status_t cmd_people(cli_t *cli, int argc, char **argv)
 			char date[11];
 			tz_format_date(l->timezone, x->snoozed_until, date);
 			json_array_append_new(
-				snoozes, json_pack("{s:s, s:o, s:s}", "address",
-						   x->addr, "name", model_text(name),
-						   "until", date));
+				snoozes,
+				json_pack("{s:s, s:o, s:s}", "address", x->addr,
+					  "name", model_text(name), "until",
+					  date));
 		}
 		if (x->cadence_days > 0)
 			json_array_append_new(
 				cadences,
 				json_pack("{s:s, s:o, s:o}", "address", x->addr,
-					  "name", model_text(name), "rhythm_days",
+					  "name", model_text(name),
+					  "rhythm_days",
 					  model_number(x->cadence_days)));
 		if (x->note)
 			json_array_append_new(
-				notes, json_pack("{s:s, s:o, s:o}", "address",
-						 x->addr, "name", model_text(name),
-						 "note", model_text(x->note)));
+				notes,
+				json_pack("{s:s, s:o, s:o}", "address", x->addr,
+					  "name", model_text(name), "note",
+					  model_text(x->note)));
 		free(name);
 	}
 	for (size_t i = 0; i < said.ignore.n; i++)
@@ -1311,7 +1345,8 @@ static status_t cmd_people(cli_t *cli, int argc, char **argv)
 		json_t *m = NULL;
 		for (size_t k = 0; k < json_array_size(merges) && !m; k++) {
 			json_t *e = json_array_get(merges, k);
-			if (strcmp(json_string_value(json_object_get(e, "address")),
+			if (strcmp(json_string_value(
+					   json_object_get(e, "address")),
 				   person) == 0)
 				m = e;
 		}
@@ -1333,10 +1368,10 @@ static status_t cmd_people(cli_t *cli, int argc, char **argv)
 		json_t *a = json_array();
 		for (size_t k = 0; k < c->naddresses; k++)
 			json_array_append_new(a, json_string(c->addresses[k]));
-		json_array_append_new(autos,
-				      json_pack("{s:s, s:o, s:o}", "address",
-						c->address, "name",
-						model_text(c->name), "addresses", a));
+		json_array_append_new(
+			autos,
+			json_pack("{s:s, s:o, s:o}", "address", c->address,
+				  "name", model_text(c->name), "addresses", a));
 	}
 	json_object_set_new(o, "snoozes", snoozes);
 	json_object_set_new(o, "ignores", ignores);
@@ -1444,14 +1479,16 @@ static bool parse_options(cli_t *cli, int argc, char **argv,
 		}
 		const cli_opt_t *o = option_of(c);
 		if (!o)
-			continue; /* not reached: every option is in the table */
+			continue; /* not reached: every option is in the table
+				   */
 		if (!(o->bit & allowed)) {
 			if (where)
 				print_err("%s: '--%s' is not an option of this "
 					  "command",
 					  where, o->name);
 			else
-				print_err("'--%s' goes after the command", o->name);
+				print_err("'--%s' goes after the command",
+					  o->name);
 			return false;
 		}
 		switch (o->bit) {
@@ -1509,7 +1546,8 @@ static bool parse_options(cli_t *cli, int argc, char **argv,
 			if (*end == '/')
 				n = strtoul(end + 1, &end, 10);
 			if (*end || n == 0 || k >= n || n > 1000000) {
-				print_err("%s: --shard takes K/N with 0 <= K < N: '%s'",
+				print_err("%s: --shard takes K/N with 0 <= K < "
+					  "N: '%s'",
 					  where, optarg);
 				return false;
 			}
@@ -1628,9 +1666,10 @@ int cli_main(int argc, char **argv)
 	}
 	s = cmd->fn(&cli, cargc - optind, cargv + optind);
 	if (util_stop) {
-		print_err("stopped by SIG%s; what was half done is rolled back, "
-			  "and the next run goes on from there",
-			  sigabbrev_np(util_stop));
+		print_err(
+			"stopped by SIG%s; what was half done is rolled back, "
+			"and the next run goes on from there",
+			sigabbrev_np(util_stop));
 		s = ST_TEMPFAIL;
 		cli.partial = false;
 	}

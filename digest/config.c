@@ -54,14 +54,21 @@ enum {
 };
 
 static const char *const digest_keys[DK_N] = {
-    [DK_DATABASE] = "database",       [DK_TIMEZONE] = "timezone",
-    [DK_LOOKBACK] = "lookback",       [DK_TOP] = "top",
-    [DK_TEMPLATES] = "templates",     [DK_KEEP_SUBJECTS] = "keep_subjects",
-    [DK_AUTO_MERGE] = "auto_merge",   [DK_NEGLECT_FACTOR] = "neglect_factor",
-    [DK_MIN_TOUCHES] = "min_touches", [DK_LOCK_TIMEOUT] = "lock_timeout",
-    [DK_LOG_FILE] = "log_file",       [DK_MIN_SPAN] = "min_span",
-    [DK_DORMANT_AFTER] = "dormant_after", [DK_TLS_CA_FILE] = "tls_ca_file",
-    [DK_TIMEOUT] = "timeout",
+	[DK_DATABASE] = "database",
+	[DK_TIMEZONE] = "timezone",
+	[DK_LOOKBACK] = "lookback",
+	[DK_TOP] = "top",
+	[DK_TEMPLATES] = "templates",
+	[DK_KEEP_SUBJECTS] = "keep_subjects",
+	[DK_AUTO_MERGE] = "auto_merge",
+	[DK_NEGLECT_FACTOR] = "neglect_factor",
+	[DK_MIN_TOUCHES] = "min_touches",
+	[DK_LOCK_TIMEOUT] = "lock_timeout",
+	[DK_LOG_FILE] = "log_file",
+	[DK_MIN_SPAN] = "min_span",
+	[DK_DORMANT_AFTER] = "dormant_after",
+	[DK_TLS_CA_FILE] = "tls_ca_file",
+	[DK_TIMEOUT] = "timeout",
 };
 
 enum {
@@ -75,9 +82,9 @@ enum {
 };
 
 static const char *const smtp_keys[SK_N] = {
-    [SK_URL] = "url",   [SK_SENDMAIL] = "sendmail",
-    [SK_USER] = "user", [SK_PASSWORD_COMMAND] = "password_command",
-    [SK_FROM] = "from", [SK_TLS_CA_FILE] = "tls_ca_file",
+	[SK_URL] = "url",   [SK_SENDMAIL] = "sendmail",
+	[SK_USER] = "user", [SK_PASSWORD_COMMAND] = "password_command",
+	[SK_FROM] = "from", [SK_TLS_CA_FILE] = "tls_ca_file",
 };
 
 enum {
@@ -97,12 +104,12 @@ enum {
 };
 
 static const char *const leader_keys[LK_N] = {
-    [LK_NAME] = "name",         [LK_EMAIL] = "email",
-    [LK_ALIASES] = "aliases",   [LK_DELEGATES] = "delegates",
-    [LK_SEND_TO] = "send_to",   [LK_SENT] = "sent",
-    [LK_CALENDAR] = "calendar", [LK_PASSWORD_COMMAND] = "password_command",
-    [LK_TIMEZONE] = "timezone", [LK_IGNORE] = "ignore",
-    [LK_KEEP] = "keep",         [LK_IMAP_AUTH] = "imap_auth",
+	[LK_NAME] = "name",         [LK_EMAIL] = "email",
+	[LK_ALIASES] = "aliases",   [LK_DELEGATES] = "delegates",
+	[LK_SEND_TO] = "send_to",   [LK_SENT] = "sent",
+	[LK_CALENDAR] = "calendar", [LK_PASSWORD_COMMAND] = "password_command",
+	[LK_TIMEZONE] = "timezone", [LK_IGNORE] = "ignore",
+	[LK_KEEP] = "keep",         [LK_IMAP_AUTH] = "imap_auth",
 };
 
 /* Leader keys that may be repeated (their values accumulate). */
@@ -157,7 +164,7 @@ typedef struct {
 /* ---- errors ---------------------------------------------------------- */
 
 static void add_error(parse_t *p, int line, const char *fmt, ...)
-    UTIL_PRINTF(3, 4);
+	UTIL_PRINTF(3, 4);
 
 static void add_error(parse_t *p, int line, const char *fmt, ...)
 {
@@ -473,7 +480,7 @@ char *config_expand_path(const char *s, char **unset)
  * absolute path (the specification ignores relative ones), else
  * ~/FALLBACK/digest/FILE.  Caller frees. */
 static char *config_xdg_path(const char *var, const char *fallback,
-                             const char *file)
+			     const char *file)
 {
 	const char *dir = getenv(var);
 
@@ -663,28 +670,28 @@ static void open_leader(parse_t *p, const char *id)
 
 	if (!*id) {
 		add_error(p, p->line,
-		          "[leader] needs an id, as in [leader alex]");
+			  "[leader] needs an id, as in [leader alex]");
 		return;
 	}
 	if (!name_ok(id) || id[0] == '.') {
 		add_error(p, p->line,
-		          "bad leader id '%s' (use letters, digits, '-', '_' "
-		          "and '.')",
-		          id);
+			  "bad leader id '%s' (use letters, digits, '-', '_' "
+			  "and '.')",
+			  id);
 		return;
 	}
 	for (size_t i = 0; i < cfg->nleaders; i++) {
 		if (strcmp(cfg->leaders[i].id, id) == 0) {
 			add_error(p, p->line,
-			          "duplicate [leader %s] (first at line %d)",
-			          id, cfg->leaders[i].line);
+				  "duplicate [leader %s] (first at line %d)",
+				  id, cfg->leaders[i].line);
 			return;
 		}
 	}
 	if (cfg->nleaders == p->lcap) {
 		p->lcap = p->lcap ? p->lcap * 2 : 4;
 		cfg->leaders =
-		    xrealloc(cfg->leaders, p->lcap * sizeof *cfg->leaders);
+			xrealloc(cfg->leaders, p->lcap * sizeof *cfg->leaders);
 		p->lstate = xrealloc(p->lstate, p->lcap * sizeof *p->lstate);
 	}
 	p->leader = cfg->nleaders++;
@@ -712,7 +719,7 @@ static void open_section(parse_t *p, const char *raw)
 		p->sec = SEC_SMTP;
 		p->cfg->smtp.present = true;
 	} else if (str_starts(name, "leader") &&
-	           (name[6] == '\0' || isspace((unsigned char)name[6]))) {
+		   (name[6] == '\0' || isspace((unsigned char)name[6]))) {
 		open_leader(p, str_trim(name + 6));
 	} else {
 		add_error(p, p->line, "unknown section [%s]", name);
@@ -780,7 +787,7 @@ static void scan_line(parse_t *p, const char *buf)
 	end = find_chars_or_comment(start, "=:");
 	if (*end != '=' && *end != ':') {
 		add_error(p, p->line,
-		          "syntax error: expected [section] or key = value");
+			  "syntax error: expected [section] or key = value");
 		goto done;
 	}
 	*end = '\0';
@@ -826,8 +833,8 @@ static char *cfg_reader(char *buf, int size, void *stream)
 	}
 	if (too_long)
 		add_error(p, p->line,
-		          "line too long (split long lists over repeated "
-		          "keys)");
+			  "line too long (split long lists over repeated "
+			  "keys)");
 	else if (nul)
 		add_error(p, p->line, "NUL byte in line");
 	if (too_long || nul)
@@ -851,11 +858,11 @@ static bool first_time(parse_t *p, int *seen, const char *key)
 {
 	if (*seen) {
 		add_error(p, p->line,
-		          "'%s' given twice in %s (first at line %d%s)", key,
-		          p->sec_label, *seen,
-		          p->continuation ? "; an indented line continues "
-		                            "the key above"
-		                          : "");
+			  "'%s' given twice in %s (first at line %d%s)", key,
+			  p->sec_label, *seen,
+			  p->continuation ? "; an indented line continues "
+					    "the key above"
+					  : "");
 		return false;
 	}
 	*seen = p->line;
@@ -881,7 +888,7 @@ static char *get_path(parse_t *p, const char *key, const char *value)
 
 	if (unset) {
 		add_error(p, p->line, "'%s' uses $%s, which is not set", key,
-		          unset);
+			  unset);
 		free(unset);
 		free(path);
 		return NULL;
@@ -894,7 +901,7 @@ static char *get_path(parse_t *p, const char *key, const char *value)
 	const char *slash = strrchr(p->file, '/');
 	if (path[0] != '/' && slash) {
 		char *abs = xasprintf("%.*s/%s", (int)(slash - p->file),
-		                      p->file, path);
+				      p->file, path);
 		free(path);
 		path = abs;
 	}
@@ -905,9 +912,9 @@ static bool get_zone(parse_t *p, const char *value, char **out)
 {
 	if (!zone_ok(value)) {
 		add_error(p, p->line,
-		          "unknown timezone '%s' (a zone name such as "
-		          "Europe/Berlin, or UTC)",
-		          value);
+			  "unknown timezone '%s' (a zone name such as "
+			  "Europe/Berlin, or UTC)",
+			  value);
 		return false;
 	}
 	*out = xstrdup(value);
@@ -915,13 +922,13 @@ static bool get_zone(parse_t *p, const char *value, char **out)
 }
 
 static bool get_duration(parse_t *p, const char *key, const char *value,
-                         int64_t *out)
+			 int64_t *out)
 {
 	if (!config_parse_duration(value, out)) {
 		add_error(p, p->line,
-		          "'%s' must be a duration such as 30d, 6w, 12h, 15m "
-		          "or 10s, not '%s'",
-		          key, value);
+			  "'%s' must be a duration such as 30d, 6w, 12h, 15m "
+			  "or 10s, not '%s'",
+			  key, value);
 		return false;
 	}
 	return true;
@@ -931,25 +938,25 @@ static void get_bool(parse_t *p, const char *key, const char *value, bool *out)
 {
 	if (!parse_bool(value, out))
 		add_error(p, p->line, "'%s' must be yes or no, not '%s'", key,
-		          value);
+			  value);
 }
 
 static void get_positive(parse_t *p, const char *key, const char *value,
-                         int *out)
+			 int *out)
 {
 	if (!parse_positive(value, out))
 		add_error(p, p->line,
-		          "'%s' must be a whole number of at least 1, not '%s'",
-		          key, value);
+			  "'%s' must be a whole number of at least 1, not '%s'",
+			  key, value);
 }
 
 static bool check_url_password(parse_t *p, const char *key, const char *url)
 {
 	if (url_scheme_len(url) && url_has_password(url)) {
 		add_error(p, p->line,
-		          "'%s' has a password in its URL: use "
-		          "password_command instead",
-		          key);
+			  "'%s' has a password in its URL: use "
+			  "password_command instead",
+			  key);
 		return false;
 	}
 	return true;
@@ -963,7 +970,7 @@ static void digest_key(parse_t *p, const char *key, const char *value)
 
 	if (k < 0) {
 		add_error(p, p->line, "unknown key '%s' in %s", key,
-		          p->sec_label);
+			  p->sec_label);
 		return;
 	}
 	if (!first_time(p, &p->digest_seen[k], key) ||
@@ -990,7 +997,7 @@ static void digest_key(parse_t *p, const char *key, const char *value)
 			break;
 		if (secs <= 0)
 			add_error(p, p->line,
-			          "'lookback' must be longer than 0");
+				  "'lookback' must be longer than 0");
 		else
 			cfg->lookback = secs;
 		break;
@@ -999,7 +1006,8 @@ static void digest_key(parse_t *p, const char *key, const char *value)
 		if (!get_duration(p, key, value, &secs))
 			break;
 		if (secs <= 0)
-			add_error(p, p->line, "'%s' must be longer than 0", key);
+			add_error(p, p->line, "'%s' must be longer than 0",
+				  key);
 		else if (k == DK_MIN_SPAN)
 			cfg->min_span = secs;
 		else
@@ -1009,9 +1017,10 @@ static void digest_key(parse_t *p, const char *key, const char *value)
 		if (!get_duration(p, key, value, &secs))
 			break;
 		if (secs <= 0 || secs > 3600)
-			add_error(p, p->line,
-			          "'timeout' must be between 1s and 1h, not '%s'",
-			          value);
+			add_error(
+				p, p->line,
+				"'timeout' must be between 1s and 1h, not '%s'",
+				value);
 		else
 			cfg->timeout = (int)secs;
 		break;
@@ -1038,9 +1047,9 @@ static void digest_key(parse_t *p, const char *key, const char *value)
 	case DK_NEGLECT_FACTOR:
 		if (!parse_factor(value, &cfg->neglect_factor))
 			add_error(p, p->line,
-			          "'neglect_factor' must be a number greater "
-			          "than 0, not '%s'",
-			          value);
+				  "'neglect_factor' must be a number greater "
+				  "than 0, not '%s'",
+				  value);
 		break;
 	}
 }
@@ -1077,12 +1086,14 @@ static void smtp_sendmail(parse_t *p, const char *value)
 			if (argv->n == 0) {
 				char *unset = NULL;
 
-				strvec_take(argv, config_expand_path(word, &unset));
+				strvec_take(argv,
+					    config_expand_path(word, &unset));
 				if (unset)
-					add_error(p, p->line,
-					          "'sendmail' uses $%s, which is "
-					          "not set",
-					          unset);
+					add_error(
+						p, p->line,
+						"'sendmail' uses $%s, which is "
+						"not set",
+						unset);
 				free(unset);
 				free(word);
 			} else {
@@ -1103,7 +1114,7 @@ static void smtp_key(parse_t *p, const char *key, const char *value)
 
 	if (k < 0) {
 		add_error(p, p->line, "unknown key '%s' in %s", key,
-		          p->sec_label);
+			  p->sec_label);
 		return;
 	}
 	if (!first_time(p, &p->smtp_seen[k], key) || !need_value(p, key, value))
@@ -1117,9 +1128,9 @@ static void smtp_key(parse_t *p, const char *key, const char *value)
 		       scheme_is(value, url_scheme_len(value), "smtps")) &&
 		      url_has_host(value))) {
 			add_error(p, p->line,
-			          "'url' must be smtp://HOST[:PORT] or "
-			          "smtps://HOST[:PORT], not '%s'",
-			          value);
+				  "'url' must be smtp://HOST[:PORT] or "
+				  "smtps://HOST[:PORT], not '%s'",
+				  value);
 			break;
 		}
 		smtp->url = xstrdup(value);
@@ -1136,7 +1147,7 @@ static void smtp_key(parse_t *p, const char *key, const char *value)
 	case SK_FROM:
 		if (!from_ok(value))
 			add_error(p, p->line,
-			          "'from' has no email address: '%s'", value);
+				  "'from' has no email address: '%s'", value);
 		else
 			smtp->from = xstrdup(value);
 		break;
@@ -1149,7 +1160,7 @@ static void smtp_key(parse_t *p, const char *key, const char *value)
 /* Split a comma-separated list into sv, trimmed and lower-cased, empty
  * elements dropped, each checked as an address or as a pattern. */
 static void add_list(parse_t *p, const char *key, const char *value,
-                     strvec_t *sv, bool addresses)
+		     strvec_t *sv, bool addresses)
 {
 	char *copy = xstrdup(value);
 	char *save = NULL;
@@ -1165,16 +1176,16 @@ static void add_list(parse_t *p, const char *key, const char *value,
 			ok = ident_addr_ok(item);
 			if (!ok)
 				add_error(p, p->line,
-				          "not an email address in '%s': '%s'",
-				          key, item);
+					  "not an email address in '%s': '%s'",
+					  key, item);
 		} else {
 			for (char *c = item; *c && ok; c++)
 				ok = !isspace((unsigned char)*c) &&
 				     !iscntrl((unsigned char)*c);
 			if (!ok)
 				add_error(p, p->line,
-				          "bad pattern in '%s': '%s'", key,
-				          item);
+					  "bad pattern in '%s': '%s'", key,
+					  item);
 		}
 		if (ok && !strvec_contains(sv, item))
 			strvec_push(sv, item);
@@ -1183,7 +1194,7 @@ static void add_list(parse_t *p, const char *key, const char *value,
 }
 
 static void add_source(parse_t *p, const char *key, const char *value,
-                       bool calendar)
+		       bool calendar)
 {
 	config_leader_t *l = cur_leader(p);
 	config_source_t src = {.line = p->line};
@@ -1194,44 +1205,46 @@ static void add_source(parse_t *p, const char *key, const char *value,
 		return;
 	if (sn) {
 		bool ok = calendar ? scheme_is(value, sn, "https") ||
-		                         scheme_is(value, sn, "webcal") ||
-		                         scheme_is(value, sn, "webcals")
-		                   : scheme_is(value, sn, "imap") ||
-		                         scheme_is(value, sn, "imaps");
+					     scheme_is(value, sn, "webcal") ||
+					     scheme_is(value, sn, "webcals")
+				   : scheme_is(value, sn, "imap") ||
+					     scheme_is(value, sn, "imaps");
 		if (calendar && scheme_is(value, sn, "http")) {
 			/* A calendar's URL is often its secret. */
 			add_error(p, p->line,
-			          "'%s' must not be a plain http:// URL: use "
-			          "https://",
-			          key);
+				  "'%s' must not be a plain http:// URL: use "
+				  "https://",
+				  key);
 			return;
 		}
 		if (!ok) {
-			add_error(p, p->line,
-			          calendar ? "'%s' must be a path or an "
-			                     "https:// or webcal:// URL, not '%s'"
-			                   : "'%s' must be maildir:PATH, "
-			                     "mbox:PATH, imap://, imaps:// or "
-			                     "a path, not '%s'",
-			          key, value);
+			add_error(
+				p, p->line,
+				calendar ? "'%s' must be a path or an "
+					   "https:// or webcal:// URL, not '%s'"
+					 : "'%s' must be maildir:PATH, "
+					   "mbox:PATH, imap://, imaps:// or "
+					   "a path, not '%s'",
+				key, value);
 			return;
 		}
 		if (!url_has_host(value)) {
 			/* A calendar's URL may be its secret: not echoed. */
 			if (calendar)
 				add_error(p, p->line,
-				          "'%s' has no host in its URL", key);
+					  "'%s' has no host in its URL", key);
 			else
 				add_error(p, p->line,
-				          "'%s' has no host in its URL: '%s'",
-				          key, value);
+					  "'%s' has no host in its URL: '%s'",
+					  key, value);
 			return;
 		}
 		src.kind = calendar ? SRC_HTTP : SRC_IMAP;
 		const char *why = NULL;
 		if (!calendar && !imap_url(value, &src, &why)) {
-			add_error(p, p->line, "'%s' is not an IMAP URL (%s): '%s'",
-			          key, why, value);
+			add_error(p, p->line,
+				  "'%s' is not an IMAP URL (%s): '%s'", key,
+				  why, value);
 			free(src.user);
 			free(src.host);
 			free(src.folder);
@@ -1245,7 +1258,7 @@ static void add_source(parse_t *p, const char *key, const char *value,
 		if (n >= 2 && strcmp(path + n - 2, "**") == 0 &&
 		    (n == 2 || path[n - 3] == '/')) {
 			char *dir = n == 2 ? xstrdup(".")
-			                   : xstrndup(path, n - 3 ? n - 3 : 1);
+					   : xstrndup(path, n - 3 ? n - 3 : 1);
 			src.recursive = true;
 			src.path = get_path(p, key, dir);
 			free(dir);
@@ -1260,7 +1273,7 @@ static void add_source(parse_t *p, const char *key, const char *value,
 		if (calendar)
 			src.kind = SRC_ICS;
 		else if (src.path && stat(src.path, &st) == 0 &&
-		         S_ISDIR(st.st_mode))
+			 S_ISDIR(st.st_mode))
 			src.kind = SRC_MAILDIR;
 		else
 			src.kind = SRC_MBOX;
@@ -1269,8 +1282,8 @@ static void add_source(parse_t *p, const char *key, const char *value,
 		return;
 	src.spec = xstrdup(value);
 	if (calendar) {
-		l->calendar = xrealloc(l->calendar, (l->ncalendar + 1) *
-		                                        sizeof *l->calendar);
+		l->calendar = xrealloc(
+			l->calendar, (l->ncalendar + 1) * sizeof *l->calendar);
 		l->calendar[l->ncalendar++] = src;
 	} else {
 		l->sent = xrealloc(l->sent, (l->nsent + 1) * sizeof *l->sent);
@@ -1286,9 +1299,9 @@ static void add_circle(parse_t *p, const char *key, const char *value)
 
 	if (!name_ok(name)) {
 		add_error(p, p->line,
-		          "bad circle name in '%s' (use letters, digits, '-', "
-		          "'_' and '.')",
-		          key);
+			  "bad circle name in '%s' (use letters, digits, '-', "
+			  "'_' and '.')",
+			  key);
 		return;
 	}
 	for (size_t i = 0; i < l->ncircles; i++)
@@ -1296,7 +1309,7 @@ static void add_circle(parse_t *p, const char *key, const char *value)
 			c = &l->circles[i];
 	if (!c) {
 		l->circles = xrealloc(l->circles,
-		                      (l->ncircles + 1) * sizeof *l->circles);
+				      (l->ncircles + 1) * sizeof *l->circles);
 		c = &l->circles[l->ncircles++];
 		memset(c, 0, sizeof *c);
 		c->name = xstrdup(name);
@@ -1317,7 +1330,7 @@ static void leader_key(parse_t *p, const char *key, const char *value)
 	k = key_index(leader_keys, LK_N, key);
 	if (k < 0) {
 		add_error(p, p->line, "unknown key '%s' in %s", key,
-		          p->sec_label);
+			  p->sec_label);
 		return;
 	}
 	if (LK_REPEATABLE & (1u << k)) {
@@ -1350,8 +1363,8 @@ static void leader_key(parse_t *p, const char *key, const char *value)
 	case LK_SEND_TO:
 		if (!ident_addr_sendable(value)) {
 			add_error(p, p->line,
-			          "not an email address in '%s': '%s'", key,
-			          value);
+				  "not an email address in '%s': '%s'", key,
+				  value);
 			break;
 		}
 		if (k == LK_EMAIL)
@@ -1370,13 +1383,14 @@ static void leader_key(parse_t *p, const char *key, const char *value)
 		break;
 	case LK_IMAP_AUTH: {
 		static const char *const auths[] = {"login", "plain", "xoauth2",
-		                                    "oauthbearer"};
+						    "oauthbearer"};
 		int a = key_index(auths, 4, value);
 		if (a < 0)
-			add_error(p, p->line,
-			          "'imap_auth' must be login, plain, xoauth2 or "
-			          "oauthbearer, not '%s'",
-			          value);
+			add_error(
+				p, p->line,
+				"'imap_auth' must be login, plain, xoauth2 or "
+				"oauthbearer, not '%s'",
+				value);
 		else
 			l->imap_auth = (config_imap_auth_t)a;
 		break;
@@ -1389,7 +1403,7 @@ static void leader_key(parse_t *p, const char *key, const char *value)
 
 /* Called by libinih for every key = value and every continuation line. */
 static int cfg_handler(void *user, const char *section, const char *name,
-                       const char *value)
+		       const char *value)
 {
 	parse_t *p = user;
 	/* Our own copy: libinih cuts a continued key's name at 49 bytes. */
@@ -1398,7 +1412,7 @@ static int cfg_handler(void *user, const char *section, const char *name,
 	(void)section; /* also cut at 49 bytes; p->sec is the truth */
 	if (strcasecmp(key, "password") == 0) {
 		add_error(p, p->line,
-		          "'password' is not allowed: use password_command");
+			  "'password' is not allowed: use password_command");
 		return 1;
 	}
 	switch (p->sec) {
@@ -1430,29 +1444,29 @@ static void finish(parse_t *p)
 
 	if (url && sendmail)
 		add_error(p, url > sendmail ? url : sendmail,
-		          "[smtp] has both 'url' (line %d) and 'sendmail' "
-		          "(line %d): use one of them",
-		          url, sendmail);
+			  "[smtp] has both 'url' (line %d) and 'sendmail' "
+			  "(line %d): use one of them",
+			  url, sendmail);
 	if (!cfg->timezone)
 		cfg->timezone = system_zone();
 	if (!cfg->database)
 		cfg->database = config_xdg_path("XDG_DATA_HOME", ".local/share",
-		                                "digest.db");
+						"digest.db");
 	if (!cfg->log_file)
-		cfg->log_file = config_xdg_path("XDG_STATE_HOME", ".local/state",
-		                                "digest.log");
+		cfg->log_file = config_xdg_path("XDG_STATE_HOME",
+						".local/state", "digest.log");
 	for (size_t i = 0; i < cfg->nleaders; i++) {
 		config_leader_t *l = &cfg->leaders[i];
 
 		if (!l->email && !p->lstate[i].seen[LK_EMAIL])
 			add_error(p, l->line, "[leader %s] has no 'email'",
-			          l->id);
+				  l->id);
 		if (!l->nsent && !l->ncalendar && !p->lstate[i].seen[LK_SENT] &&
 		    !p->lstate[i].seen[LK_CALENDAR])
 			add_error(p, l->line,
-			          "[leader %s] has no 'sent' or 'calendar' "
-			          "source",
-			          l->id);
+				  "[leader %s] has no 'sent' or 'calendar' "
+				  "source",
+				  l->id);
 		if (!l->send_to && l->email)
 			l->send_to = xstrdup(l->email);
 		for (size_t k = 0; k < l->nsent; k++) {
@@ -1463,12 +1477,13 @@ static void finish(parse_t *p)
 				src->user = xstrdup(l->email);
 			if (!l->password_command)
 				add_error(p, src->line,
-				          "[leader %s] reads IMAP but has no "
-				          "'password_command'%s",
-				          l->id,
-				          l->imap_auth >= IMAP_AUTH_XOAUTH2
-				              ? " (it prints the access token)"
-				              : "");
+					  "[leader %s] reads IMAP but has no "
+					  "'password_command'%s",
+					  l->id,
+					  l->imap_auth >= IMAP_AUTH_XOAUTH2
+						  ? " (it prints the access "
+						    "token)"
+						  : "");
 		}
 		if (!l->timezone)
 			l->timezone = xstrdup(cfg->timezone);
@@ -1515,7 +1530,8 @@ status_t config_load(const char *path, config_t **out, strvec_t *errors)
 		errno = e;
 	}
 	if (!p.fp) {
-		add_error(&p, 0, "cannot open: %s", open_regular_why(errno, &sb));
+		add_error(&p, 0, "cannot open: %s",
+			  open_regular_why(errno, &sb));
 		st = ST_NOINPUT;
 		goto done;
 	}

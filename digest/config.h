@@ -15,7 +15,8 @@
 #include "util.h"
 
 typedef enum {
-	SRC_MAILDIR, /* sent = maildir:PATH, or a bare PATH that is a directory */
+	SRC_MAILDIR, /* sent = maildir:PATH, or a bare PATH that is a directory
+		      */
 	SRC_MBOX,    /* sent = mbox:PATH, or a bare PATH that is a file */
 	SRC_IMAP,    /* sent = imap://user@host[:port]/Folder or imaps:// */
 	SRC_ICS,     /* calendar = PATH (a .ics file or a directory of them) */
@@ -23,63 +24,63 @@ typedef enum {
 } config_src_kind_t;
 
 typedef struct {
-	char *spec;              /* the value as written in the file */
+	char *spec; /* the value as written in the file */
 	config_src_kind_t kind;
-	char *path;              /* expanded local path, or the URL */
-	bool recursive;          /* a maildir: source ending in "/" and two
-	                          * stars: every Maildir below path */
+	char *path;     /* expanded local path, or the URL */
+	bool recursive; /* a maildir: source ending in "/" and two
+			 * stars: every Maildir below path */
 	/* IMAP: the parts of the URL, percent-decoded. */
-	bool implicit_tls;       /* imaps:// (else STARTTLS, required) */
-	char *user;              /* the URL's user, else the leader's email */
+	bool implicit_tls; /* imaps:// (else STARTTLS, required) */
+	char *user;        /* the URL's user, else the leader's email */
 	char *host;
-	int port;                /* 993 for imaps://, 143 for imap:// */
-	char *folder;            /* NULL: the \Sent special-use folder */
-	int line;                /* where it was configured */
+	int port;     /* 993 for imaps://, 143 for imap:// */
+	char *folder; /* NULL: the \Sent special-use folder */
+	int line;     /* where it was configured */
 } config_source_t;
 
 typedef struct {
-	char *name;              /* "team" for circle.team */
-	strvec_t patterns;       /* address patterns, lower case, '*' globs */
+	char *name;        /* "team" for circle.team */
+	strvec_t patterns; /* address patterns, lower case, '*' globs */
 } config_circle_t;
 
 /* imap_auth: how a leader logs in to IMAP. */
 typedef enum {
-	IMAP_AUTH_LOGIN = 0,     /* the default */
+	IMAP_AUTH_LOGIN = 0, /* the default */
 	IMAP_AUTH_PLAIN,
-	IMAP_AUTH_XOAUTH2,       /* password_command prints an access token */
+	IMAP_AUTH_XOAUTH2, /* password_command prints an access token */
 	IMAP_AUTH_OAUTHBEARER,
 } config_imap_auth_t;
 
 typedef struct {
-	char *id;                /* [leader ID] */
-	char *name;              /* may be NULL */
-	char *email;             /* lower case, required */
-	strvec_t aliases;        /* lower case */
-	strvec_t delegates;      /* lower case */
-	char *send_to;           /* defaults to email */
+	char *id;           /* [leader ID] */
+	char *name;         /* may be NULL */
+	char *email;        /* lower case, required */
+	strvec_t aliases;   /* lower case */
+	strvec_t delegates; /* lower case */
+	char *send_to;      /* defaults to email */
 	config_source_t *sent;
 	size_t nsent;
 	config_source_t *calendar;
 	size_t ncalendar;
-	char *password_command;  /* for this leader's IMAP; may be NULL */
+	char *password_command; /* for this leader's IMAP; may be NULL */
 	config_imap_auth_t imap_auth;
-	char *timezone;          /* the leader's, else [digest] timezone */
-	strvec_t ignore;         /* lower case patterns */
-	strvec_t keep;           /* lower case patterns: people after all,
-	                          * whatever the built-in rules say */
+	char *timezone;  /* the leader's, else [digest] timezone */
+	strvec_t ignore; /* lower case patterns */
+	strvec_t keep;   /* lower case patterns: people after all,
+			  * whatever the built-in rules say */
 	config_circle_t *circles;
 	size_t ncircles;
-	int line;                /* line of the [leader ID] header */
+	int line; /* line of the [leader ID] header */
 } config_leader_t;
 
 typedef struct {
-	bool present;            /* an [smtp] section exists */
-	char *url;               /* smtp://host[:port] or smtps://... or NULL */
-	strvec_t sendmail;       /* argv of the sendmail command, or empty */
+	bool present;      /* an [smtp] section exists */
+	char *url;         /* smtp://host[:port] or smtps://... or NULL */
+	strvec_t sendmail; /* argv of the sendmail command, or empty */
 	char *user;
 	char *password_command;
-	char *from;              /* may be NULL: the leader's email */
-	char *tls_ca_file;       /* expanded path or NULL */
+	char *from;        /* may be NULL: the leader's email */
+	char *tls_ca_file; /* expanded path or NULL */
 } config_smtp_t;
 
 typedef struct {
@@ -98,9 +99,9 @@ typedef struct {
 	int64_t lock_timeout_ms; /* default 10s */
 	char *log_file;          /* expanded path */
 	int timeout;             /* seconds each network step (and each
-	                          * password_command) may take; default 30 */
+				  * password_command) may take; default 30 */
 	char *tls_ca_file;       /* CAs for IMAP and https sources, expanded
-	                          * path, or NULL: the system's */
+				  * path, or NULL: the system's */
 	config_smtp_t smtp;
 	config_leader_t *leaders;
 	size_t nleaders;

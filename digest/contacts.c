@@ -47,8 +47,8 @@ static int addr_cmp(const void *key, const void *a)
 /* The index of addr in h->addrs (sorted), or -1. */
 static int addr_index(const store_history_t *h, const char *addr)
 {
-	const store_addr_t *a = bsearch(addr, h->addrs, h->naddrs,
-					sizeof *h->addrs, addr_cmp);
+	const store_addr_t *a =
+		bsearch(addr, h->addrs, h->naddrs, sizeof *h->addrs, addr_cmp);
 	return a ? (int)(a - h->addrs) : -1;
 }
 
@@ -97,16 +97,16 @@ void contacts_build(const config_t *cfg, const config_leader_t *l,
 	size_t na = h->naddrs;
 	bool *is_contact = xcalloc(na, sizeof *is_contact);
 	int *parent = xcalloc(na, sizeof *parent);
-	size_t *uses = xcalloc(na, sizeof *uses);  /* interactions per address */
+	size_t *uses = xcalloc(na, sizeof *uses); /* interactions per address */
 	int *root_person = xcalloc(na, sizeof *root_person);
-	int *last = xcalloc(na, sizeof *last);      /* per person: last ia */
+	int *last = xcalloc(na, sizeof *last); /* per person: last ia */
 
 	memset(out, 0, sizeof *out);
 	out->person_of = xcalloc(na, sizeof *out->person_of);
 	for (size_t i = 0; i < na; i++) {
 		parent[i] = (int)i;
-		is_contact[i] = ident_classify(l, x, h->addrs[i].addr) ==
-				IDENT_CONTACT;
+		is_contact[i] =
+			ident_classify(l, x, h->addrs[i].addr) == IDENT_CONTACT;
 	}
 	if (cfg->auto_merge)
 		auto_merge(h, said, is_contact, parent);
@@ -142,8 +142,9 @@ void contacts_build(const config_t *cfg, const config_leader_t *l,
 			continue;
 		out->person_of[i] = p;
 		contact_t *c = &out->v[p];
-		c->addresses = xrealloc(c->addresses, (c->naddresses + 1) *
-							      sizeof *c->addresses);
+		c->addresses =
+			xrealloc(c->addresses,
+				 (c->naddresses + 1) * sizeof *c->addresses);
 		c->addresses[c->naddresses++] = h->addrs[i].addr;
 		/* The primary address is the one used most; ties go to the
 		 * first in address order. */
@@ -200,7 +201,8 @@ void contacts_build(const config_t *cfg, const config_leader_t *l,
 	}
 
 	/* Sort by address; person_of follows. */
-	int *order = xcalloc(np, sizeof *order), *pos = xcalloc(np, sizeof *pos);
+	int *order = xcalloc(np, sizeof *order),
+	    *pos = xcalloc(np, sizeof *pos);
 	for (size_t p = 0; p < np; p++)
 		order[p] = (int)p;
 	qsort_r(order, np, sizeof *order, order_cmp, out->v);

@@ -20,20 +20,20 @@ typedef struct {
 	const char *address;    /* primary, lower case (points into history) */
 	const char **addresses; /* all of them, primary first */
 	size_t naddresses;
-	const char *name;       /* or NULL */
-	const char *circle;     /* or NULL (points into the config) */
-	size_t interactions;    /* in the window, any weight */
-	size_t touches;         /* of them with weight >= 0.5 */
-	int64_t last_contact;   /* latest touch, or -1 */
-	int64_t last_seen;      /* latest interaction, or -1 */
+	const char *name;             /* or NULL */
+	const char *circle;           /* or NULL (points into the config) */
+	size_t interactions;          /* in the window, any weight */
+	size_t touches;               /* of them with weight >= 0.5 */
+	int64_t last_contact;         /* latest touch, or -1 */
+	int64_t last_seen;            /* latest interaction, or -1 */
 	store_channel_t last_channel; /* of the latest touch */
-	const char *note;       /* the leader's note, or NULL */
+	const char *note;             /* the leader's note, or NULL */
 } contact_t;
 
 typedef struct {
-	contact_t *v;           /* sorted by address */
+	contact_t *v; /* sorted by address */
 	size_t n;
-	int *person_of;         /* per history address: index into v, or -1 */
+	int *person_of; /* per history address: index into v, or -1 */
 } contacts_t;
 
 /*

@@ -94,8 +94,7 @@ static void field_set(http_headers_t *h, int field, const char *v, size_t n,
 }
 
 /* "HTTP/1.1 200 OK": the code (100..999) and the reason, or 0. */
-static int status_line(const char *line, size_t len, char *reason,
-		       size_t rsize)
+static int status_line(const char *line, size_t len, char *reason, size_t rsize)
 {
 	size_t i = 5;
 	if (len < 5 || strncasecmp(line, "HTTP/", 5) != 0)
@@ -286,9 +285,8 @@ static const char *url_secret(const char *url)
 
 /* What curl said, when it cannot give the URL away; else its generic
  * text for rc.  Sanitized, into buf. */
-static const char *curl_detail(CURLcode rc, const char *errbuf,
-			       const char *url, const char *effective,
-			       char *buf, size_t size)
+static const char *curl_detail(CURLcode rc, const char *errbuf, const char *url,
+			       const char *effective, char *buf, size_t size)
 {
 	const char *a = url_secret(url), *b = url_secret(effective);
 	if (!errbuf[0] || strstr(errbuf, "://") || (a && strstr(errbuf, a)) ||
@@ -297,8 +295,8 @@ static const char *curl_detail(CURLcode rc, const char *errbuf,
 	else
 		snprintf(buf, size, "%s", errbuf);
 	size_t n = strlen(buf);
-	while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' ' ||
-		     buf[n - 1] == '.'))
+	while (n &&
+	       (buf[n - 1] == '\n' || buf[n - 1] == ' ' || buf[n - 1] == '.'))
 		buf[--n] = '\0';
 	return str_sanitize(buf);
 }
@@ -361,10 +359,11 @@ static status_t transfer_error(CURLcode rc, CURL *c, const fetch_t *f,
 		return err_set(err, ST_TEMPFAIL, "%s: timed out (%s)", name, d);
 	case CURLE_PEER_FAILED_VERIFICATION:
 		return err_set(err, ST_TEMPFAIL,
-			       "%s: TLS: certificate not trusted (%s)", name, d);
+			       "%s: TLS: certificate not trusted (%s)", name,
+			       d);
 	case CURLE_SSL_CONNECT_ERROR:
-		return err_set(err, ST_TEMPFAIL, "%s: TLS: handshake failed (%s)",
-			       name, d);
+		return err_set(err, ST_TEMPFAIL,
+			       "%s: TLS: handshake failed (%s)", name, d);
 	case CURLE_SSL_CACERT_BADFILE:
 		return err_set(err, ST_CONFIG,
 			       "%s: tls_ca_file %s: no CA certificate loaded "
@@ -396,8 +395,8 @@ static status_t status_error(long code, const fetch_t *f, const char *name,
 			       "%s: %s to a request without validators", name,
 			       st);
 	if (code >= 300 && code < 400)
-		return err_set(err, ST_TEMPFAIL, "%s: %s: a redirect not followed",
-			       name, st);
+		return err_set(err, ST_TEMPFAIL,
+			       "%s: %s: a redirect not followed", name, st);
 	return err_set(err, ST_TEMPFAIL, "%s: %s", name, st);
 }
 
@@ -445,7 +444,8 @@ status_t http_get(const char *url, const http_request_t *rq,
 		https = xstrdup(url);
 	else {
 		s = err_set(err, ST_CONFIG,
-			    "%s: not an https:// or webcal:// URL: refused", name);
+			    "%s: not an https:// or webcal:// URL: refused",
+			    name);
 		goto done;
 	}
 	pthread_once(&curl_once, curl_init);
@@ -458,10 +458,10 @@ status_t http_get(const char *url, const http_request_t *rq,
 				&ok);
 	validators = headers != NULL;
 
-#define SET(opt, val)                                                         \
-	do {                                                                  \
-		if (rc == CURLE_OK)                                           \
-			rc = curl_easy_setopt(c, opt, val);                   \
+#define SET(opt, val)                                                          \
+	do {                                                                   \
+		if (rc == CURLE_OK)                                            \
+			rc = curl_easy_setopt(c, opt, val);                    \
 	} while (0)
 	SET(CURLOPT_URL, https);
 	SET(CURLOPT_PROTOCOLS_STR, "https");
@@ -478,7 +478,7 @@ status_t http_get(const char *url, const http_request_t *rq,
 	}
 	SET(CURLOPT_CONNECTTIMEOUT, step);
 	SET(CURLOPT_TIMEOUT, total > step ? total : step);
-	SET(CURLOPT_LOW_SPEED_LIMIT, 1L); /* bytes per second, ... */
+	SET(CURLOPT_LOW_SPEED_LIMIT, 1L);  /* bytes per second, ... */
 	SET(CURLOPT_LOW_SPEED_TIME, step); /* ... for this long: stalled */
 	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)f.max);
 	SET(CURLOPT_NOSIGNAL, 1L);
@@ -499,16 +499,17 @@ status_t http_get(const char *url, const http_request_t *rq,
 
 	rc = curl_easy_perform(c);
 	if (rc != CURLE_OK) {
-		s = transfer_error(rc, c, &f, name, url, rq, f.max, errbuf, err);
+		s = transfer_error(rc, c, &f, name, url, rq, f.max, errbuf,
+				   err);
 		goto done;
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	if (code == 304 && validators) {
 		out->code = 304;
 		out->etag = xstrdup(f.hdr.etag ? f.hdr.etag : rq->etag);
-		out->last_modified = xstrdup(f.hdr.last_modified
-						     ? f.hdr.last_modified
-						     : rq->last_modified);
+		out->last_modified =
+			xstrdup(f.hdr.last_modified ? f.hdr.last_modified
+						    : rq->last_modified);
 	} else if (code >= 200 && code < 300) {
 		out->code = 200;
 		out->len = f.body.len;

@@ -24,27 +24,28 @@
 
 #define HTTP_MAX_REDIRECTS 5
 #define HTTP_MAX_SIZE      (50u * 1024 * 1024) /* bytes, after decoding */
-#define HTTP_TIMEOUT       300 /* seconds, the whole GET */
-#define HTTP_STEP_TIMEOUT  30  /* seconds to connect (TCP and TLS), and
-                                * without a byte received: stalled */
+#define HTTP_TIMEOUT       300                 /* seconds, the whole GET */
+#define HTTP_STEP_TIMEOUT                                                      \
+	30 /* seconds to connect (TCP and TLS), and                            \
+	    * without a byte received: stalled */
 
 typedef struct {
-	const char *ca_file;       /* PEM file of the CAs trusted, alone;
-	                            * NULL: the system's */
-	const char *etag;          /* validators of the last fetch, or NULL */
+	const char *ca_file; /* PEM file of the CAs trusted, alone;
+			      * NULL: the system's */
+	const char *etag;    /* validators of the last fetch, or NULL */
 	const char *last_modified;
-	size_t max_size;           /* 0: HTTP_MAX_SIZE */
-	long timeout;              /* seconds in all; 0: HTTP_TIMEOUT */
-	long step_timeout;         /* seconds; 0: HTTP_STEP_TIMEOUT */
+	size_t max_size;   /* 0: HTTP_MAX_SIZE */
+	long timeout;      /* seconds in all; 0: HTTP_TIMEOUT */
+	long step_timeout; /* seconds; 0: HTTP_STEP_TIMEOUT */
 } http_request_t;
 
 typedef struct {
-	int code;                  /* 200 (any 2xx) or 304 */
-	char *body;                /* 200 only: NUL-terminated, len bytes */
+	int code;   /* 200 (any 2xx) or 304 */
+	char *body; /* 200 only: NUL-terminated, len bytes */
 	size_t len;
-	char *etag;                /* the new validators, or NULL when the */
-	char *last_modified;       /* server sent none (for 304: those of
-	                            * the request unless it sent new ones) */
+	char *etag;          /* the new validators, or NULL when the */
+	char *last_modified; /* server sent none (for 304: those of
+			      * the request unless it sent new ones) */
 } http_response_t;
 
 /*

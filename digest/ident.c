@@ -54,7 +54,7 @@ static bool addr_check(const char *a, bool ascii)
 		return false;
 	for (const unsigned char *p = (const unsigned char *)a; *p; n++) {
 		if (literal && p == (const unsigned char *)d)
-			break; /* checked whole */
+			break;    /* checked whole */
 		if (*p >= 0x80) { /* RFC 6532: UTF-8 in addresses */
 			size_t k = str_utf8_len(p);
 			if (ascii || !k)
@@ -70,8 +70,8 @@ static bool addr_check(const char *a, bool ascii)
 	}
 	if (strlen(a) > IDENT_ADDR_MAX)
 		return false;
-	return literal || (d[0] != '.' && d[strlen(d) - 1] != '.' &&
-			   !strstr(d, ".."));
+	return literal ||
+	       (d[0] != '.' && d[strlen(d) - 1] != '.' && !strstr(d, ".."));
 }
 
 bool ident_addr_ok(const char *addr)
@@ -91,8 +91,8 @@ bool ident_glob(const char *p, const char *s)
 		if (*p == '*') {
 			star = p++;
 			resume = s;
-		} else if (*p == '?' ||
-			   tolower((unsigned char)*p) == tolower((unsigned char)*s)) {
+		} else if (*p == '?' || tolower((unsigned char)*p) ==
+						tolower((unsigned char)*s)) {
 			p++;
 			s++;
 		} else if (star) {
@@ -123,93 +123,107 @@ bool ident_is_sender(const config_leader_t *l, const char *addr)
 /* Local parts (before any '+') of automated senders and bounce robots,
  * compared whole. */
 static const char *const automated_locals[] = {
-	"noreply", "no-reply", "no_reply", "donotreply", "do-not-reply",
-	"do_not_reply", "mailer-daemon", "mailerdaemon", "postmaster",
-	"notifications", "notification", "notify", "bounce", "bounces",
-	"daemon", "auto-reply", "autoreply", "abuse", "reply", "replies",
+	"noreply",      "no-reply",      "no_reply",      "donotreply",
+	"do-not-reply", "do_not_reply",  "mailer-daemon", "mailerdaemon",
+	"postmaster",   "notifications", "notification",  "notify",
+	"bounce",       "bounces",       "daemon",        "auto-reply",
+	"autoreply",    "abuse",         "reply",         "replies",
 	NULL,
 };
 
 /* Automated wherever they stand in the local part. */
 static const char *const automated_infixes[] = {
-	"noreply", "no-reply", "no_reply", "donotreply", "do-not-reply",
-	"do_not_reply", "mailer-daemon", NULL,
+	"noreply",      "no-reply",     "no_reply",      "donotreply",
+	"do-not-reply", "do_not_reply", "mailer-daemon", NULL,
 };
 
 /* Words of a local part that mark notification robots:
  * calendar-notification@google.com. */
 static const char *const automated_words[] = {
-	"notification", "notifications", NULL,
+	"notification",
+	"notifications",
+	NULL,
 };
 
 /* First labels of the domain of automated senders, in a domain of three
  * labels or more: reply+token@reply.github.com, x@bounce.mail.example. */
 static const char *const automated_domain_labels[] = {
-	"reply", "replies", "bounce", "bounces", "noreply", "no-reply",
-	"notifications", NULL,
+	"reply",   "replies",  "bounce",        "bounces",
+	"noreply", "no-reply", "notifications", NULL,
 };
 
 /* Local parts of list addresses and their robots. */
 static const char *const list_locals[] = {
-	"list", "lists", "majordomo", "listserv", "mailman", "sympa",
-	"users", "devel", "discuss", NULL,
+	"list",  "lists", "majordomo", "listserv", "mailman",
+	"sympa", "users", "devel",     "discuss",  NULL,
 };
 
 static const char *const list_local_suffixes[] = {
-	"-request", "-owner", "-bounces", "-subscribe", "-unsubscribe",
-	"-announce", "-devel", "-users", "-list", "-discuss", NULL,
+	"-request",     "-owner",    "-bounces", "-subscribe",
+	"-unsubscribe", "-announce", "-devel",   "-users",
+	"-list",        "-discuss",  NULL,
 };
 
 /* The first label of a domain of three labels or more marks list
  * servers: lists.example.org; and these whole domains. */
 static const char *const list_domain_labels[] = {
-	"lists", "list", "listserv", "groups", "googlegroups", "mailman",
-	NULL,
+	"lists", "list", "listserv", "groups", "googlegroups", "mailman", NULL,
 };
 static const char *const list_domains[] = {
-	"googlegroups.com", "groups.io", NULL,
+	"googlegroups.com",
+	"groups.io",
+	NULL,
 };
 
 /* Role and bulk mailboxes (RFC 2142 and common practice): the local
  * part, or every word of it (support-team, sales.ops). */
 static const char *const role_words[] = {
-	"info", "information", "support", "sales", "team", "all", "everyone",
-	"hr", "admin", "administrator", "webmaster", "hostmaster", "billing",
-	"help", "helpdesk", "servicedesk", "marketing", "press", "media",
-	"pr", "feedback", "service", "services", "customerservice",
-	"customercare", "care", "updates", "update", "alerts", "alert",
-	"newsletter", "newsletters", "news", "announce", "announcement",
-	"announcements", "contact", "contactus", "enquiries", "enquiry",
-	"inquiries", "inquiry", "hello", "office", "reception", "careers",
-	"jobs", "recruiting", "recruitment", "accounts", "accounting",
-	"finance", "payroll", "invoices", "orders", "legal", "privacy",
-	"security", "it", "communications", "comms", "staff", "events",
-	"membership", "members", "bookings", "booking", "reservations",
-	"registration", "subscriptions", "subscribe", "ops", "operations",
-	"root", "sysadmin", "mail", "email", "inbox", "tickets", "research",
-	"allhands", "allstaff", "everybody", NULL,
+	"info",         "information",   "support",      "sales",
+	"team",         "all",           "everyone",     "hr",
+	"admin",        "administrator", "webmaster",    "hostmaster",
+	"billing",      "help",          "helpdesk",     "servicedesk",
+	"marketing",    "press",         "media",        "pr",
+	"feedback",     "service",       "services",     "customerservice",
+	"customercare", "care",          "updates",      "update",
+	"alerts",       "alert",         "newsletter",   "newsletters",
+	"news",         "announce",      "announcement", "announcements",
+	"contact",      "contactus",     "enquiries",    "enquiry",
+	"inquiries",    "inquiry",       "hello",        "office",
+	"reception",    "careers",       "jobs",         "recruiting",
+	"recruitment",  "accounts",      "accounting",   "finance",
+	"payroll",      "invoices",      "orders",       "legal",
+	"privacy",      "security",      "it",           "communications",
+	"comms",        "staff",         "events",       "membership",
+	"members",      "bookings",      "booking",      "reservations",
+	"registration", "subscriptions", "subscribe",    "ops",
+	"operations",   "root",          "sysadmin",     "mail",
+	"email",        "inbox",         "tickets",      "research",
+	"allhands",     "allstaff",      "everybody",    NULL,
 };
 
 /* Words that may join role words without making a person of them. */
 static const char *const role_joiners[] = {
-	"desk", "dept", "department", "group", "center", "centre", "global",
-	"us", "uk", "eu", "request", "requests", "report", "reports", "box",
-	"mailbox", "line", "hands", NULL,
+	"desk",    "dept",     "department", "group",   "center",
+	"centre",  "global",   "us",         "uk",      "eu",
+	"request", "requests", "report",     "reports", "box",
+	"mailbox", "line",     "hands",      NULL,
 };
 
 /* Last words that make a role of what comes before: outlook.team@,
  * it-helpdesk@. */
 static const char *const role_tails[] = {
-	"team", "desk", "helpdesk", "support", "group", "committee", "dept",
-	"department", "office", "staff", "admin", NULL,
+	"team", "desk",       "helpdesk", "support", "group", "committee",
+	"dept", "department", "office",   "staff",   "admin", NULL,
 };
 
 /* Words that mark an expense, approval or workflow robot wherever they
  * stand: expense.report@example.com. */
 static const char *const robot_words[] = {
-	"expense", "expenses", "approval", "approvals", "approve", "workflow",
-	"timesheet", "timesheets", "invoice", "receipts", "reimbursement",
-	"reimbursements", "procurement", "purchasing", NULL,
+	"expense",     "expenses",      "approval",
+	"approvals",   "approve",       "workflow",
+	"timesheet",   "timesheets",    "invoice",
+	"receipts",    "reimbursement", "reimbursements",
+	"procurement", "purchasing",    NULL,
 };
 
 static bool in(const char *const *words, const char *s, size_t n)
@@ -300,7 +314,8 @@ ident_class_t ident_builtin(const char *addr)
 	const char *domain = at ? at + 1 : "";
 	const char *dot = strchr(domain, '.');
 	/* the first label counts in a domain of three labels or more */
-	size_t nlabel = dot && strchr(dot + 1, '.') ? (size_t)(dot - domain) : 0;
+	size_t nlabel =
+		dot && strchr(dot + 1, '.') ? (size_t)(dot - domain) : 0;
 	const char *plus = memchr(addr, '+', nlocal);
 	size_t nbase = plus ? (size_t)(plus - addr) : nlocal;
 	char flat[IDENT_ADDR_MAX + 1];
@@ -318,7 +333,8 @@ ident_class_t ident_builtin(const char *addr)
 		if (contains(addr, nbase, *s) || contains(flat, nflat, *s))
 			return IDENT_AUTOMATED;
 
-	if (in(list_locals, addr, nbase) || strncasecmp(addr, "owner-", 6) == 0 ||
+	if (in(list_locals, addr, nbase) ||
+	    strncasecmp(addr, "owner-", 6) == 0 ||
 	    (nlabel && in(list_domain_labels, domain, nlabel)) ||
 	    in(list_domains, domain, strlen(domain)))
 		return IDENT_LIST;
@@ -405,8 +421,8 @@ size_t ident_unsafe_len(const unsigned char *s)
 		return 1;
 	if (n == 2 && s[0] == 0xc2 && s[1] < 0xa0) /* U+0080-U+009F */
 		return 2;
-	if (n == 3 && s[0] == 0xe2 && s[1] == 0x80 &&
-	    s[2] >= 0xa8 && s[2] <= 0xae) /* U+2028-U+202E */
+	if (n == 3 && s[0] == 0xe2 && s[1] == 0x80 && s[2] >= 0xa8 &&
+	    s[2] <= 0xae) /* U+2028-U+202E */
 		return 3;
 	if (n == 3 && s[0] == 0xe2 && s[1] == 0x81 && s[2] >= 0xa6 &&
 	    s[2] <= 0xa9) /* U+2066-U+2069 */

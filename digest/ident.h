@@ -58,12 +58,12 @@ ident_class_t ident_builtin(const char *addr);
 /* What ident is told beyond the config; any member may be NULL. */
 typedef struct {
 	const strvec_t *ignore; /* `ignore` patterns given on the command
-	                         * line */
+				 * line */
 	const strvec_t *staff;  /* addresses that send mail from the leader's
-	                         * own sent sources (not delegates): the
-	                         * leader's staff */
+				 * own sent sources (not delegates): the
+				 * leader's staff */
 	const strvec_t *others; /* other leaders' delegates and staff: someone
-	                         * else's assistant */
+				 * else's assistant */
 } ident_extra_t;
 
 /*

@@ -38,22 +38,22 @@
 
 #include "tls.h"
 
-#define IMAP_BATCH 100 /* messages per UID FETCH */
-#define IMAP_AUTH_TAG "digest1"
+#define IMAP_BATCH      100 /* messages per UID FETCH */
+#define IMAP_AUTH_TAG   "digest1"
 #define IMAP_AUTH_LINES 64 /* lines an AUTHENTICATE exchange may take */
 
 /* One fetched message, copied out of libetpan's response. */
 typedef struct {
 	uint32_t uid;
-	char *header;      /* NULL: unreadable, error says why */
+	char *header; /* NULL: unreadable, error says why */
 	size_t len;
 	const char *error;
-	bool retry;        /* unreadable for now: the cursor stays below it,
-	                    * so the next run asks again */
+	bool retry; /* unreadable for now: the cursor stays below it,
+		     * so the next run asks again */
 } imap_msg_t;
 
 #define IMAP_ERR_PARSE "the server's response to UID FETCH cannot be parsed"
-#define IMAP_ERR_MISSING                                                    \
+#define IMAP_ERR_MISSING                                                       \
 	"the server sent no header for it (it is asked for again next time)"
 #define IMAP_POISON_MAX 10 /* unparsable messages in a row before giving up */
 
@@ -65,18 +65,18 @@ typedef struct {
 	mailsrc_auth_t auth;
 
 	mailimap *imap;
-	char *folder;          /* as the server names it */
+	char *folder; /* as the server names it */
 	uint32_t uidvalidity;
-	uint32_t covered;      /* every UID <= covered was yielded (or seen) */
-	bool held;             /* a message to ask for again: the cursor */
-	uint32_t hold;         /* stays at hold (its UID - 1) */
-	uint32_t *uids;        /* still to fetch, ascending */
-	size_t nuids, next;    /* uids[next..] not fetched yet */
-	uint32_t last;         /* the highest UID listed */
+	uint32_t covered;   /* every UID <= covered was yielded (or seen) */
+	bool held;          /* a message to ask for again: the cursor */
+	uint32_t hold;      /* stays at hold (its UID - 1) */
+	uint32_t *uids;     /* still to fetch, ascending */
+	size_t nuids, next; /* uids[next..] not fetched yet */
+	uint32_t last;      /* the highest UID listed */
 	imap_msg_t *batch;
 	size_t nbatch, ibatch;
 	size_t done;
-	bool healthy;          /* no error on the connection so far */
+	bool healthy; /* no error on the connection so far */
 	char key[24];
 	char *where;
 } imap_state_t;
@@ -106,7 +106,7 @@ static void pipe_restore(const sigset_t *old)
 /* ---- the one response parser of our own ------------------------------- */
 
 mailsrc_imap_line_t mailsrc_imap_line(const char *line, const char *tag,
-                                      const char **text)
+				      const char **text)
 {
 	size_t n = strlen(tag);
 
@@ -156,9 +156,8 @@ static const char *etpan_error(int r)
 /* The server's text for the last tagged response, sanitized, or "". */
 static char *server_text(const imap_state_t *s)
 {
-	const char *t = s->imap && s->imap->imap_response
-	                    ? s->imap->imap_response
-	                    : "";
+	const char *t =
+		s->imap && s->imap->imap_response ? s->imap->imap_response : "";
 	char *out = xasprintf("%.200s", t);
 	return str_sanitize(out);
 }
@@ -168,11 +167,11 @@ static char *server_text(const imap_state_t *s)
 static status_t fail(imap_state_t *s, const char *what, int r, err_t *err)
 {
 	char *text = r == MAILIMAP_ERROR_STREAM || r == MAILIMAP_ERROR_SSL ||
-	                     r == MAILIMAP_ERROR_CONNECTION_REFUSED
-	                 ? xstrdup("")
-	                 : server_text(s);
+				     r == MAILIMAP_ERROR_CONNECTION_REFUSED
+			     ? xstrdup("")
+			     : server_text(s);
 	status_t st = err_set(err, ST_TEMPFAIL, "%s: %s: %s%s%s", s->name, what,
-	                      etpan_error(r), *text ? ": " : "", text);
+			      etpan_error(r), *text ? ": " : "", text);
 	free(text);
 	return st;
 }
@@ -185,8 +184,8 @@ static int send_line(mailstream *st, const char *line, bool private)
 {
 	mailstream_set_privacy(st, private ? 0 : 1);
 	int ok = mailstream_write(st, line, strlen(line)) >= 0 &&
-	         mailstream_write(st, "\r\n", 2) >= 0 &&
-	         mailstream_flush(st) >= 0;
+		 mailstream_write(st, "\r\n", 2) >= 0 &&
+		 mailstream_flush(st) >= 0;
 	mailstream_set_privacy(st, 1);
 	return ok ? MAILIMAP_NO_ERROR : MAILIMAP_ERROR_STREAM;
 }
@@ -207,13 +206,14 @@ static char *sasl_response(const imap_state_t *s, const char **mech)
 	case MAILSRC_AUTH_XOAUTH2:
 		*mech = "XOAUTH2";
 		sb_printf(&b, "user=%s\001auth=Bearer %s\001\001", s->user,
-		          s->secret);
+			  s->secret);
 		break;
 	default:
 		*mech = "OAUTHBEARER";
-		sb_printf(&b, "n,a=%s,\001host=%s\001port=%d\001auth=Bearer %s"
-		              "\001\001",
-		          s->user, s->host, s->port, s->secret);
+		sb_printf(&b,
+			  "n,a=%s,\001host=%s\001port=%d\001auth=Bearer %s"
+			  "\001\001",
+			  s->user, s->host, s->port, s->secret);
 		break;
 	}
 	strbuf_t out = {0};
@@ -239,13 +239,14 @@ static status_t authenticate(imap_state_t *s, err_t *err)
 
 	snprintf(name, sizeof name, "AUTHENTICATE %s", mech);
 	if (!mailimap_has_authentication(s->imap, mech)) {
-		res = err_set(err, ST_TEMPFAIL,
-		              "%s: the server does not offer AUTH=%s (imap_auth)",
-		              s->name, mech);
+		res = err_set(
+			err, ST_TEMPFAIL,
+			"%s: the server does not offer AUTH=%s (imap_auth)",
+			s->name, mech);
 		goto done;
 	}
 	cmd = ir ? xasprintf(IMAP_AUTH_TAG " AUTHENTICATE %s %s", mech, resp)
-	         : xasprintf(IMAP_AUTH_TAG " AUTHENTICATE %s", mech);
+		 : xasprintf(IMAP_AUTH_TAG " AUTHENTICATE %s", mech);
 	if (!buf || send_line(st, cmd, true)) {
 		res = fail(s, name, MAILIMAP_ERROR_STREAM, err);
 		goto done;
@@ -272,8 +273,8 @@ static status_t authenticate(imap_state_t *s, err_t *err)
 		case IMAP_LINE_NO: {
 			char *t = str_sanitize(xasprintf("%.200s", text));
 			res = err_set(err, ST_TEMPFAIL,
-			              "%s: %s refused for %s: %s", s->name, name,
-			              s->user, t);
+				      "%s: %s refused for %s: %s", s->name,
+				      name, s->user, t);
 			free(t);
 			goto done;
 		}
@@ -282,7 +283,7 @@ static status_t authenticate(imap_state_t *s, err_t *err)
 		}
 	}
 	res = err_set(err, ST_TEMPFAIL, "%s: %s: no answer from the server",
-	              s->name, name);
+		      s->name, name);
 done:
 	if (cmd)
 		explicit_bzero(cmd, strlen(cmd));
@@ -322,9 +323,9 @@ static status_t find_sent(imap_state_t *s, err_t *err)
 	mailimap_list_result_free(list);
 	if (!s->folder)
 		return err_set(err, ST_NOINPUT,
-		               "%s: no folder is marked \\Sent: name the sent "
-		               "folder in the URL (imaps://user@host/Folder)",
-		               s->name);
+			       "%s: no folder is marked \\Sent: name the sent "
+			       "folder in the URL (imaps://user@host/Folder)",
+			       s->name);
 	return ST_OK;
 }
 
@@ -352,35 +353,38 @@ static status_t connect_folder(imap_state_t *s, err_t *err)
 	mailimap_set_timeout(s->imap, s->timeout);
 	if (s->implicit_tls) {
 		r = mailimap_ssl_connect_with_callback(s->imap, s->host,
-		                                       (uint16_t)s->port,
-		                                       tls_sni_cb, s->host);
+						       (uint16_t)s->port,
+						       tls_sni_cb, s->host);
 		if (r != MAILIMAP_NO_ERROR_AUTHENTICATED &&
 		    r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED)
 			return fail(s, "connect", r, err);
 	} else {
-		r = mailimap_socket_connect(s->imap, s->host, (uint16_t)s->port);
+		r = mailimap_socket_connect(s->imap, s->host,
+					    (uint16_t)s->port);
 		if (r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED)
 			return r == MAILIMAP_NO_ERROR_AUTHENTICATED
-			           ? err_set(err, ST_TEMPFAIL,
-			                     "%s: the server logged us in before "
-			                     "TLS (PREAUTH): refused",
-			                     s->name)
-			           : fail(s, "connect", r, err);
+				       ? err_set(err, ST_TEMPFAIL,
+						 "%s: the server logged us in "
+						 "before "
+						 "TLS (PREAUTH): refused",
+						 s->name)
+				       : fail(s, "connect", r, err);
 		struct mailimap_capability_data *cap = NULL;
 		if (mailimap_capability(s->imap, &cap) == MAILIMAP_NO_ERROR)
 			mailimap_capability_data_free(cap);
 		if (!mailimap_has_extension(s->imap, "STARTTLS"))
-			return err_set(err, ST_TEMPFAIL,
-			               "%s: the server does not offer STARTTLS: "
-			               "refusing to log in without TLS",
-			               s->name);
+			return err_set(
+				err, ST_TEMPFAIL,
+				"%s: the server does not offer STARTTLS: "
+				"refusing to log in without TLS",
+				s->name);
 		r = mailimap_socket_starttls_with_callback(s->imap, tls_sni_cb,
-		                                           s->host);
+							   s->host);
 		if (r != MAILIMAP_NO_ERROR)
 			return fail(s, "STARTTLS", r, err);
 	}
-	if ((st = tls_verify(s->imap->imap_stream, s->host, s->ca_file,
-	                     s->name, err)))
+	if ((st = tls_verify(s->imap->imap_stream, s->host, s->ca_file, s->name,
+			     err)))
 		return st;
 	/* What the server offers, as it says after TLS. */
 	struct mailimap_capability_data *cap = NULL;
@@ -394,11 +398,12 @@ static status_t connect_folder(imap_state_t *s, err_t *err)
 			if (r != MAILIMAP_NO_ERROR) {
 				char *t = server_text(s);
 				st = r == MAILIMAP_ERROR_LOGIN
-				         ? err_set(err, ST_TEMPFAIL,
-				                   "%s: LOGIN refused for %s%s%s",
-				                   s->name, s->user,
-				                   *t ? ": " : "", t)
-				         : fail(s, "LOGIN", r, err);
+					     ? err_set(err, ST_TEMPFAIL,
+						       "%s: LOGIN refused for "
+						       "%s%s%s",
+						       s->name, s->user,
+						       *t ? ": " : "", t)
+					     : fail(s, "LOGIN", r, err);
 				free(t);
 				return st;
 			}
@@ -414,7 +419,7 @@ static status_t connect_folder(imap_state_t *s, err_t *err)
 	if (r == MAILIMAP_ERROR_EXAMINE) {
 		char *f = str_sanitize(xstrdup(s->folder)), *t = server_text(s);
 		st = err_set(err, ST_NOINPUT, "%s: no folder '%s'%s%s", s->name,
-		             f, *t ? ": " : "", t);
+			     f, *t ? ": " : "", t);
 		free(f);
 		free(t);
 		return st;
@@ -440,7 +445,7 @@ static void key_of(uint32_t validity, uint32_t uid, char *key, size_t n)
 /* UID SEARCH UID set (taken), the UIDs into *result (free with
  * mailimap_search_result_free). */
 static status_t uid_search(imap_state_t *s, struct mailimap_set *set,
-                           clist **result, err_t *err)
+			   clist **result, err_t *err)
 {
 	struct mailimap_search_key *key = mailimap_search_key_new_uid(set);
 	int r = mailimap_uid_search(s->imap, NULL, key, result);
@@ -450,14 +455,15 @@ static status_t uid_search(imap_state_t *s, struct mailimap_set *set,
 
 /* The UIDs after the cursor, those seen before left out. */
 static status_t list_uids(imap_state_t *s, const mailsrc_spec_t *spec,
-                          err_t *err)
+			  err_t *err)
 {
 	struct mailimap_selection_info *sel = s->imap->imap_selection_info;
 	if (sel && sel->sel_has_exists && sel->sel_exists == 0)
 		return ST_OK;
 	clist *result = NULL;
-	status_t st = uid_search(s, mailimap_set_new_interval(s->covered + 1, 0),
-	                         &result, err); /* n:* */
+	status_t st =
+		uid_search(s, mailimap_set_new_interval(s->covered + 1, 0),
+			   &result, err); /* n:* */
 	if (st)
 		return st;
 	s->uids = xcalloc(clist_count(result) + 1, sizeof *s->uids);
@@ -490,7 +496,7 @@ static void batch_clear(imap_state_t *s)
 static int cmp_msg(const void *a, const void *b)
 {
 	return cmp_u32(&((const imap_msg_t *)a)->uid,
-	               &((const imap_msg_t *)b)->uid);
+		       &((const imap_msg_t *)b)->uid);
 }
 
 /* UID FETCH uids[0..n) (UID BODY.PEEK[HEADER]) into the batch; the
@@ -499,7 +505,7 @@ static int fetch(imap_state_t *s, const uint32_t *uids, size_t n)
 {
 	struct mailimap_set *set = mailimap_set_new_empty();
 	struct mailimap_fetch_type *ft =
-	    mailimap_fetch_type_new_fetch_att_list_empty();
+		mailimap_fetch_type_new_fetch_att_list_empty();
 	clist *list = NULL;
 	int r;
 
@@ -510,11 +516,11 @@ static int fetch(imap_state_t *s, const uint32_t *uids, size_t n)
 		mailimap_set_add_interval(set, uids[i], uids[j]);
 		i = j + 1;
 	}
-	mailimap_fetch_type_new_fetch_att_list_add(ft,
-	                                           mailimap_fetch_att_new_uid());
 	mailimap_fetch_type_new_fetch_att_list_add(
-	    ft, mailimap_fetch_att_new_body_peek_section(
-	            mailimap_section_new_header()));
+		ft, mailimap_fetch_att_new_uid());
+	mailimap_fetch_type_new_fetch_att_list_add(
+		ft, mailimap_fetch_att_new_body_peek_section(
+			    mailimap_section_new_header()));
 	r = mailimap_uid_fetch(s->imap, set, ft, &list);
 	mailimap_set_free(set);
 	mailimap_fetch_type_free(ft);
@@ -532,12 +538,14 @@ static int fetch(imap_state_t *s, const uint32_t *uids, size_t n)
 			if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
 				continue;
 			struct mailimap_msg_att_static *st =
-			    item->att_data.att_static;
+				item->att_data.att_static;
 			if (st->att_type == MAILIMAP_MSG_ATT_UID)
 				uid = st->att_data.att_uid;
-			else if (st->att_type == MAILIMAP_MSG_ATT_BODY_SECTION &&
-			         st->att_data.att_body_section) {
-				hdr = st->att_data.att_body_section->sec_body_part;
+			else if (st->att_type ==
+					 MAILIMAP_MSG_ATT_BODY_SECTION &&
+				 st->att_data.att_body_section) {
+				hdr = st->att_data.att_body_section
+					      ->sec_body_part;
 				len = st->att_data.att_body_section->sec_length;
 			}
 		}
@@ -582,10 +590,11 @@ static status_t reconnect(imap_state_t *s, err_t *err)
 		return st;
 	struct mailimap_selection_info *sel = s->imap->imap_selection_info;
 	if (!sel || sel->sel_uidvalidity != validity)
-		return err_set(err, ST_TEMPFAIL,
-		               "%s: the folder's UIDVALIDITY changed while it was "
-		               "read: it is read again next time",
-		               s->name);
+		return err_set(
+			err, ST_TEMPFAIL,
+			"%s: the folder's UIDVALIDITY changed while it was "
+			"read: it is read again next time",
+			s->name);
 	return ST_OK;
 }
 
@@ -593,7 +602,7 @@ static status_t reconnect(imap_state_t *s, err_t *err)
  * (a server's "NO Some messages could not be FETCHed", or a NIL header)
  * join the batch as unreadable for now; the others were expunged. */
 static status_t add_missing(imap_state_t *s, const uint32_t *uids, size_t n,
-                            err_t *err)
+			    err_t *err)
 {
 	struct mailimap_set *set = mailimap_set_new_empty();
 	size_t nmissing = 0;
@@ -615,7 +624,7 @@ static status_t add_missing(imap_state_t *s, const uint32_t *uids, size_t n,
 	if (st)
 		return st;
 	s->batch = xrealloc(s->batch, (s->nbatch + clist_count(result) + 1) *
-	                                  sizeof *s->batch);
+					      sizeof *s->batch);
 	for (clistiter *it = clist_begin(result); it; it = clist_next(it)) {
 		uint32_t uid = *(uint32_t *)clist_content(it);
 		if (!bsearch(&uid, uids, n, sizeof *uids, cmp_u32))
@@ -624,8 +633,10 @@ static status_t add_missing(imap_state_t *s, const uint32_t *uids, size_t n,
 		for (size_t j = 0; j < s->nbatch && !got; j++)
 			got = s->batch[j].uid == uid;
 		if (!got)
-			s->batch[s->nbatch++] = (imap_msg_t){
-			    .uid = uid, .error = IMAP_ERR_MISSING, .retry = true};
+			s->batch[s->nbatch++] =
+				(imap_msg_t){.uid = uid,
+					     .error = IMAP_ERR_MISSING,
+					     .retry = true};
 	}
 	mailimap_search_result_free(result);
 	qsort(s->batch, s->nbatch, sizeof *s->batch, cmp_msg);
@@ -665,17 +676,19 @@ static status_t next_batch(imap_state_t *s, err_t *err)
 				s->nbatch = 0;
 				poisoned = 0;
 			} else if (dirty) {
-				all[got++] = (imap_msg_t){
-				    .uid = uids[i], .error = IMAP_ERR_PARSE};
+				all[got++] =
+					(imap_msg_t){.uid = uids[i],
+						     .error = IMAP_ERR_PARSE};
 				if (++poisoned == IMAP_POISON_MAX)
-					st = err_set(err, ST_TEMPFAIL,
-					             "%s: the server's responses "
-					             "to UID FETCH cannot be "
-					             "parsed (%d messages in a row)",
-					             s->name, poisoned);
+					st = err_set(
+						err, ST_TEMPFAIL,
+						"%s: the server's responses "
+						"to UID FETCH cannot be "
+						"parsed (%d messages in a row)",
+						s->name, poisoned);
 			} else if (r != MAILIMAP_NO_ERROR &&
-			           r != MAILIMAP_ERROR_FETCH &&
-			           r != MAILIMAP_ERROR_UID_FETCH) {
+				   r != MAILIMAP_ERROR_FETCH &&
+				   r != MAILIMAP_ERROR_UID_FETCH) {
 				st = fail(s, "UID FETCH", r, err);
 			} /* else not sent: add_missing asks why */
 			batch_clear(s);
@@ -724,8 +737,7 @@ static void imap_close(void *state)
 	free(s);
 }
 
-static status_t imap_open(const mailsrc_spec_t *spec, void **state,
-                          err_t *err)
+static status_t imap_open(const mailsrc_spec_t *spec, void **state, err_t *err)
 {
 	const mailsrc_imap_t *c = spec->imap;
 	imap_state_t *s = xcalloc(1, sizeof *s);
@@ -795,8 +807,8 @@ static int imap_next(void *state, mailsrc_item_t *item, err_t *err)
 	s->done++;
 	key_of(s->uidvalidity, m->uid, s->key, sizeof s->key);
 	free(s->where);
-	s->where = str_sanitize(
-	    xasprintf("%s/%s UID %u", s->name, s->folder, (unsigned)m->uid));
+	s->where = str_sanitize(xasprintf("%s/%s UID %u", s->name, s->folder,
+					  (unsigned)m->uid));
 	item->key = s->key;
 	item->where = s->where;
 	item->header = m->header;
@@ -815,8 +827,8 @@ static int imap_next(void *state, mailsrc_item_t *item, err_t *err)
 static char *imap_cursor(const void *state)
 {
 	const imap_state_t *s = state;
-	uint32_t covered = s->held && s->hold < s->covered ? s->hold
-	                                                   : s->covered;
+	uint32_t covered =
+		s->held && s->hold < s->covered ? s->hold : s->covered;
 	return xasprintf("%u/%u", (unsigned)s->uidvalidity, (unsigned)covered);
 }
 
@@ -827,9 +839,9 @@ static double imap_progress(const void *state)
 }
 
 const struct mailsrc_ops mailsrc_imap_ops = {
-    .open = imap_open,
-    .next = imap_next,
-    .cursor = imap_cursor,
-    .progress = imap_progress,
-    .close = imap_close,
+	.open = imap_open,
+	.next = imap_next,
+	.cursor = imap_cursor,
+	.progress = imap_progress,
+	.close = imap_close,
 };

@@ -83,7 +83,8 @@ status_t ingest_check(const config_t *cfg, const config_leader_t *l,
 		      const config_source_t *src, int64_t now,
 		      const ingest_diag_t *diag, err_t *err)
 {
-	ingest_t in = {.cfg = cfg, .l = l, .src = src, .diag = diag, .err = err};
+	ingest_t in = {
+		.cfg = cfg, .l = l, .src = src, .diag = diag, .err = err};
 	switch (src->kind) {
 	case SRC_MAILDIR:
 		if (src->recursive) {
@@ -112,8 +113,14 @@ static status_t ingest_one(store_t *st, const config_t *cfg,
 			   err_t *err)
 {
 	ingest_t in = {
-		.st = st, .cfg = cfg, .l = l, .leader_id = leader_id,
-		.src = src, .diag = diag, .stats = stats, .err = err,
+		.st = st,
+		.cfg = cfg,
+		.l = l,
+		.leader_id = leader_id,
+		.src = src,
+		.diag = diag,
+		.stats = stats,
+		.err = err,
 	};
 	char *cursor = NULL, *new_cursor = NULL;
 	bool got_new = false;
@@ -145,10 +152,13 @@ static status_t ingest_one(store_t *st, const config_t *cfg,
 		goto done;
 	if (in.not_leader)
 		ingest_warnf(&in,
-		      "%s: %zu message%s not from %s skipped (e.g. %s): add the "
-		      "sender to `aliases` or `delegates` if it is the leader's",
-		      src->spec, in.not_leader, in.not_leader == 1 ? "" : "s",
-		      l->id, in.not_leader_example);
+			     "%s: %zu message%s not from %s skipped (e.g. %s): "
+			     "add the "
+			     "sender to `aliases` or `delegates` if it is the "
+			     "leader's",
+			     src->spec, in.not_leader,
+			     in.not_leader == 1 ? "" : "s", l->id,
+			     in.not_leader_example);
 	if ((s = store_source_done(st, in.source_id, new_cursor, now, got_new,
 				   err)))
 		goto done;
@@ -190,8 +200,9 @@ static void list_maildirs(const char *root, const char *rel, strvec_t *out,
 	while (d && (e = readdir(d))) {
 		const char *n = e->d_name;
 		if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0 ||
-		    (maildir && (strcmp(n, "cur") == 0 || strcmp(n, "new") == 0 ||
-				 strcmp(n, "tmp") == 0)))
+		    (maildir &&
+		     (strcmp(n, "cur") == 0 || strcmp(n, "new") == 0 ||
+		      strcmp(n, "tmp") == 0)))
 			continue;
 		char *sub = rel[0] ? xasprintf("%s/%s", rel, n) : xstrdup(n);
 		list_maildirs(root, sub, out, walked, depth + 1);
@@ -203,8 +214,7 @@ done:
 	free(dir);
 }
 
-status_t ingest_maildirs(const config_source_t *src, strvec_t *dirs,
-			 err_t *err)
+status_t ingest_maildirs(const config_source_t *src, strvec_t *dirs, err_t *err)
 {
 	struct stat sb;
 	strvec_t walked = {0};
@@ -212,7 +222,8 @@ status_t ingest_maildirs(const config_source_t *src, strvec_t *dirs,
 		return err_set(err, errno == ENOENT ? ST_NOINPUT : ST_IOERR,
 			       "%s: %s", src->path, strerror(errno));
 	if (!S_ISDIR(sb.st_mode))
-		return err_set(err, ST_DATAERR, "%s: not a directory", src->path);
+		return err_set(err, ST_DATAERR, "%s: not a directory",
+			       src->path);
 	list_maildirs(src->path, "", dirs, &walked, 0);
 	strvec_free(&walked);
 	if (!dirs->n)
@@ -245,8 +256,9 @@ status_t ingest_source(store_t *st, const config_t *cfg,
 		config_source_t one = *src;
 		one.recursive = false;
 		one.spec = ingest_maildir_spec(src, dirs.v[i]);
-		one.path = dirs.v[i][0] ? xasprintf("%s/%s", src->path, dirs.v[i])
-					: xstrdup(src->path);
+		one.path = dirs.v[i][0]
+				   ? xasprintf("%s/%s", src->path, dirs.v[i])
+				   : xstrdup(src->path);
 		err_t e = {0};
 		status_t r = ingest_one(st, cfg, l, leader_id, &one, now, diag,
 					stats, &e);

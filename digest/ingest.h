@@ -25,16 +25,16 @@ typedef struct {
 } ingest_diag_t;
 
 typedef struct {
-	size_t read;        /* messages looked at */
-	size_t added;       /* new interactions */
-	size_t duplicates;  /* already stored (same Message-ID or hash) */
-	size_t not_leader;  /* From is not the leader's or a delegate's */
-	size_t automated;   /* the leader's auto-replies */
-	size_t nobody;      /* no recipient other than the leader */
-	size_t skipped;     /* unusable, with a warning */
-	size_t files;       /* calendar files expanded */
-	size_t meetings;    /* new meeting interactions */
-	size_t upcoming;    /* meetings of the coming week */
+	size_t read;       /* messages looked at */
+	size_t added;      /* new interactions */
+	size_t duplicates; /* already stored (same Message-ID or hash) */
+	size_t not_leader; /* From is not the leader's or a delegate's */
+	size_t automated;  /* the leader's auto-replies */
+	size_t nobody;     /* no recipient other than the leader */
+	size_t skipped;    /* unusable, with a warning */
+	size_t files;      /* calendar files expanded */
+	size_t meetings;   /* new meeting interactions */
+	size_t upcoming;   /* meetings of the coming week */
 } ingest_stats_t;
 
 /*

@@ -132,7 +132,8 @@ static status_t warn_once(ingest_t *in, const char *path, const char *hash,
 	}
 	hash64_hex(hash64(msg, strlen(msg)), hex);
 	char *key = xasprintf("warn:%s:%s:%s", path, hash, hex);
-	if (!(s = store_seen(in->st, in->source_id, key, &seen, NULL, in->err)) &&
+	if (!(s = store_seen(in->st, in->source_id, key, &seen, NULL,
+			     in->err)) &&
 	    !seen) {
 		ingest_warnf(in, "%s: %s", path, msg);
 		s = store_seen_add(in->st, in->source_id, key, 1, in->err);
@@ -210,8 +211,8 @@ static status_t store_instances(ingest_t *in, const char *item,
 		if (inst->start >= now + WEEK &&
 		    (!inst->recurring || strmap_get(&later, inst->uid, NULL)))
 			continue;
-		store_party_t *parties =
-			xcalloc(inst->npeople ? inst->npeople : 1, sizeof *parties);
+		store_party_t *parties = xcalloc(
+			inst->npeople ? inst->npeople : 1, sizeof *parties);
 		int n = ingest_meeting_parties(in->l, inst, parties);
 		if (n > 0) {
 			char *dedup = xasprintf("ev:%s@%lld", inst->uid,
@@ -281,7 +282,8 @@ static status_t ingest_text(ingest_t *in, const char *name, const char *item,
 	if (cal_expand(text, len, in->l->timezone, from,
 		       now + STORE_STANDING_DAYS * 86400, &res, &cerr)) {
 		if (single) {
-			s = err_set(in->err, ST_DATAERR, "%s: %s", name, cerr.msg);
+			s = err_set(in->err, ST_DATAERR, "%s: %s", name,
+				    cerr.msg);
 			goto done;
 		}
 		/* What the file gave before stays; it is read again once it
@@ -289,8 +291,8 @@ static status_t ingest_text(ingest_t *in, const char *name, const char *item,
 		s = warn_once(in, name, hash, "skipped: not an iCalendar file");
 		in->stats->skipped++;
 		if (!s)
-			s = store_cal_file_set(in->st, in->source_id, item, hash,
-					       from, to, in->err);
+			s = store_cal_file_set(in->st, in->source_id, item,
+					       hash, from, to, in->err);
 		goto done;
 	}
 	for (size_t i = 0; i < res.warnings.n && !s; i++)
@@ -342,7 +344,8 @@ static status_t ingest_file(ingest_t *in, const char *path, const char *item,
 	char *text = NULL;
 	status_t s = load_file(in, path, single, &text, &len);
 	if (!s && text)
-		s = ingest_text(in, path, item, text, len, single, now, got_new);
+		s = ingest_text(in, path, item, text, len, single, now,
+				got_new);
 	free(text);
 	return s;
 }
@@ -379,7 +382,8 @@ static status_t check_text(ingest_t *in, const char *name, const char *text,
 	if (cal_expand(text, len, in->l->timezone, now - in->cfg->lookback,
 		       now + WEEK, &res, &cerr)) {
 		if (single)
-			s = err_set(in->err, ST_DATAERR, "%s: %s", name, cerr.msg);
+			s = err_set(in->err, ST_DATAERR, "%s: %s", name,
+				    cerr.msg);
 		else
 			ingest_warnf(in, "%s: not an iCalendar file", name);
 	} else {
@@ -396,8 +400,9 @@ status_t ingest_check_calendar(ingest_t *in, int64_t now)
 	bool single;
 	status_t s = source_files(in, in->src->path, &files, &single);
 	for (size_t i = 0; i < files.n && !s; i++) {
-		char *path = single ? xstrdup(in->src->path)
-				    : xasprintf("%s/%s", in->src->path, files.v[i]);
+		char *path =
+			single ? xstrdup(in->src->path)
+			       : xasprintf("%s/%s", in->src->path, files.v[i]);
 		size_t len = 0;
 		char *text = NULL;
 		s = load_file(in, path, single, &text, &len);

@@ -56,9 +56,8 @@ static int ingest_message(ingest_t *in, const char *where,
 	}
 	if (!from_leader(in, h)) {
 		if (in->not_leader++ == 0)
-			in->not_leader_example =
-				xasprintf("%s, From %s", where,
-					  h->from[0].addr);
+			in->not_leader_example = xasprintf("%s, From %s", where,
+							   h->from[0].addr);
 		in->stats->not_leader++;
 		in->failed = store_foreign_sender(in->st, in->source_id,
 						  h->from[0].addr, in->err);
@@ -99,7 +98,8 @@ static int ingest_message(ingest_t *in, const char *where,
 	/* A copy in another folder has the same recipients and subject. */
 	uint64_t ck = h->subject_hash;
 	for (size_t i = 0; i < m; i++)
-		ck = hash64_more(ck, parties[i].addr, strlen(parties[i].addr) + 1);
+		ck = hash64_more(ck, parties[i].addr,
+				 strlen(parties[i].addr) + 1);
 	char copy_key[17];
 	hash64_hex(ck, copy_key);
 	store_interaction_t ia = {
@@ -151,13 +151,13 @@ static char *dedup_key(const mailsrc_item_t *item, const mailsrc_header_t *h)
 
 /* One message as the reader hands it over. */
 typedef struct {
-	char *key;   /* the backend's key, or NULL */
+	char *key; /* the backend's key, or NULL */
 	char *where;
 	char *error; /* could not be read: why */
 	char *dedup;
-	int prior;   /* its status in the seen table, or -1 */
+	int prior; /* its status in the seen table, or -1 */
 	mailsrc_header_t h;
-	void *next;  /* in reader_t.used */
+	void *next; /* in reader_t.used */
 } msg_t;
 
 #define QUEUE_SIZE 256
@@ -172,12 +172,12 @@ typedef struct {
 	bool finished; /* the reader is done; rc and err say how */
 	bool stop;     /* the writer failed: the reader stops */
 	msg_t *used;   /* written messages, for the reader to free: memory
-	                * goes back to the thread that allocated it, and the
-	                * two threads do not contend for one malloc arena */
+			* goes back to the thread that allocated it, and the
+			* two threads do not contend for one malloc arena */
 	int rc;
 	err_t err;
 	double progress; /* of the source, when the last message was queued */
-	strmap_t seen;  /* keys read before, loaded on first use */
+	strmap_t seen;   /* keys read before, loaded on first use */
 	bool seen_loaded;
 	status_t seen_status;
 } reader_t;
@@ -242,7 +242,8 @@ static void *reader_main(void *arg)
 					     r->in->cfg->keep_subjects, &m->h);
 			m->dedup = dedup_key(&item, &m->h);
 		} else {
-			m->error = xstrdup(item.error ? item.error : "cannot read");
+			m->error = xstrdup(item.error ? item.error
+						      : "cannot read");
 		}
 		pthread_mutex_lock(&r->lock);
 		while (r->count == QUEUE_SIZE && !r->stop)
@@ -334,11 +335,10 @@ static status_t write_msg(ingest_t *in, msg_t *m, double progress,
 char *ingest_imap_name(const config_source_t *src)
 {
 	const char *host = src->host ? src->host : "";
-	return str_sanitize(xasprintf("%s://%s@%s%s%s:%d",
-				      src->implicit_tls ? "imaps" : "imap",
-				      src->user ? src->user : "",
-				      strchr(host, ':') ? "[" : "", host,
-				      strchr(host, ':') ? "]" : "", src->port));
+	return str_sanitize(xasprintf(
+		"%s://%s@%s%s%s:%d", src->implicit_tls ? "imaps" : "imap",
+		src->user ? src->user : "", strchr(host, ':') ? "[" : "", host,
+		strchr(host, ':') ? "]" : "", src->port));
 }
 
 /* Open a mail source of leader l after cursor: a Maildir, an mbox, or an
@@ -356,7 +356,7 @@ static status_t open_mail(const config_t *cfg, const config_leader_t *l,
 	};
 	mailsrc_spec_t spec = {
 		.kind = src->kind == SRC_MAILDIR ? MAILSRC_MAILDIR
-		      : src->kind == SRC_MBOX	 ? MAILSRC_MBOX
+			: src->kind == SRC_MBOX  ? MAILSRC_MBOX
 						 : MAILSRC_IMAP,
 		.path = src->path,
 		.cursor = cursor,
@@ -466,4 +466,3 @@ done:
 	mailsrc_close(r.ms);
 	return s;
 }
-

@@ -13,7 +13,7 @@ enum {
 	SEEN_WARNED = 1,     /* unusable, warned about once */
 	SEEN_QUIET = 2,      /* duplicate, auto-reply, no recipient */
 	SEEN_NOT_LEADER = 3, /* From someone else: read again when the
-	                      * leader's addresses change */
+			      * leader's addresses change */
 	SEEN_UNREADABLE = 4, /* could not be read: warned once, tried again */
 };
 

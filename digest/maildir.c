@@ -106,7 +106,7 @@ static void entries_free(struct md_entry *e, size_t n)
 /* "SEC.NSEC" of dir's mtime, or "-" when it does not exist; *ns gets the
  * mtime in nanoseconds (or INT64_MIN). */
 static status_t stamp_of(const char *dir, char *out, size_t outsz, int64_t *ns,
-                         err_t *err)
+			 err_t *err)
 {
 	struct stat st;
 	if (stat(dir, &st) < 0) {
@@ -118,14 +118,14 @@ static status_t stamp_of(const char *dir, char *out, size_t outsz, int64_t *ns,
 		return err_set(err, ST_IOERR, "%s: %s", dir, strerror(errno));
 	}
 	snprintf(out, outsz, "%lld.%09ld", (long long)st.st_mtim.tv_sec,
-	         (long)st.st_mtim.tv_nsec);
+		 (long)st.st_mtim.tv_nsec);
 	*ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
 	return ST_OK;
 }
 
 /* Read the names in dir (missing = empty), sorted by key then name. */
 static status_t list_dir(const char *dir, struct md_entry **out, size_t *n,
-                         err_t *err)
+			 err_t *err)
 {
 	status_t st = ST_OK;
 	struct md_entry *e = NULL;
@@ -136,7 +136,7 @@ static status_t list_dir(const char *dir, struct md_entry **out, size_t *n,
 	if (fd < 0) {
 		if (errno != ENOENT)
 			st = err_set(err, ST_IOERR, "%s: %s", dir,
-			             strerror(errno));
+				     strerror(errno));
 		goto done;
 	}
 	d = fdopendir(fd);
@@ -151,7 +151,7 @@ static status_t list_dir(const char *dir, struct md_entry **out, size_t *n,
 		if (!de) {
 			if (errno)
 				st = err_set(err, ST_IOERR, "%s: %s", dir,
-				             strerror(errno));
+					     strerror(errno));
 			break;
 		}
 		/* Dot-files and names with an empty key.  Anything else that
@@ -199,10 +199,10 @@ static ssize_t read_header(struct md_state *s, const char *path)
 	if (fd < 0) {
 		if (errno != ENOENT)
 			snprintf(s->error, sizeof s->error, "%s",
-			         open_regular_why(errno, &st));
+				 open_regular_why(errno, &st));
 		else if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
 			snprintf(s->error, sizeof s->error,
-			         "dangling symbolic link");
+				 "dangling symbolic link");
 		else
 			ret = -2;
 		goto done;
@@ -221,7 +221,7 @@ static ssize_t read_header(struct md_state *s, const char *path)
 			if (errno == EINTR)
 				continue;
 			snprintf(s->error, sizeof s->error, "%s",
-			         strerror(errno));
+				 strerror(errno));
 			goto done;
 		}
 		if (k == 0)
@@ -274,10 +274,10 @@ static status_t md_open(const mailsrc_spec_t *spec, void **state, err_t *err)
 	if (stat(path, &sb) < 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
 			st = err_set(err, ST_NOINPUT, "%s: %s", path,
-			             strerror(errno));
+				     strerror(errno));
 		else
 			st = err_set(err, ST_IOERR, "%s: %s", path,
-			             strerror(errno));
+				     strerror(errno));
 		goto done;
 	}
 	bool has_sub = false;
@@ -297,14 +297,13 @@ static status_t md_open(const mailsrc_spec_t *spec, void **state, err_t *err)
 		free(sub);
 		sub = xasprintf("%s/.", path);
 		bool root = e == EACCES && stat(sub, &ss) < 0;
-		st = err_set(err, ST_IOERR, "%s%s%s: %s", path,
-		             root ? "" : "/", root ? "" : subdirs[i],
-		             strerror(e));
+		st = err_set(err, ST_IOERR, "%s%s%s: %s", path, root ? "" : "/",
+			     root ? "" : subdirs[i], strerror(e));
 		goto done;
 	}
 	if (!has_sub) {
 		st = err_set(err, ST_DATAERR,
-		             "%s: not a Maildir (no cur/ or new/)", path);
+			     "%s: not a Maildir (no cur/ or new/)", path);
 		goto done;
 	}
 
@@ -378,14 +377,14 @@ static int md_next(void *state, mailsrc_item_t *item, err_t *err)
 			continue;
 		if (s->dir == 1 && s->nents[0] &&
 		    bsearch(e->key, s->ents[0], s->nents[0], sizeof *e,
-		            key_cmp))
+			    key_cmp))
 			continue;
 		if (s->seen && s->seen(s->seen_ctx, e->key))
 			continue;
 
 		free(s->where);
-		s->where =
-		    xasprintf("%s/%s/%s", s->path, subdirs[s->dir], e->name);
+		s->where = xasprintf("%s/%s/%s", s->path, subdirs[s->dir],
+				     e->name);
 		ssize_t n = read_header(s, s->where);
 		if (n == -2)
 			continue; /* gone since the listing */
@@ -422,9 +421,9 @@ static char *md_cursor(const void *state)
 }
 
 const struct mailsrc_ops mailsrc_maildir_ops = {
-    .open = md_open,
-    .next = md_next,
-    .cursor = md_cursor,
-    .progress = md_progress,
-    .close = md_close,
+	.open = md_open,
+	.next = md_next,
+	.cursor = md_cursor,
+	.progress = md_progress,
+	.close = md_close,
 };

@@ -125,9 +125,9 @@ static void hdr_warn(struct hctx *c, const char *fmt, ...)
 /* Charsets of encoded words in which a 0 byte is part of a character. */
 static bool wide_charset(const char *cs, size_t n)
 {
-	static const char *const wide[] = {"utf-16", "utf16", "utf-32",
-	                                   "utf32",  "ucs-",  "ucs2",
-	                                   "ucs4",   "unicode", NULL};
+	static const char *const wide[] = {"utf-16", "utf16",   "utf-32",
+					   "utf32",  "ucs-",    "ucs2",
+					   "ucs4",   "unicode", NULL};
 	for (size_t i = 0; wide[i]; i++) {
 		size_t k = strlen(wide[i]);
 		if (n >= k && strncasecmp(cs, wide[i], k) == 0)
@@ -140,7 +140,8 @@ static bool wide_charset(const char *cs, size_t n)
 static void add_q_text(strbuf_t *b, const char *t, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (t[i] == '=' && i + 2 < n && isxdigit((unsigned char)t[i + 1]) &&
+		if (t[i] == '=' && i + 2 < n &&
+		    isxdigit((unsigned char)t[i + 1]) &&
 		    isxdigit((unsigned char)t[i + 2])) {
 			if (t[i + 1] == '0' && t[i + 2] == '0')
 				sb_puts(b, "=20");
@@ -160,7 +161,7 @@ static void add_b_text(strbuf_t *b, const char *t, size_t n)
 	char *dec = NULL;
 	size_t idx = 0, declen = 0;
 	if (mailmime_base64_body_parse(t, n, &idx, &dec, &declen) ==
-	        MAILIMF_NO_ERROR &&
+		    MAILIMF_NO_ERROR &&
 	    dec && memchr(dec, '\0', declen)) {
 		char *copy = xmalloc(declen ? declen : 1);
 		memcpy(copy, dec, declen);
@@ -233,8 +234,8 @@ static char *decode_text(const char *raw)
 	size_t idx = 0;
 	size_t inlen = strlen(in);
 	bool words = strstr(in, "=?") != NULL;
-	int r = mailmime_encoded_phrase_parse("utf-8", in, inlen, &idx,
-	                                      "utf-8", &out);
+	int r = mailmime_encoded_phrase_parse("utf-8", in, inlen, &idx, "utf-8",
+					      &out);
 	if (r == MAILIMF_NO_ERROR && out) {
 		res = xstrdup(out);
 	} else {
@@ -308,7 +309,7 @@ enum addr_dest {
 };
 
 static void add_mailbox(struct hctx *c, const struct mailimf_mailbox *mb,
-                        enum addr_dest dest, const char *field)
+			enum addr_dest dest, const char *field)
 {
 	mailsrc_header_t *h = c->h;
 	const char *spec = mb->mb_addr_spec ? mb->mb_addr_spec : "";
@@ -317,10 +318,10 @@ static void add_mailbox(struct hctx *c, const struct mailimf_mailbox *mb,
 		char *q = quote_for_warning(spec);
 		if (strchr(q, '@'))
 			hdr_warn(c, "dropped invalid address in %s: %s", field,
-			         q);
+				 q);
 		else if (*q)
 			hdr_warn(c, "dropped address without @ in %s: %s",
-			         field, q);
+				 field, q);
 		else if (mb->mb_display_name)
 			hdr_warn(c, "dropped empty address in %s", field);
 		/* else: what libetpan makes of a group of only comments */
@@ -352,8 +353,8 @@ static void add_mailbox(struct hctx *c, const struct mailimf_mailbox *mb,
 }
 
 static void add_mailbox_list(struct hctx *c,
-                             const struct mailimf_mailbox_list *l,
-                             enum addr_dest dest, const char *field)
+			     const struct mailimf_mailbox_list *l,
+			     enum addr_dest dest, const char *field)
 {
 	if (!l || !l->mb_list)
 		return;
@@ -362,19 +363,19 @@ static void add_mailbox_list(struct hctx *c,
 }
 
 static void add_address(struct hctx *c, const struct mailimf_address *ad,
-                        enum addr_dest dest, const char *field)
+			enum addr_dest dest, const char *field)
 {
 	if (ad->ad_type == MAILIMF_ADDRESS_MAILBOX)
 		add_mailbox(c, ad->ad_data.ad_mailbox, dest, field);
 	else if (ad->ad_type == MAILIMF_ADDRESS_GROUP)
 		/* Groups are flattened; the group name is not kept. */
 		add_mailbox_list(c, ad->ad_data.ad_group->grp_mb_list, dest,
-		                 field);
+				 field);
 }
 
 static void add_address_list(struct hctx *c,
-                             const struct mailimf_address_list *l,
-                             enum addr_dest dest, const char *field)
+			     const struct mailimf_address_list *l,
+			     enum addr_dest dest, const char *field)
 {
 	if (!l || !l->ad_list) /* e.g. an empty Bcc: */
 		return;
@@ -502,7 +503,7 @@ static struct mailimf_mailbox *parse_lone_element(char *e)
 			char *gt = lt ? strchr(lt, '>') : NULL;
 			if (colon && (!gt || colon < gt))
 				memmove(lt + 1, colon + 1,
-				        strlen(colon + 1) + 1);
+					strlen(colon + 1) + 1);
 		}
 		bool quoted = false;
 		int paren = 0, angle = 0;
@@ -521,7 +522,7 @@ static struct mailimf_mailbox *parse_lone_element(char *e)
 			else if (!quoted && !paren && *p == '>' && angle)
 				angle--;
 			else if (!quoted && !paren && !angle && *p == ':' &&
-			         !colon)
+				 !colon)
 				colon = p;
 		}
 		char *s = str_trim(colon ? colon + 1 : e);
@@ -545,7 +546,7 @@ static struct mailimf_mailbox *parse_lone_element(char *e)
  * by element, keeping the good ones.
  */
 static void repair_address_field(struct hctx *c, const char *raw,
-                                 enum addr_dest dest, const char *field)
+				 enum addr_dest dest, const char *field)
 {
 	char *v = unfold(raw, strlen(raw));
 	strvec_t el = {0};
@@ -583,7 +584,7 @@ static void repair_address_field(struct hctx *c, const char *raw,
 		if (strchr(el.v[i], '@') || !strpbrk(el.v[i], ":;")) {
 			char *q = quote_for_warning(el.v[i]);
 			hdr_warn(c, "dropped unparsable address in %s: %s",
-			         field, q);
+				 field, q);
 			free(q);
 		}
 	}
@@ -600,7 +601,7 @@ done:
 static int days_in_month(int year, int mon)
 {
 	static const int dm[12] = {31, 28, 31, 30, 31, 30,
-	                           31, 31, 30, 31, 30, 31};
+				   31, 31, 30, 31, 30, 31};
 	bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
 	return mon == 2 && leap ? 29 : dm[mon - 1];
 }
@@ -611,7 +612,7 @@ static int days_in_month(int year, int mon)
  * impossible dates with a warning.
  */
 static bool set_date(struct hctx *c, int year, int mon, int day, int hour,
-                     int min, int sec, int zone)
+		     int min, int sec, int zone)
 {
 	if (year >= 0 && year < 50)
 		year += 2000;
@@ -621,8 +622,9 @@ static bool set_date(struct hctx *c, int year, int mon, int day, int hour,
 	    day > days_in_month(year, mon) || hour < 0 || hour > 23 ||
 	    min < 0 || min > 59 || sec < 0 || sec > 60) {
 		hdr_warn(
-		    c, "ignored impossible Date %04d-%02d-%02d %02d:%02d:%02d",
-		    year, mon, day, hour, min, sec);
+			c,
+			"ignored impossible Date %04d-%02d-%02d %02d:%02d:%02d",
+			year, mon, day, hour, min, sec);
 		return false;
 	}
 	int az = zone < 0 ? -zone : zone;
@@ -647,21 +649,21 @@ static bool set_date(struct hctx *c, int year, int mon, int day, int hour,
 
 /* v: the Date value the date-time was parsed from. */
 static void set_date_etpan(struct hctx *c, const struct mailimf_date_time *d,
-                           const char *v)
+			   const char *v)
 {
 	int zone = d->dt_zone;
 	/* libetpan 1.9.4 stores TRUE (1) as the zone of "UT". */
 	if (zone == 1 && !strstr(v, "+0001"))
 		zone = 0;
 	set_date(c, d->dt_year, d->dt_month, d->dt_day, d->dt_hour, d->dt_min,
-	         d->dt_sec, zone);
+		 d->dt_sec, zone);
 }
 
 static int month_number(const char *m)
 {
 	static const char *const names[12] = {"jan", "feb", "mar", "apr",
-	                                      "may", "jun", "jul", "aug",
-	                                      "sep", "oct", "nov", "dec"};
+					      "may", "jun", "jul", "aug",
+					      "sep", "oct", "nov", "dec"};
 	for (int i = 0; i < 12; i++)
 		if (strncasecmp(m, names[i], 3) == 0)
 			return i + 1;
@@ -734,9 +736,9 @@ static void set_date_raw(struct hctx *c, const char *raw, size_t rawlen)
 	char wd[8], mon[8], zn[16];
 	int day, hour, min, sec, year, consumed = 0;
 	if (sscanf(v, "%7s %7s %d %d:%d:%d %d", wd, mon, &day, &hour, &min,
-	           &sec, &year) == 7 ||
+		   &sec, &year) == 7 ||
 	    sscanf(v, "%7s %7s %d %d:%d:%d %15s %d", wd, mon, &day, &hour, &min,
-	           &sec, zn, &year) == 8) {
+		   &sec, zn, &year) == 8) {
 		int m = month_number(mon);
 		if (m) {
 			set_date(c, year, m, day, hour, min, sec, 0);
@@ -746,7 +748,7 @@ static void set_date_raw(struct hctx *c, const char *raw, size_t rawlen)
 	int mo;
 	sec = 0;
 	if (sscanf(v, "%4d-%2d-%2d%*1[T ]%2d:%2d%n", &year, &mo, &day, &hour,
-	           &min, &consumed) == 5 &&
+		   &min, &consumed) == 5 &&
 	    consumed > 0) {
 		const char *rest = v + consumed;
 		int k = 0;
@@ -755,7 +757,7 @@ static void set_date_raw(struct hctx *c, const char *raw, size_t rawlen)
 		while (*rest == '.' || isdigit((unsigned char)*rest))
 			rest++; /* fractions of a second */
 		set_date(c, year, mo, day, hour, min, sec,
-		         parse_zone_suffix(rest));
+			 parse_zone_suffix(rest));
 		goto done;
 	}
 	char *q = quote_for_warning(v);
@@ -832,7 +834,7 @@ static void first_token(const char *v, char *out, size_t outsz)
 }
 
 static void handle_optional(struct hctx *c,
-                            const struct mailimf_optional_field *o)
+			    const struct mailimf_optional_field *o)
 {
 	const char *name = o->fld_name ? o->fld_name : "";
 	const char *value = o->fld_value ? o->fld_value : "";
@@ -877,7 +879,7 @@ static void handle_optional(struct hctx *c,
 
 /* raw: the field's value as written (after the colon), rawlen bytes. */
 static void handle_field(struct hctx *c, const struct mailimf_field *f,
-                         const char *raw, size_t rawlen)
+			 const char *raw, size_t rawlen)
 {
 	mailsrc_header_t *h = c->h;
 	switch (f->fld_type) {
@@ -889,24 +891,24 @@ static void handle_field(struct hctx *c, const struct mailimf_field *f,
 		break;
 	case MAILIMF_FIELD_FROM:
 		add_mailbox_list(c, f->fld_data.fld_from->frm_mb_list,
-		                 DEST_FROM, "From");
+				 DEST_FROM, "From");
 		break;
 	case MAILIMF_FIELD_SENDER:
 		if (f->fld_data.fld_sender->snd_mb)
 			add_mailbox(c, f->fld_data.fld_sender->snd_mb,
-			            DEST_SENDER, "Sender");
+				    DEST_SENDER, "Sender");
 		break;
 	case MAILIMF_FIELD_TO:
 		add_address_list(c, f->fld_data.fld_to->to_addr_list, DEST_RCPT,
-		                 "To");
+				 "To");
 		break;
 	case MAILIMF_FIELD_CC:
 		add_address_list(c, f->fld_data.fld_cc->cc_addr_list, DEST_RCPT,
-		                 "Cc");
+				 "Cc");
 		break;
 	case MAILIMF_FIELD_BCC:
 		add_address_list(c, f->fld_data.fld_bcc->bcc_addr_list,
-		                 DEST_RCPT, "Bcc");
+				 DEST_RCPT, "Bcc");
 		break;
 	case MAILIMF_FIELD_MESSAGE_ID:
 		if (!c->have_mid && f->fld_data.fld_message_id->mid_value) {
@@ -930,7 +932,7 @@ static void handle_field(struct hctx *c, const struct mailimf_field *f,
 		if (!c->have_subject) {
 			c->have_subject = true;
 			char *subject =
-			    decode_text(f->fld_data.fld_subject->sbj_value);
+				decode_text(f->fld_data.fld_subject->sbj_value);
 			h->subject_hash = subject_hash(subject);
 			if (c->want_subject)
 				h->subject = subject;
@@ -951,7 +953,7 @@ static void handle_field(struct hctx *c, const struct mailimf_field *f,
 /* Offset of the empty line that ends the header (or len), and the length
  * of the block including that line. */
 static void header_bounds(const char *buf, size_t len, size_t *content_end,
-                          size_t *block_end)
+			  size_t *block_end)
 {
 	size_t p = 0; /* start of the current line */
 	while (p < len) {
@@ -1003,7 +1005,7 @@ static size_t count_lines(const char *s, size_t from, size_t to)
 }
 
 void mailsrc_parse_header(const char *buf, size_t len, bool want_subject,
-                          mailsrc_header_t *h)
+			  mailsrc_header_t *h)
 {
 	struct hctx c = {.h = h, .want_subject = want_subject};
 	char *w = NULL;
@@ -1018,9 +1020,10 @@ void mailsrc_parse_header(const char *buf, size_t len, bool want_subject,
 	 * reason, which the reader of the warnings must be told. */
 	if (content_end == len && len >= MAILSRC_HEADER_MAX) {
 		h->cut = true;
-		hdr_warn(&c, "header over %d MiB: cut there, fields after it "
-		             "not read",
-		         MAILSRC_HEADER_MAX / (1024 * 1024));
+		hdr_warn(&c,
+			 "header over %d MiB: cut there, fields after it "
+			 "not read",
+			 MAILSRC_HEADER_MAX / (1024 * 1024));
 	}
 
 	size_t start = 0, first_line = 1;
@@ -1065,7 +1068,7 @@ void mailsrc_parse_header(const char *buf, size_t len, bool want_subject,
 		size_t idx = pos;
 		struct mailimf_fields *fields = NULL;
 		int r = mailimf_envelope_and_optional_fields_parse(w, end, &idx,
-		                                                   &fields);
+								   &fields);
 		if (r != MAILIMF_NO_ERROR)
 			idx = pos;
 		if (idx < end) {
@@ -1091,7 +1094,7 @@ void mailsrc_parse_header(const char *buf, size_t len, bool want_subject,
 			for (clistiter *it = clist_begin(fields->fld_list); it;
 			     it = clist_next(it))
 				handle_field(&c, clist_content(it), raw,
-				             rawlen);
+					     rawlen);
 			mailimf_fields_free(fields);
 		}
 		if (idx < end) {
@@ -1099,15 +1102,15 @@ void mailsrc_parse_header(const char *buf, size_t len, bool want_subject,
 			c.dropped_lines++;
 			if (c.dropped_lines <= HDR_MAX_LINE_WARNINGS)
 				hdr_warn(&c,
-				         "dropped malformed header line %zu",
-				         lineno + count_lines(w, pos, at));
+					 "dropped malformed header line %zu",
+					 lineno + count_lines(w, pos, at));
 		}
 		lineno += nlines;
 		pos = end;
 	}
 	if (c.dropped_lines > HDR_MAX_LINE_WARNINGS)
 		hdr_warn(&c, "dropped %zu more malformed header lines",
-		         c.dropped_lines - HDR_MAX_LINE_WARNINGS);
+			 c.dropped_lines - HDR_MAX_LINE_WARNINGS);
 done:
 	if (!c.have_subject)
 		h->subject_hash = subject_hash(NULL);

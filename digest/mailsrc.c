@@ -13,21 +13,21 @@ struct mailsrc {
 };
 
 static const struct mailsrc_ops *const backends[] = {
-    [MAILSRC_MAILDIR] = &mailsrc_maildir_ops,
-    [MAILSRC_MBOX] = &mailsrc_mbox_ops,
-    [MAILSRC_IMAP] = &mailsrc_imap_ops,
+	[MAILSRC_MAILDIR] = &mailsrc_maildir_ops,
+	[MAILSRC_MBOX] = &mailsrc_mbox_ops,
+	[MAILSRC_IMAP] = &mailsrc_imap_ops,
 };
 
 status_t mailsrc_open_spec(const mailsrc_spec_t *spec, mailsrc_t **out,
-                           err_t *err)
+			   err_t *err)
 {
 	*out = NULL;
 	if ((size_t)spec->kind >= sizeof backends / sizeof backends[0] ||
 	    !backends[spec->kind])
 		return err_set(err, ST_SOFTWARE, "mailsrc: unknown kind %d",
-		               (int)spec->kind);
+			       (int)spec->kind);
 	if (spec->kind == MAILSRC_IMAP ? !spec->imap
-	                               : !spec->path || !*spec->path)
+				       : !spec->path || !*spec->path)
 		return err_set(err, ST_CONFIG, "mailsrc: empty path");
 
 	void *state = NULL;
@@ -42,11 +42,14 @@ status_t mailsrc_open_spec(const mailsrc_spec_t *spec, mailsrc_t **out,
 }
 
 status_t mailsrc_open(mailsrc_kind_t kind, const char *path, const char *cursor,
-                      mailsrc_seen_fn seen, void *seen_ctx, mailsrc_t **out,
-                      err_t *err)
+		      mailsrc_seen_fn seen, void *seen_ctx, mailsrc_t **out,
+		      err_t *err)
 {
-	mailsrc_spec_t spec = {.kind = kind, .path = path, .cursor = cursor,
-	                       .seen = seen, .seen_ctx = seen_ctx};
+	mailsrc_spec_t spec = {.kind = kind,
+			       .path = path,
+			       .cursor = cursor,
+			       .seen = seen,
+			       .seen_ctx = seen_ctx};
 	return mailsrc_open_spec(&spec, out, err);
 }
 

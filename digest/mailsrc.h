@@ -29,28 +29,28 @@ typedef struct {
 } mailsrc_addr_t;
 
 typedef struct {
-	mailsrc_addr_t *from;     /* every From mailbox (usually one) */
+	mailsrc_addr_t *from; /* every From mailbox (usually one) */
 	size_t nfrom;
-	mailsrc_addr_t *sender;   /* Sender:, or NULL */
-	mailsrc_addr_t *rcpt;     /* To, Cc, Bcc mailboxes in header order,
-	                           * groups flattened; duplicates kept */
+	mailsrc_addr_t *sender; /* Sender:, or NULL */
+	mailsrc_addr_t *rcpt;   /* To, Cc, Bcc mailboxes in header order,
+				 * groups flattened; duplicates kept */
 	size_t nrcpt;
 	bool has_date;
-	int64_t date;             /* UTC seconds since the epoch */
-	char *message_id;         /* without <>, or NULL */
-	char *in_reply_to;        /* first id, without <>, or NULL */
-	char *subject;            /* decoded, only when asked for; else NULL */
-	uint64_t subject_hash;    /* hash64 of the decoded subject with ASCII
-	                           * case and runs of blanks folded, always
-	                           * set ("" when there is none): what tells
-	                           * copies apart without keeping subjects */
-	bool automated;           /* Auto-Submitted other than "no", or
-	                           * Precedence: bulk, junk or list */
-	bool cut;                 /* the block was longer than a backend
-	                           * hands out (1 MiB) and was cut there:
-	                           * what came after is missing */
-	strvec_t warnings;        /* what was dropped, e.g.
-	                           * "dropped malformed header line 4" */
+	int64_t date;          /* UTC seconds since the epoch */
+	char *message_id;      /* without <>, or NULL */
+	char *in_reply_to;     /* first id, without <>, or NULL */
+	char *subject;         /* decoded, only when asked for; else NULL */
+	uint64_t subject_hash; /* hash64 of the decoded subject with ASCII
+				* case and runs of blanks folded, always
+				* set ("" when there is none): what tells
+				* copies apart without keeping subjects */
+	bool automated;        /* Auto-Submitted other than "no", or
+				* Precedence: bulk, junk or list */
+	bool cut;              /* the block was longer than a backend
+				* hands out (1 MiB) and was cut there:
+				* what came after is missing */
+	strvec_t warnings;     /* what was dropped, e.g.
+				* "dropped malformed header line 4" */
 } mailsrc_header_t;
 
 /*
@@ -85,22 +85,22 @@ typedef enum {
 
 /* An IMAP folder and how to reach it. */
 typedef struct {
-	const char *name;     /* how messages name the source, e.g.
-	                       * "imaps://alex@imap.example.com:993": never
-	                       * a secret */
+	const char *name; /* how messages name the source, e.g.
+			   * "imaps://alex@imap.example.com:993": never
+			   * a secret */
 	const char *host;
 	int port;
-	bool implicit_tls;    /* else STARTTLS, which is then required */
+	bool implicit_tls; /* else STARTTLS, which is then required */
 	const char *user;
-	const char *secret;   /* the password, or for the OAuth mechanisms
-	                       * the access token */
+	const char *secret; /* the password, or for the OAuth mechanisms
+			     * the access token */
 	mailsrc_auth_t auth;
-	const char *folder;   /* NULL: the folder with the \Sent special-use
-	                       * attribute (RFC 6154) */
-	const char *ca_file;  /* CAs to trust instead of the system's, or
-	                       * NULL */
-	int timeout;          /* seconds for each step: connect, TLS, each
-	                       * command */
+	const char *folder;  /* NULL: the folder with the \Sent special-use
+			      * attribute (RFC 6154) */
+	const char *ca_file; /* CAs to trust instead of the system's, or
+			      * NULL */
+	int timeout;         /* seconds for each step: connect, TLS, each
+			      * command */
 } mailsrc_imap_t;
 
 typedef bool (*mailsrc_seen_fn)(void *ctx, const char *key);
@@ -108,8 +108,8 @@ typedef bool (*mailsrc_seen_fn)(void *ctx, const char *key);
 /* What mailsrc_open_spec opens. */
 typedef struct {
 	mailsrc_kind_t kind;
-	const char *path;            /* Maildir or mbox */
-	const mailsrc_imap_t *imap;  /* MAILSRC_IMAP */
+	const char *path;           /* Maildir or mbox */
+	const mailsrc_imap_t *imap; /* MAILSRC_IMAP */
 	const char *cursor;
 	mailsrc_seen_fn seen;
 	void *seen_ctx;
@@ -121,13 +121,13 @@ typedef struct mailsrc mailsrc_t;
  * next mailsrc_next or mailsrc_close. */
 typedef struct {
 	const char *key;    /* stable per-message key within the source
-	                     * (Maildir: file name up to ':'), or NULL */
+			     * (Maildir: file name up to ':'), or NULL */
 	const char *where;  /* for warnings: the file path, or "PATH@OFFSET"
-	                     * for an mbox */
+			     * for an mbox */
 	const char *header; /* the header block, or NULL when the message
-	                     * could not be read */
+			     * could not be read */
 	size_t header_len;
-	const char *error;  /* why header is NULL (e.g. strerror), else NULL */
+	const char *error; /* why header is NULL (e.g. strerror), else NULL */
 } mailsrc_item_t;
 
 /* mailsrc_seen_fn: called by a backend before it reads a message that
@@ -140,9 +140,9 @@ typedef struct {
  * "From " line, a leading UTF-8 BOM allowed; an empty file is a valid empty
  * mbox), ST_IOERR on a read error.
  */
-status_t mailsrc_open(mailsrc_kind_t kind, const char *path,
-		      const char *cursor, mailsrc_seen_fn seen, void *seen_ctx,
-		      mailsrc_t **out, err_t *err);
+status_t mailsrc_open(mailsrc_kind_t kind, const char *path, const char *cursor,
+		      mailsrc_seen_fn seen, void *seen_ctx, mailsrc_t **out,
+		      err_t *err);
 
 /*
  * The same for any backend, IMAP included.  An IMAP folder is opened
@@ -154,7 +154,7 @@ status_t mailsrc_open(mailsrc_kind_t kind, const char *path,
  * credentials, or times out is ST_TEMPFAIL; a missing folder ST_NOINPUT.
  */
 status_t mailsrc_open_spec(const mailsrc_spec_t *spec, mailsrc_t **out,
-                           err_t *err);
+			   err_t *err);
 
 /* Next message: 1 with *item filled, 0 at the end, -1 on an error that
  * stops the source (err set). */

@@ -70,6 +70,6 @@ typedef enum {
 	IMAP_LINE_NO,       /* "TAG NO ..." or "TAG BAD ...": refused */
 } mailsrc_imap_line_t;
 mailsrc_imap_line_t mailsrc_imap_line(const char *line, const char *tag,
-                                      const char **text);
+				      const char **text);
 
 #endif

@@ -118,8 +118,8 @@ static int rd_peek_line(struct rd *r, bool *eof, bool *empty, bool *from)
 		return -1;
 	const char *p = r->buf + r->head;
 	*eof = n == 0;
-	*empty =
-	    n > 0 && (p[0] == '\n' || (n > 1 && p[0] == '\r' && p[1] == '\n'));
+	*empty = n > 0 &&
+		 (p[0] == '\n' || (n > 1 && p[0] == '\r' && p[1] == '\n'));
 	*from = n >= 5 && memcmp(p, "From ", 5) == 0;
 	return 0;
 }
@@ -212,8 +212,8 @@ static bool parse_cursor(const char *s, struct mbox_pos *p)
 	int used = 0;
 	if (!s ||
 	    sscanf(s, "mbox1 %lld %lld.%ld %lld %lld %16[0-9a-f]%n", &p->size,
-	           &p->mt_sec, &p->mt_nsec, &p->off, &p->last_start, hex,
-	           &used) != 6 ||
+		   &p->mt_sec, &p->mt_nsec, &p->off, &p->last_start, hex,
+		   &used) != 6 ||
 	    s[used] != '\0')
 		return false;
 	if (p->size < 0 || p->off < 0 || p->off > p->size ||
@@ -238,7 +238,7 @@ static char *mbox_cursor(const void *state)
 	char hex[17];
 	hash64_hex(p->last_hash, hex);
 	return xasprintf("mbox1 %lld %lld.%09ld %lld %lld %s", p->size,
-	                 p->mt_sec, p->mt_nsec, p->off, p->last_start, hex);
+			 p->mt_sec, p->mt_nsec, p->off, p->last_start, hex);
 }
 
 /* ---- ops ------------------------------------------------------------ */
@@ -299,8 +299,9 @@ static status_t mbox_open(const mailsrc_spec_t *spec, void **state, err_t *err)
 	if (n > 0 &&
 	    (n - start < 5 || memcmp(s->rd.buf + start, "From ", 5) != 0)) {
 		st = err_set(
-		    err, ST_DATAERR,
-		    "%s: not an mbox (does not start with a From line)", path);
+			err, ST_DATAERR,
+			"%s: not an mbox (does not start with a From line)",
+			path);
 		goto done;
 	}
 	rd_seek(&s->rd, start);
@@ -418,15 +419,15 @@ static int mbox_next(void *state, mailsrc_item_t *item, err_t *err)
 	return 1;
 ioerr:
 	err_set(err, ST_IOERR, "%s@%lld: %s", s->path, (long long)r->pos,
-	        strerror(errno));
+		strerror(errno));
 	s->done = true;
 	return -1;
 }
 
 const struct mailsrc_ops mailsrc_mbox_ops = {
-    .open = mbox_open,
-    .next = mbox_next,
-    .cursor = mbox_cursor,
-    .progress = mbox_progress,
-    .close = mbox_close,
+	.open = mbox_open,
+	.next = mbox_next,
+	.cursor = mbox_cursor,
+	.progress = mbox_progress,
+	.close = mbox_close,
 };

@@ -65,7 +65,6 @@
 
 /* ---- UTF-8 and cleaning ---- */
 
-
 /*
  * A copy of s (NULL: "") fit for a header phrase: what ident_unsafe_len
  * finds (C0 and C1 controls, DEL, bidi overrides and isolates, line
@@ -256,7 +255,7 @@ static void hdr_end(hdr_t *h)
  * unfolding (removing the CRLF) gives back exactly sep and tok.
  */
 static void hdr_token(hdr_t *h, const char *sep, size_t seplen, const char *tok,
-                      size_t n)
+		      size_t n)
 {
 	if (!h->fresh && h->col + seplen + n > MIME_FOLD_COL) {
 		sb_add(h->out, "\r\n", 2);
@@ -355,8 +354,8 @@ static status_t bad_value(err_t *err, const char *what, const char *v)
 	const char *s = v ? v : "(none)";
 	char *c = xstrndup(s, strnlen(s, MIME_QUOTE_MAX));
 	str_sanitize(c);
-	status_t st =
-	    err_set(err, ST_DATAERR, "mime: %s \"%s\" is not valid", what, c);
+	status_t st = err_set(err, ST_DATAERR, "mime: %s \"%s\" is not valid",
+			      what, c);
 	free(c);
 	return st;
 }
@@ -433,8 +432,8 @@ static char *make_boundary(void)
  * mailmime_free or attach); NULL if libetpan fails. */
 static struct mailmime *text_part(const char *type, const char *qp)
 {
-	struct mailmime_fields *fields =
-	    mailmime_fields_new_encoding(MAILMIME_MECHANISM_QUOTED_PRINTABLE);
+	struct mailmime_fields *fields = mailmime_fields_new_encoding(
+		MAILMIME_MECHANISM_QUOTED_PRINTABLE);
 	struct mailmime_content *ct = mailmime_content_new_with_str(type);
 	struct mailmime *part = NULL;
 	struct mailmime_data *data = NULL;
@@ -447,8 +446,8 @@ static struct mailmime *text_part(const char *type, const char *qp)
 	ct = NULL;
 	fields = NULL;
 	data = mailmime_data_new(MAILMIME_DATA_TEXT,
-	                         MAILMIME_MECHANISM_QUOTED_PRINTABLE, 1, qp,
-	                         strlen(qp), NULL);
+				 MAILMIME_MECHANISM_QUOTED_PRINTABLE, 1, qp,
+				 strlen(qp), NULL);
 	if (!data) {
 		mailmime_free(part);
 		part = NULL;
@@ -483,14 +482,14 @@ static bool set_boundary(struct mailmime *mp, const char *boundary)
  * line and the two parts, written by libetpan from the encoded bodies.
  */
 static status_t write_body(const char *qp_text, const char *qp_html,
-                           strbuf_t *b, err_t *err)
+			   strbuf_t *b, err_t *err)
 {
 	status_t st = ST_SOFTWARE;
 	struct mailmime *msg = NULL, *alt = NULL, *part = NULL;
 	MMAPString *s = NULL;
 	char *boundary = make_boundary();
 	const char *types[2] = {"text/plain; charset=utf-8",
-	                        "text/html; charset=utf-8"};
+				"text/html; charset=utf-8"};
 	const char *bodies[2] = {qp_text, qp_html};
 	int col = 0;
 
@@ -516,7 +515,7 @@ static status_t write_body(const char *qp_text, const char *qp_html,
 done:
 	if (st != ST_OK)
 		err_set(err, st,
-		        "mime: libetpan could not build the MIME body");
+			"mime: libetpan could not build the MIME body");
 	if (s)
 		mmap_string_free(s);
 	if (part)
@@ -549,10 +548,10 @@ static size_t longest_line(const char *s, size_t len)
 void mime_date(int64_t t, const char *zone, char buf[40])
 {
 	static const char *const days[] = {"Sun", "Mon", "Tue", "Wed",
-	                                   "Thu", "Fri", "Sat"};
+					   "Thu", "Fri", "Sat"};
 	static const char *const months[] = {"Jan", "Feb", "Mar", "Apr",
-	                                     "May", "Jun", "Jul", "Aug",
-	                                     "Sep", "Oct", "Nov", "Dec"};
+					     "May", "Jun", "Jul", "Aug",
+					     "Sep", "Oct", "Nov", "Dec"};
 	struct tm tm = {0};
 	tz_localtime(zone && *zone ? zone : "UTC", t, &tm);
 	long off = tm.tm_gmtoff;
@@ -560,10 +559,10 @@ void mime_date(int64_t t, const char *zone, char buf[40])
 	if (off < 0)
 		off = -off;
 	snprintf(buf, 40, "%s, %d %s %04d %02d:%02d:%02d %c%02ld%02ld",
-	         days[(unsigned)tm.tm_wday % 7], tm.tm_mday,
-	         months[(unsigned)tm.tm_mon % 12], tm.tm_year + 1900,
-	         tm.tm_hour, tm.tm_min, tm.tm_sec, sign, off / 3600 % 100,
-	         off % 3600 / 60);
+		 days[(unsigned)tm.tm_wday % 7], tm.tm_mday,
+		 months[(unsigned)tm.tm_mon % 12], tm.tm_year + 1900,
+		 tm.tm_hour, tm.tm_min, tm.tm_sec, sign, off / 3600 % 100,
+		 off % 3600 / 60);
 }
 
 status_t mime_build(const mime_message_t *m, strbuf_t *out, err_t *err)
@@ -612,7 +611,7 @@ status_t mime_build(const mime_message_t *m, strbuf_t *out, err_t *err)
 		goto done;
 	if (longest_line(msg.s, msg.len) > MIME_LINE_MAX) {
 		st = err_set(err, ST_SOFTWARE, "mime: a line over %d octets",
-		             MIME_LINE_MAX);
+			     MIME_LINE_MAX);
 		goto done;
 	}
 	sb_add(out, msg.s, msg.len);

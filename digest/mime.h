@@ -47,11 +47,13 @@ typedef struct {
  * as needed otherwise.  Control characters (C0, DEL, C1), bidi overrides
  * and isolates and line separators (ident_unsafe_len) in names and subject
  * become spaces and invalid UTF-8 becomes U+FFFD, so nothing can start a
- * new header line or reorder the text a reader sees.  Bodies: CRLF and lone CR become line breaks,
- * invalid UTF-8 becomes U+FFFD; NULL subject, names or bodies count as "".
+ * new header line or reorder the text a reader sees.  Bodies: CRLF and lone CR
+ * become line breaks, invalid UTF-8 becomes U+FFFD; NULL subject, names or
+ * bodies count as "".
  *
- * Addresses must pass ident_addr_sendable; the Message-ID must be dot-atom '@' dot-atom, at most 250 octets.
- * Otherwise ST_DATAERR with *err set and *out untouched.
+ * Addresses must pass ident_addr_sendable; the Message-ID must be dot-atom '@'
+ * dot-atom, at most 250 octets. Otherwise ST_DATAERR with *err set and *out
+ * untouched.
  *
  * Returns ST_OK with the message appended to *out (NUL-terminated).
  */
@@ -65,10 +67,11 @@ void mime_date(int64_t t, const char *zone, char buf[40]);
 
 /*
  * Encode a header phrase (display name or subject): control characters,
- * bidi overrides and isolates and line separators become spaces and invalid UTF-8 U+FFFD; then printable ASCII is returned
- * as is, anything else as RFC 2047 B-encoded words ("=?UTF-8?B?...?=", at
- * most 75 chars each, never splitting a UTF-8 character) separated by one
- * space.  Quoting names is mime_build's concern.  Caller frees.
+ * bidi overrides and isolates and line separators become spaces and invalid
+ * UTF-8 U+FFFD; then printable ASCII is returned as is, anything else as RFC
+ * 2047 B-encoded words ("=?UTF-8?B?...?=", at most 75 chars each, never
+ * splitting a UTF-8 character) separated by one space.  Quoting names is
+ * mime_build's concern.  Caller frees.
  */
 char *mime_encode_words(const char *utf8);
 

@@ -11,10 +11,10 @@
 
 #include "tz.h"
 
-#define DAY 86400
-#define WEEK (7 * DAY)
+#define DAY                 86400
+#define WEEK                (7 * DAY)
 #define CIRCLE_REACHED_DAYS 28 /* "reached" in circle coverage */
-#define EXAMPLES 3             /* examples per exclusion reason */
+#define EXAMPLES            3  /* examples per exclusion reason */
 
 void model_week(int64_t t, const char *zone, char id[16], char start[11],
 		char end[11])
@@ -93,7 +93,8 @@ void model_span(strbuf_t *b, double days, double low, double high)
 void model_elapsed(int64_t days, char *buf, size_t n)
 {
 	if (days < 14) {
-		snprintf(buf, n, "%lld day%s", (long long)days, days == 1 ? "" : "s");
+		snprintf(buf, n, "%lld day%s", (long long)days,
+			 days == 1 ? "" : "s");
 		return;
 	}
 	/* Rounded to the nearest, as a person says it: 27 days are "4
@@ -115,7 +116,8 @@ static char *evidence(const config_leader_t *l, const contact_t *c,
 	char since[32], date[32];
 	strbuf_t b = {0};
 	if (s->rhythm_days > 0) {
-		sb_puts(&b, s->rhythm_learned ? "usually every " : "you want every ");
+		sb_puts(&b, s->rhythm_learned ? "usually every "
+					      : "you want every ");
 		model_span(&b, s->rhythm_days, s->rhythm_low, s->rhythm_high);
 		sb_puts(&b, "; ");
 	}
@@ -144,8 +146,8 @@ static const char *suggestion_text(const contact_t *c, const score_t *s,
 	 * ahead, a long silence, how they last met) only words it.  A note
 	 * is shown beside it, never instead. */
 	bool meeting_soon = s->booked || (in && in->upcoming);
-	bool long_ago = s->days_since >= 90 ||
-			(s->overdue >= 0 && s->overdue >= 4);
+	bool long_ago =
+		s->days_since >= 90 || (s->overdue >= 0 && s->overdue >= 4);
 	switch (s->suggestion) {
 	case SCORE_CALL:
 		if (meeting_soon)
@@ -159,7 +161,8 @@ static const char *suggestion_text(const contact_t *c, const score_t *s,
 			return "You have only met lately: a short note before "
 			       "you meet again.";
 		if (long_ago)
-			return "It has been a while since you met: send a short "
+			return "It has been a while since you met: send a "
+			       "short "
 			       "personal note.";
 		return "You have only met lately: send a short personal note.";
 	case SCORE_CHECK_IN:
@@ -205,10 +208,11 @@ static json_t *person_json(const config_leader_t *l, const people_t *p,
 		 * week so the row stays visible. */
 		json_t *bar = json_object();
 		json_object_set_new(bar, "n", json_integer(s->history[w]));
-		json_object_set_new(bar, "height",
-				    json_integer(s->history[w]
-							 ? 4 + 20 * s->history[w] / max
-							 : 2));
+		json_object_set_new(
+			bar, "height",
+			json_integer(s->history[w]
+					     ? 4 + 20 * s->history[w] / max
+					     : 2));
 		json_object_set_new(bar, "empty", json_boolean(!s->history[w]));
 		json_array_append_new(chart, bar);
 	}
@@ -226,7 +230,8 @@ static json_t *person_json(const config_leader_t *l, const people_t *p,
 	json_object_set_new(o, "quiet", json_boolean(quiet && last[0]));
 	json_object_set_new(o, "last_label", json_string(last));
 	char *ev = evidence(l, c, s);
-	json_object_set_new(o, "name", model_text(c->name ? c->name : c->address));
+	json_object_set_new(o, "name",
+			    model_text(c->name ? c->name : c->address));
 	json_object_set_new(o, "named", json_boolean(c->name != NULL));
 	char *mailto = mailto_uri(c->address);
 	json_object_set_new(o, "mailto", json_string(mailto));
@@ -239,11 +244,14 @@ static json_t *person_json(const config_leader_t *l, const people_t *p,
 	json_object_set_new(o, "last_contact", model_time(c->last_contact));
 	json_object_set_new(o, "last_channel",
 			    c->last_contact < 0 ? json_null()
-						: json_string(channel_name(c->last_channel)));
+						: json_string(channel_name(
+							  c->last_channel)));
 	json_object_set_new(o, "rhythm_days", model_number(s->rhythm_days));
 	json_object_set_new(o, "overdue", model_number(s->overdue));
 	json_object_set_new(o, "touches", json_integer((json_int_t)c->touches));
-	json_object_set_new(o, "suggestion", json_string(suggestion_text(c, s, p->input ? &p->input[i] : NULL)));
+	json_object_set_new(o, "suggestion",
+			    json_string(suggestion_text(
+				    c, s, p->input ? &p->input[i] : NULL)));
 	json_object_set_new(o, "note", model_text(c->note));
 	json_object_set_new(o, "history", hist);
 	json_object_set_new(o, "evidence", json_string(ev));
@@ -280,7 +288,8 @@ static json_t *stats_json(const people_t *p)
 	}
 	free(touched);
 	json_t *o = json_object();
-	json_object_set_new(o, "people_reached", json_integer((json_int_t)reached));
+	json_object_set_new(o, "people_reached",
+			    json_integer((json_int_t)reached));
 	json_object_set_new(o, "emails", json_integer((json_int_t)emails));
 	json_object_set_new(o, "meetings", json_integer((json_int_t)meetings));
 	json_object_set_new(o, "new_contacts", json_integer((json_int_t)fresh));
@@ -294,16 +303,20 @@ static json_t *circles_json(const config_leader_t *l, const people_t *p)
 		size_t total = 0, reached = 0;
 		for (size_t k = 0; k < p->contacts.n; k++) {
 			const contact_t *c = &p->contacts.v[k];
-			if (!c->circle || strcmp(c->circle, l->circles[i].name) != 0)
+			if (!c->circle ||
+			    strcmp(c->circle, l->circles[i].name) != 0)
 				continue;
 			total++;
 			reached += c->last_contact >= 0 &&
-				   c->last_contact >= p->now - CIRCLE_REACHED_DAYS * DAY;
+				   c->last_contact >=
+					   p->now - CIRCLE_REACHED_DAYS * DAY;
 		}
 		json_t *o = json_object();
 		json_object_set_new(o, "name", json_string(l->circles[i].name));
-		json_object_set_new(o, "reached", json_integer((json_int_t)reached));
-		json_object_set_new(o, "total", json_integer((json_int_t)total));
+		json_object_set_new(o, "reached",
+				    json_integer((json_int_t)reached));
+		json_object_set_new(o, "total",
+				    json_integer((json_int_t)total));
 		json_array_append_new(a, o);
 	}
 	return a;
@@ -322,16 +335,19 @@ static json_t *coming_up_json(const config_t *cfg, const config_leader_t *l,
 		const store_ia_t *ia = &p->upcoming.ias[i];
 		if (ia->time >= p->now + WEEK || !people_books(ia))
 			continue; /* a standing series' next instance, or an
-			           * all-hands */
+				   * all-hands */
 		json_t *people = json_array();
 		for (size_t j = 0; j < ia->nparts; j++) {
 			int64_t k;
-			if (!strmap_get(&index, p->upcoming.addrs[ia->parts[j]].addr, &k))
+			if (!strmap_get(&index,
+					p->upcoming.addrs[ia->parts[j]].addr,
+					&k))
 				continue;
 			int q = p->contacts.person_of[k];
 			if (q < 0 || !(p->scores[q].late || p->scores[q].due))
 				continue;
-			json_array_append_new(people, person_json(l, p, (size_t)q));
+			json_array_append_new(people,
+					      person_json(l, p, (size_t)q));
 		}
 		if (json_array_size(people) == 0) {
 			json_decref(people);
@@ -344,8 +360,9 @@ static json_t *coming_up_json(const config_t *cfg, const config_leader_t *l,
 		strftime(day, sizeof day, "%a %b %-d, %H:%M", &tm);
 		json_object_set_new(o, "when", model_time(ia->time));
 		json_object_set_new(o, "day", json_string(day));
-		json_object_set_new(o, "title", cfg->keep_subjects ? model_text(ia->title)
-								 : json_null());
+		json_object_set_new(o, "title",
+				    cfg->keep_subjects ? model_text(ia->title)
+						       : json_null());
 		json_object_set_new(o, "people", people);
 		json_array_append_new(a, o);
 	}
@@ -368,8 +385,10 @@ static json_t *excluded_json(const config_leader_t *l, const people_t *p)
 {
 	static const score_state_t states[] = {SCORE_SNOOZED, SCORE_DORMANT,
 					       SCORE_ONE_THREAD, SCORE_TOO_FEW};
-	enum { NSTATES = sizeof states / sizeof *states,
-	       NREASONS = IDENT_NCLASSES + NSTATES };
+	enum {
+		NSTATES = sizeof states / sizeof *states,
+		NREASONS = IDENT_NCLASSES + NSTATES
+	};
 	const char *reasons[NREASONS] = {NULL};
 	for (int k = 1; k < IDENT_NCLASSES; k++)
 		reasons[k] = ident_class_name((ident_class_t)k);
@@ -384,7 +403,8 @@ static json_t *excluded_json(const config_leader_t *l, const people_t *p)
 	for (size_t i = 0; i < h->naddrs; i++) {
 		if (!seen[i])
 			continue;
-		ident_class_t k = ident_classify(l, &p->rules.ident, h->addrs[i].addr);
+		ident_class_t k =
+			ident_classify(l, &p->rules.ident, h->addrs[i].addr);
 		if (k != IDENT_CONTACT)
 			strvec_push(&ex[k], h->addrs[i].addr);
 	}
@@ -398,9 +418,12 @@ static json_t *excluded_json(const config_leader_t *l, const people_t *p)
 		if (ex[r].n) {
 			json_t *o = json_object(), *e = json_array();
 			for (size_t i = 0; i < ex[r].n && i < EXAMPLES; i++)
-				json_array_append_new(e, json_string(ex[r].v[i]));
-			json_object_set_new(o, "reason", json_string(reasons[r]));
-			json_object_set_new(o, "count", json_integer((json_int_t)ex[r].n));
+				json_array_append_new(e,
+						      json_string(ex[r].v[i]));
+			json_object_set_new(o, "reason",
+					    json_string(reasons[r]));
+			json_object_set_new(o, "count",
+					    json_integer((json_int_t)ex[r].n));
 			json_object_set_new(o, "examples", e);
 			json_array_append_new(a, o);
 		}
@@ -460,10 +483,12 @@ static json_t *merged_json(const people_t *p, bool all)
 			continue;
 		json_t *o = json_object(), *addrs = json_array();
 		for (size_t j = 0; j < c->naddresses; j++)
-			json_array_append_new(addrs, json_string(c->addresses[j]));
+			json_array_append_new(addrs,
+					      json_string(c->addresses[j]));
 		char *why = xasprintf("the same name, %s, on each address",
 				      c->name ? c->name : "");
-		json_object_set_new(o, "person", model_text(c->name ? c->name : c->address));
+		json_object_set_new(o, "person",
+				    model_text(c->name ? c->name : c->address));
 		json_object_set_new(o, "addresses", addrs);
 		json_object_set_new(o, "why", json_string(why));
 		json_object_set_new(o, "new", json_boolean(p->merge_new[k]));
@@ -476,11 +501,13 @@ static json_t *merged_json(const people_t *p, bool all)
 json_t *model_build(const config_t *cfg, const config_leader_t *l,
 		    const people_t *p, const strvec_t *warnings)
 {
-	json_t *root = json_object(), *leader = json_object(), *week = json_object();
+	json_t *root = json_object(), *leader = json_object(),
+	       *week = json_object();
 	char id[16], start[11], end[11];
 
 	json_object_set_new(leader, "id", json_string(l->id));
-	json_object_set_new(leader, "name", model_text(l->name ? l->name : l->email));
+	json_object_set_new(leader, "name",
+			    model_text(l->name ? l->name : l->email));
 	json_object_set_new(leader, "email", json_string(l->email));
 	model_week(p->now, l->timezone, id, start, end);
 	json_object_set_new(week, "start", json_string(start));
@@ -490,9 +517,11 @@ json_t *model_build(const config_t *cfg, const config_leader_t *l,
 	json_t *neglected = json_array(), *cooling = json_array();
 	json_t *more = json_array(); /* neglected after the focus */
 	for (size_t i = 0; i < p->nneglected && i < (size_t)cfg->top; i++) {
-		json_array_append_new(neglected, person_json(l, p, p->neglected[i]));
+		json_array_append_new(neglected,
+				      person_json(l, p, p->neglected[i]));
 		if (i)
-			json_array_append_new(more, person_json(l, p, p->neglected[i]));
+			json_array_append_new(
+				more, person_json(l, p, p->neglected[i]));
 	}
 	for (size_t k = 0; k < p->contacts.n; k++)
 		if (p->scores[k].cooling &&
@@ -526,7 +555,8 @@ json_t *model_build(const config_t *cfg, const config_leader_t *l,
 			if (json_is_true(json_object_get(json_array_get(all, i),
 							 "recent")))
 				json_array_append_new(
-					recent, json_deep_copy(json_array_get(all, i)));
+					recent,
+					json_deep_copy(json_array_get(all, i)));
 		mark_more(recent);
 		json_object_set_new(root, stretches[k][0], all);
 		json_object_set_new(root, stretches[k][1], recent);
@@ -539,11 +569,10 @@ json_t *model_build(const config_t *cfg, const config_leader_t *l,
 
 	/* For the templates: Mustache cannot ask whether a list is empty. */
 	json_t *has = json_object();
-	static const char *const lists[] = {"neglected", "more", "cooling",
-					    "circles", "coming_up", "excluded",
-					    "merged", "merged_all", "warnings",
-					    "away_recent",
-					    "gaps_recent"};
+	static const char *const lists[] = {
+		"neglected", "more",        "cooling",    "circles",
+		"coming_up", "excluded",    "merged",     "merged_all",
+		"warnings",  "away_recent", "gaps_recent"};
 	for (size_t i = 0; i < sizeof lists / sizeof *lists; i++)
 		json_object_set_new(has, lists[i],
 				    json_boolean(json_array_size(
@@ -563,7 +592,8 @@ void model_merge_keys(const json_t *model, strvec_t *keys)
 	json_t *m;
 	size_t i;
 
-	json_array_foreach(json_object_get(model, "merged_all"), i, m) {
+	json_array_foreach(json_object_get(model, "merged_all"), i, m)
+	{
 		json_t *addrs = json_object_get(m, "addresses");
 		size_t n = json_array_size(addrs);
 		const char **v = xcalloc(n ? n : 1, sizeof *v);

@@ -19,7 +19,7 @@
 json_t *model_text(const char *s);
 /* How the model and `contacts` are printed: numbers to 15 significant
  * digits, so a rounded 0.96 is printed as 0.96. */
-#define MODEL_JSON_FLAGS \
+#define MODEL_JSON_FLAGS                                                       \
 	(JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15))
 json_t *model_time(int64_t t);
 json_t *model_number(double v);

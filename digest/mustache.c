@@ -98,10 +98,10 @@ static void free_tree(node_t *n)
 
 /* Fail with "LABEL:LINE: what", or "line LINE: what" without a label. */
 static status_t fail(err_t *err, const char *label, int line, const char *fmt,
-                     ...) UTIL_PRINTF(4, 5);
+		     ...) UTIL_PRINTF(4, 5);
 
 static status_t fail(err_t *err, const char *label, int line, const char *fmt,
-                     ...)
+		     ...)
 {
 	char what[sizeof err->msg];
 	va_list ap;
@@ -162,7 +162,7 @@ static const char *find_close(const parser_t *p, const char *s, char pre)
 /* Is the tag [t, end) alone on its line but for blanks?  If so, set
  * *line_start to the start of its line and *next past its line end. */
 static bool standalone(const char *tmpl, const char *t, const char *end,
-                       const char **line_start, const char **next)
+		       const char **line_start, const char **next)
 {
 	const char *s = t, *e = end;
 	while (s > tmpl && is_blank(s[-1]))
@@ -183,7 +183,7 @@ static bool standalone(const char *tmpl, const char *t, const char *end,
 }
 
 static node_t *add_node(parser_t *p, kind_t kind, const char *s, size_t n,
-                        int line)
+			int line)
 {
 	node_t *nd = xcalloc(1, sizeof *nd);
 	nd->kind = kind;
@@ -197,7 +197,7 @@ static node_t *add_node(parser_t *p, kind_t kind, const char *s, size_t n,
 
 /* {{=<% %>=}}: the content s[0..n) must be two blank-separated tokens. */
 static status_t set_delimiters(parser_t *p, const char *s, size_t n, int line,
-                               err_t *err)
+			       err_t *err)
 {
 	const char *end = s + n, *o, *c;
 	size_t olen = 0, clen = 0;
@@ -243,33 +243,33 @@ static status_t add_tag(parser_t *p, const tag_t *t, err_t *err)
 	case '^':
 		if (p->depth == MUSTACHE_MAX_DEPTH)
 			return fail(err, p->label, t->line,
-			            "sections nested more than %d deep",
-			            MUSTACHE_MAX_DEPTH);
+				    "sections nested more than %d deep",
+				    MUSTACHE_MAX_DEPTH);
 		nd = add_node(p, t->type == '#' ? N_SECTION : N_INVERTED,
-		              t->name, t->len, t->line);
+			      t->name, t->len, t->line);
 		p->open[p->depth++] = nd;
 		p->tail[p->depth] = &nd->child;
 		return ST_OK;
 	case '/':
 		if (!p->depth)
 			return fail(
-			    err, p->label, t->line,
-			    "close tag \"%.*s\" without an open section",
-			    (int)t->len, t->name);
+				err, p->label, t->line,
+				"close tag \"%.*s\" without an open section",
+				(int)t->len, t->name);
 		open = p->open[p->depth - 1];
 		if (open->len != t->len || memcmp(open->str, t->name, t->len))
 			return fail(err, p->label, t->line,
-			            "close tag \"%.*s\" does not match section "
-			            "\"%s\" of line %d",
-			            (int)t->len, t->name, open->str,
-			            open->line);
+				    "close tag \"%.*s\" does not match section "
+				    "\"%s\" of line %d",
+				    (int)t->len, t->name, open->str,
+				    open->line);
 		p->depth--;
 		return ST_OK;
 	case '>':
 		nd = add_node(p, N_PARTIAL, t->name, t->len, t->line);
 		if (t->text_end < t->start)
 			nd->indent = xstrndup(t->text_end,
-			                      (size_t)(t->start - t->text_end));
+					      (size_t)(t->start - t->text_end));
 		return ST_OK;
 	case '&':
 	case '{':
@@ -283,7 +283,7 @@ static status_t add_tag(parser_t *p, const tag_t *t, err_t *err)
 
 /* Parse the tag whose opening delimiter is at s into *t. */
 static status_t read_tag(parser_t *p, const char *tmpl, const char *s, tag_t *t,
-                         err_t *err)
+			 err_t *err)
 {
 	const char *q = s + p->olen, *e;
 	char pre = 0;
@@ -316,13 +316,13 @@ static status_t read_tag(parser_t *p, const char *tmpl, const char *s, tag_t *t,
 /* Parse tmpl into *root (caller frees with free_tree; NULL on error);
  * label names it in messages. */
 static status_t parse(const char *label, const char *tmpl, node_t **root,
-                      err_t *err)
+		      err_t *err)
 {
 	parser_t p = {.label = label,
-	              .counted = tmpl,
-	              .line = 1,
-	              .otag = "{{",
-	              .ctag = "}}"};
+		      .counted = tmpl,
+		      .line = 1,
+		      .otag = "{{",
+		      .ctag = "}}"};
 	const char *pos = tmpl, *s;
 	status_t st = ST_OK;
 	tag_t t = {0};
@@ -337,7 +337,7 @@ static status_t parse(const char *label, const char *tmpl, node_t **root,
 			goto done;
 		if (t.text_end > pos)
 			add_node(&p, N_TEXT, pos, (size_t)(t.text_end - pos),
-			         line);
+				 line);
 		st = add_tag(&p, &t, err);
 		if (st != ST_OK)
 			goto done;
@@ -348,7 +348,7 @@ static status_t parse(const char *label, const char *tmpl, node_t **root,
 	if (p.depth) {
 		const node_t *open = p.open[p.depth - 1];
 		st = fail(err, label, open->line, "unclosed section \"%s\"",
-		          open->str);
+			  open->str);
 	}
 done:
 	if (st != ST_OK) {
@@ -444,7 +444,7 @@ static void put_value(strbuf_t *out, const json_t *v, bool escape)
 	case JSON_STRING:
 		if (escape)
 			put_escaped(out, json_string_value(v),
-			            json_string_length(v));
+				    json_string_length(v));
 		else
 			sb_add(out, json_string_value(v),
 			       json_string_length(v));
@@ -512,10 +512,10 @@ static void included_from(render_t *r, int line)
 	snprintf(msg, sizeof msg, "%s", r->err->msg);
 	if (r->label)
 		err_set(r->err, ST_DATAERR, "%s (included from %s:%d)", msg,
-		        r->label, line);
+			r->label, line);
 	else
 		err_set(r->err, ST_DATAERR, "%s (included from line %d)", msg,
-		        line);
+			line);
 }
 
 /* The partial of tag n, parsed with n's indentation: from the cache, or
@@ -573,8 +573,8 @@ static status_t render_partial(render_t *r, node_t *n, const ctx_t *c)
 
 	if (r->depth >= MUSTACHE_MAX_DEPTH)
 		return fail(r->err, r->label, n->line,
-		            "partial \"%s\" nested more than %d deep", n->str,
-		            MUSTACHE_MAX_DEPTH);
+			    "partial \"%s\" nested more than %d deep", n->str,
+			    MUSTACHE_MAX_DEPTH);
 	if (n->cached)
 		p = &r->cache[n->cached - 1];
 	else if ((st = get_partial(r, n, &p)) != ST_OK)
@@ -595,16 +595,16 @@ static status_t render(render_t *r, node_t *n, const ctx_t *c)
 
 	if (++r->nest > MUSTACHE_MAX_NEST) {
 		st = fail(r->err, r->label, n ? n->line : 0,
-		          "sections and partials nested more than %d deep",
-		          MUSTACHE_MAX_NEST);
+			  "sections and partials nested more than %d deep",
+			  MUSTACHE_MAX_NEST);
 		goto done;
 	}
 	for (; n && st == ST_OK; n = n->next) {
 		if (++r->steps > MUSTACHE_MAX_STEPS) {
 			st = fail(r->err, r->label, n->line,
-			          "more than %u steps to render: do partials "
-			          "include each other over and over?",
-			          MUSTACHE_MAX_STEPS);
+				  "more than %u steps to render: do partials "
+				  "include each other over and over?",
+				  MUSTACHE_MAX_STEPS);
 			break;
 		}
 		switch (n->kind) {
@@ -614,7 +614,7 @@ static status_t render(render_t *r, node_t *n, const ctx_t *c)
 		case N_ESCAPED:
 		case N_RAW:
 			put_value(r->out, lookup(c, n->str),
-			          n->kind == N_ESCAPED);
+				  n->kind == N_ESCAPED);
 			break;
 		case N_SECTION:
 		case N_INVERTED:
@@ -626,9 +626,9 @@ static status_t render(render_t *r, node_t *n, const ctx_t *c)
 		}
 		if (st == ST_OK && r->out->len - r->start > MUSTACHE_MAX_OUTPUT)
 			st = fail(r->err, r->label, n->line,
-			          "renders to more than %u MiB: do partials or "
-			          "sections repeat each other?",
-			          MUSTACHE_MAX_OUTPUT >> 20);
+				  "renders to more than %u MiB: do partials or "
+				  "sections repeat each other?",
+				  MUSTACHE_MAX_OUTPUT >> 20);
 	}
 done:
 	r->nest--;
@@ -636,15 +636,15 @@ done:
 }
 
 status_t mustache_render(const char *name, const char *tmpl, const json_t *data,
-                         mustache_partial_fn partials, void *ctx, strbuf_t *out,
-                         err_t *err)
+			 mustache_partial_fn partials, void *ctx, strbuf_t *out,
+			 err_t *err)
 {
 	render_t r = {.partials = partials,
-	              .pctx = ctx,
-	              .out = out,
-	              .start = out->len,
-	              .err = err,
-	              .label = name};
+		      .pctx = ctx,
+		      .out = out,
+		      .start = out->len,
+		      .err = err,
+		      .label = name};
 	ctx_t root = {data, NULL};
 	node_t *tree = NULL;
 	status_t st;
@@ -712,7 +712,7 @@ static status_t check_tree(check_t *k, const node_t *n, const char *label)
 }
 
 status_t mustache_check(const char *name, const char *tmpl,
-                        mustache_partial_fn partials, void *ctx, err_t *err)
+			mustache_partial_fn partials, void *ctx, err_t *err)
 {
 	check_t k = {.partials = partials, .pctx = ctx, .err = err};
 	node_t *tree = NULL;

@@ -19,7 +19,7 @@
  * as its file's path (valid during the render); it stays `name` otherwise.
  * Asked once per name and indentation in a render: the answer is kept. */
 typedef const char *(*mustache_partial_fn)(void *ctx, const char *name,
-                                           const char **label);
+					   const char **label);
 
 /* What one render may cost at most, so that partials which include each
  * other twice per level (2^depth expansions) or a section over a list
@@ -40,13 +40,13 @@ typedef const char *(*mustache_partial_fn)(void *ctx, const char *name,
  * when name is NULL and the template itself is at fault.  partials may be
  * NULL. */
 status_t mustache_render(const char *name, const char *tmpl, const json_t *data,
-                         mustache_partial_fn partials, void *ctx, strbuf_t *out,
-                         err_t *err);
+			 mustache_partial_fn partials, void *ctx, strbuf_t *out,
+			 err_t *err);
 
 /* Parse tmpl and every partial it names, however deep in sections (each
  * name once), without rendering: the errors mustache_render would report
  * of any data.  ST_OK or ST_DATAERR, err as for mustache_render. */
 status_t mustache_check(const char *name, const char *tmpl,
-                        mustache_partial_fn partials, void *ctx, err_t *err);
+			mustache_partial_fn partials, void *ctx, err_t *err);
 
 #endif

@@ -37,10 +37,13 @@ status_t people_rules_load(store_t *st, const config_t *cfg,
 		return s;
 	}
 	for (size_t i = 0; i < cfg->nleaders; i++)
-		for (size_t j = 0; &cfg->leaders[i] != l &&
-				   j < cfg->leaders[i].delegates.n; j++)
-			strvec_push(&out->others, cfg->leaders[i].delegates.v[j]);
-	out->ident = (ident_extra_t){&out->said.ignore, &out->staff, &out->others};
+		for (size_t j = 0;
+		     &cfg->leaders[i] != l && j < cfg->leaders[i].delegates.n;
+		     j++)
+			strvec_push(&out->others,
+				    cfg->leaders[i].delegates.v[j]);
+	out->ident =
+		(ident_extra_t){&out->said.ignore, &out->staff, &out->others};
 	return ST_OK;
 }
 
@@ -106,21 +109,19 @@ char *people_merge_key(const char *const *addrs, size_t n)
 	return sb_steal(&b);
 }
 
-status_t people_load(store_t *st, const config_t *cfg,
-		     const config_leader_t *l, int64_t leader_id, int64_t now,
-		     people_t *out, err_t *err)
+status_t people_load(store_t *st, const config_t *cfg, const config_leader_t *l,
+		     int64_t leader_id, int64_t now, people_t *out, err_t *err)
 {
 	status_t s = ST_OK;
 	strmap_t index = {0};
 
 	memset(out, 0, sizeof *out);
 	out->now = now;
-	if (leader_id &&
-	    ((s = store_history(st, leader_id, now - cfg->lookback, now + 1,
-				&out->history, err)) ||
-	     (s = store_upcoming(st, leader_id, now,
-				 now + STORE_STANDING_DAYS * 86400,
-				 &out->upcoming, err))))
+	if (leader_id && ((s = store_history(st, leader_id, now - cfg->lookback,
+					     now + 1, &out->history, err)) ||
+			  (s = store_upcoming(st, leader_id, now,
+					      now + STORE_STANDING_DAYS * 86400,
+					      &out->upcoming, err))))
 		goto done;
 	if ((s = people_rules_load(st, cfg, l, leader_id, &out->rules, err)))
 		goto done;
@@ -135,8 +136,8 @@ status_t people_load(store_t *st, const config_t *cfg,
 	for (size_t i = 0; i < n; i++) {
 		const contact_t *c = &out->contacts.v[i];
 		for (size_t j = 0; j < c->naddresses; j++) {
-			const store_setting_t *x =
-				store_said_setting(&out->rules.said, c->addresses[j]);
+			const store_setting_t *x = store_said_setting(
+				&out->rules.said, c->addresses[j]);
 			if (!x)
 				continue;
 			score_input_t *in = &out->input[i];
@@ -159,7 +160,9 @@ status_t people_load(store_t *st, const config_t *cfg,
 			continue;
 		for (size_t j = 0; j < ia->nparts; j++) {
 			int64_t k;
-			if (!strmap_get(&index, out->upcoming.addrs[ia->parts[j]].addr, &k))
+			if (!strmap_get(&index,
+					out->upcoming.addrs[ia->parts[j]].addr,
+					&k))
 				continue;
 			int p = out->contacts.person_of[k];
 			if (p < 0)
@@ -192,7 +195,8 @@ status_t people_load(store_t *st, const config_t *cfg,
 	int64_t *first = xcalloc(n ? n : 1, sizeof *first);
 	for (size_t i = 0; i < ni; i++)
 		for (size_t j = 0; j < out->history.ias[i].nparts; j++) {
-			int k = out->contacts.person_of[out->history.ias[i].parts[j]];
+			int k = out->contacts.person_of[out->history.ias[i]
+								.parts[j]];
 			if (k >= 0 && !first[k])
 				first[k] = out->history.ias[i].time;
 		}
@@ -203,7 +207,8 @@ status_t people_load(store_t *st, const config_t *cfg,
 		const contact_t *c = &out->contacts.v[k];
 		for (size_t j = 0; j < c->naddresses && !before && !s; j++)
 			s = store_seen_before(st, leader_id, c->addresses[j],
-					      now - cfg->lookback, &before, err);
+					      now - cfg->lookback, &before,
+					      err);
 		out->fresh[k] = !before;
 	}
 	free(first);
@@ -271,7 +276,8 @@ status_t people_stale_sources(store_t *st, const config_leader_t *l,
 		int64_t best = INT64_MIN;
 		for (size_t i = 0; i < n; i++) {
 			if (tree ? strncmp(src[i].spec, tree, tn) != 0 ||
-					   (src[i].spec[tn] && src[i].spec[tn] != '/')
+					    (src[i].spec[tn] &&
+					     src[i].spec[tn] != '/')
 				 : strcmp(src[i].spec, c->spec) != 0)
 				continue;
 			/* Judged by when it last brought something, and mail

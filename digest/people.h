@@ -15,10 +15,10 @@
 /* What decides who is a person for a leader beyond the config: what the
  * leader said, and the assistants seen in the store. */
 typedef struct {
-	store_said_t said;        /* snoozes, cadences, notes, merges, ignores */
-	strvec_t staff;           /* who else sends from the leader's sources */
-	strvec_t others;          /* other leaders' delegates and staff */
-	ident_extra_t ident;      /* the above, for ident_classify */
+	store_said_t said;   /* snoozes, cadences, notes, merges, ignores */
+	strvec_t staff;      /* who else sends from the leader's sources */
+	strvec_t others;     /* other leaders' delegates and staff */
+	ident_extra_t ident; /* the above, for ident_classify */
 } people_rules_t;
 
 /* Load them for leader l (store row leader_id, 0 when never ingested).
@@ -32,20 +32,20 @@ typedef struct {
 	int64_t now;
 	store_history_t history;  /* interactions in [now - lookback, now] */
 	store_history_t upcoming; /* meetings in [now, now + 7 days), and the
-	                           * next instances of recurring series up
-	                           * to STORE_STANDING_DAYS ahead */
+				   * next instances of recurring series up
+				   * to STORE_STANDING_DAYS ahead */
 	people_rules_t rules;     /* who counts as a person */
 	contacts_t contacts;
-	score_input_t *input;     /* per contacts.v[i] */
-	score_t *scores;          /* per contacts.v[i] */
-	bool *fresh;              /* per contacts.v[i]: first interaction
-	                           * ever in the last 7 days */
-	bool *merge_new;          /* per contacts.v[i]: of several addresses,
-	                           * joined automatically, and no digest of
-	                           * an earlier week was sent with them so */
-	size_t *neglected;        /* indices into contacts.v, ranked */
+	score_input_t *input; /* per contacts.v[i] */
+	score_t *scores;      /* per contacts.v[i] */
+	bool *fresh;          /* per contacts.v[i]: first interaction
+			       * ever in the last 7 days */
+	bool *merge_new;      /* per contacts.v[i]: of several addresses,
+			       * joined automatically, and no digest of
+			       * an earlier week was sent with them so */
+	size_t *neglected;    /* indices into contacts.v, ranked */
 	size_t nneglected;
-	score_aways_t away;       /* the leader's absences in the window */
+	score_aways_t away; /* the leader's absences in the window */
 } people_t;
 
 /*
@@ -66,9 +66,8 @@ bool people_books(const store_ia_t *meeting);
 
 /* Load and score the people of leader l (store row leader_id; 0 when the
  * leader was never ingested: no people).  Free with people_free. */
-status_t people_load(store_t *st, const config_t *cfg,
-		     const config_leader_t *l, int64_t leader_id, int64_t now,
-		     people_t *out, err_t *err);
+status_t people_load(store_t *st, const config_t *cfg, const config_leader_t *l,
+		     int64_t leader_id, int64_t now, people_t *out, err_t *err);
 void people_free(people_t *p);
 
 /* Whether auto_merge joined some of person c's addresses: the leader's

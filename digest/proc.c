@@ -67,7 +67,8 @@ status_t proc_run(const char *name, char *const argv[], const char *input,
 	int in[2] = {-1, -1}, op[2] = {-1, -1}, ep[2] = {-1, -1};
 	pid_t pid = -1;
 	size_t off = 0;
-	int64_t deadline = now_ms() + (int64_t)(timeout > 0 ? timeout : 30) * 1000;
+	int64_t deadline =
+		now_ms() + (int64_t)(timeout > 0 ? timeout : 30) * 1000;
 	char buf[4096];
 	struct sigaction ign = {.sa_handler = SIG_IGN}, saved;
 	bool timed_out = false;
@@ -125,9 +126,11 @@ status_t proc_run(const char *name, char *const argv[], const char *input,
 			break;
 		}
 		if (op[0] >= 0)
-			pfd[n++] = (struct pollfd){.fd = op[0], .events = POLLIN};
+			pfd[n++] =
+				(struct pollfd){.fd = op[0], .events = POLLIN};
 		if (in[1] >= 0)
-			pfd[n++] = (struct pollfd){.fd = in[1], .events = POLLOUT};
+			pfd[n++] =
+				(struct pollfd){.fd = in[1], .events = POLLOUT};
 		int k = poll(pfd, n, (int)(left > 1000 ? 1000 : left));
 		if (k < 0 && errno != EINTR) {
 			err_set(err, st, "%s: poll: %s", name, strerror(errno));
@@ -163,7 +166,8 @@ status_t proc_run(const char *name, char *const argv[], const char *input,
 		if (w == pid)
 			break;
 		if (w < 0 && errno != EINTR) {
-			err_set(err, st, "%s: waitpid: %s", name, strerror(errno));
+			err_set(err, st, "%s: waitpid: %s", name,
+				strerror(errno));
 			goto done;
 		}
 		if (now_ms() >= deadline)

@@ -16,14 +16,14 @@
 /*
  * Run argv (argv[0] a path, no shell) with input on its stdin (NULL: an
  * empty stdin) and at most max_out bytes of its stdout kept in *out (the
- * rest is read and dropped; with out NULL its stdout is /dev/null).  Waits at most timeout
- * seconds in all.  Returns ST_OK when the command ran to its end, with
- * its raw wait status in *wstatus and how many bytes of input it read
- * in *taken (may be NULL; less than len when it closed its stdin early); ST_TEMPFAIL when it was killed at the
- * deadline ("NAME timed out after Ns"), was killed because util_stop
- * was set (a stop signal arrived), or a pipe or fork failed;
- * ST_CONFIG when argv[0] cannot be executed ("cannot run PATH: why").
- * name is how messages call the command (e.g. "sendmail").
+ * rest is read and dropped; with out NULL its stdout is /dev/null).  Waits at
+ * most timeout seconds in all.  Returns ST_OK when the command ran to its end,
+ * with its raw wait status in *wstatus and how many bytes of input it read in
+ * *taken (may be NULL; less than len when it closed its stdin early);
+ * ST_TEMPFAIL when it was killed at the deadline ("NAME timed out after Ns"),
+ * was killed because util_stop was set (a stop signal arrived), or a pipe or
+ * fork failed; ST_CONFIG when argv[0] cannot be executed ("cannot run PATH:
+ * why"). name is how messages call the command (e.g. "sendmail").
  */
 status_t proc_run(const char *name, char *const argv[], const char *input,
 		  size_t len, int timeout, size_t max_out, strbuf_t *out,

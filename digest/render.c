@@ -63,8 +63,9 @@ static status_t read_template(const char *path, char **text, err_t *err)
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return ST_OK;
-		return err_set(err, oerr.status == ST_DATAERR ? ST_CONFIG
-							      : oerr.status,
+		return err_set(err,
+			       oerr.status == ST_DATAERR ? ST_CONFIG
+							 : oerr.status,
 			       "%s", oerr.msg);
 	}
 	while ((n = read(fd, chunk, sizeof chunk)) != 0) {
@@ -84,8 +85,10 @@ static status_t read_template(const char *path, char **text, err_t *err)
 		sb_add(&b, chunk, (size_t)n);
 	}
 	if (memchr(sb_str(&b), '\0', b.len)) {
-		s = err_set(err, ST_CONFIG, "%s: holds a NUL byte, not a "
-			    "template", path);
+		s = err_set(err, ST_CONFIG,
+			    "%s: holds a NUL byte, not a "
+			    "template",
+			    path);
 		goto done;
 	}
 	*text = xstrdup(sb_str(&b));
@@ -176,16 +179,22 @@ char *render_wrap(const char *text, int width)
 		size_t indent = 0;
 		while (indent < len && line[indent] == ' ')
 			indent++;
-		size_t cont = indent + (len > indent + 1 && line[indent] == '-' &&
-					line[indent + 1] == ' '
-					? 2 : 0);
+		size_t cont =
+			indent + (len > indent + 1 && line[indent] == '-' &&
+						  line[indent + 1] == ' '
+					  ? 2
+					  : 0);
 		const char *p = line, *end = line + len;
 		size_t pad = 0; /* indentation of a continuation */
 		while (display_width(p, (size_t)(end - p)) + (int)pad > width) {
 			/* the last blank that keeps the line within width */
 			const char *cut = NULL;
-			for (const char *q = p + (p == line ? indent : 0); q < end; q++)
-				if (*q == ' ' && display_width(p, (size_t)(q - p)) + (int)pad <= width)
+			for (const char *q = p + (p == line ? indent : 0);
+			     q < end; q++)
+				if (*q == ' ' &&
+				    display_width(p, (size_t)(q - p)) +
+						    (int)pad <=
+					    width)
 					cut = q;
 			if (!cut)
 				break; /* one long word: leave it */

@@ -19,8 +19,8 @@ typedef enum {
 
 /* Render one part of the digest into *out (appended).  A template missing
  * from `templates =` is the built-in one; every partial a template names
- * is parsed, whether this model reaches it or not.  ST_CONFIG when `templates =` is
- * not a directory, or a template in it is not a regular file of at most
+ * is parsed, whether this model reaches it or not.  ST_CONFIG when `templates
+ * =` is not a directory, or a template in it is not a regular file of at most
  * 1 MiB, does not parse, or expands past the limits of mustache.h (err
  * says "FILE:LINE: what"); ST_IOERR when one cannot be opened or read. */
 status_t render_part(const config_t *cfg, const json_t *model,

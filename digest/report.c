@@ -58,9 +58,9 @@ static void csv_field(FILE *out, const char *s, bool last)
 
 /* The header of an empty `contacts --format csv`: the keys of
  * contact_json. */
-#define CONTACTS_CSV_HEADER                                                   \
-	"address,addresses,name,interactions,touches,score,last_contact,"     \
-	"last_seen,last_channel,rhythm_days,episodes,rhythm_range_days,"      \
+#define CONTACTS_CSV_HEADER                                                    \
+	"address,addresses,name,interactions,touches,score,last_contact,"      \
+	"last_seen,last_channel,rhythm_days,episodes,rhythm_range_days,"       \
 	"days_since,overdue,neglected,circle,snoozed_until,note"
 
 /* A JSON value as one CSV field (caller frees; NULL for null). */
@@ -98,16 +98,19 @@ static json_t *contact_json(const config_leader_t *l, const contact_t *c,
 	json_object_set_new(o, "address", json_string(c->address));
 	json_object_set_new(o, "addresses", addrs);
 	json_object_set_new(o, "name", model_text(c->name));
-	json_object_set_new(o, "interactions", json_integer((json_int_t)c->interactions));
+	json_object_set_new(o, "interactions",
+			    json_integer((json_int_t)c->interactions));
 	json_object_set_new(o, "touches", json_integer((json_int_t)c->touches));
 	json_object_set_new(o, "score", model_number(s->score));
 	json_object_set_new(o, "last_contact", model_time(c->last_contact));
 	json_object_set_new(o, "last_seen", model_time(c->last_seen));
 	json_object_set_new(o, "last_channel",
 			    c->last_contact < 0 ? json_null()
-						: json_string(channel_name(c->last_channel)));
+						: json_string(channel_name(
+							  c->last_channel)));
 	json_object_set_new(o, "rhythm_days", model_number(s->rhythm_days));
-	json_object_set_new(o, "episodes", json_integer((json_int_t)s->episodes));
+	json_object_set_new(o, "episodes",
+			    json_integer((json_int_t)s->episodes));
 	if (s->rhythm_low >= 0) {
 		json_t *r = json_array();
 		json_array_append_new(r, model_number(s->rhythm_low));
@@ -116,7 +119,8 @@ static json_t *contact_json(const config_leader_t *l, const contact_t *c,
 	} else {
 		json_object_set_new(o, "rhythm_range_days", json_null());
 	}
-	json_object_set_new(o, "days_since", ds < 0 ? json_null() : json_integer(ds));
+	json_object_set_new(o, "days_since",
+			    ds < 0 ? json_null() : json_integer(ds));
 	json_object_set_new(o, "overdue", model_number(s->overdue));
 	json_object_set_new(o, "neglected", json_boolean(s->neglected));
 	json_object_set_new(o, "circle", model_text(c->circle));
@@ -162,26 +166,29 @@ status_t report_contacts(FILE *out, report_format_t fmt,
 	if (fmt == REPORT_JSON) {
 		json_t *a = json_array();
 		for (size_t i = 0; i < n; i++)
-			json_array_append_new(a, contact_json(l, &c->v[order[i]],
-							      &s[order[i]],
-							      &pp->input[order[i]]));
+			json_array_append_new(
+				a,
+				contact_json(l, &c->v[order[i]], &s[order[i]],
+					     &pp->input[order[i]]));
 		return dump(out, a, err);
 	}
 	if (fmt == REPORT_CSV) {
 		/* The fields of the JSON, in its order: an array's items
 		 * separated by spaces, a bool yes or no, null empty. */
 		for (size_t i = 0; i < n; i++) {
-			json_t *o = contact_json(l, &c->v[order[i]], &s[order[i]],
-						 &pp->input[order[i]]);
+			json_t *o =
+				contact_json(l, &c->v[order[i]], &s[order[i]],
+					     &pp->input[order[i]]);
 			const char *key;
 			json_t *v;
 			if (i == 0) {
 				size_t k = 0;
-				json_object_foreach(o, key, v)
-					csv_field(out, key, ++k == json_object_size(o));
+				json_object_foreach(o, key, v) csv_field(
+					out, key, ++k == json_object_size(o));
 			}
 			size_t k = 0;
-			json_object_foreach(o, key, v) {
+			json_object_foreach(o, key, v)
+			{
 				char *f = csv_value(v);
 				csv_field(out, f, ++k == json_object_size(o));
 				free(f);
@@ -270,22 +277,28 @@ status_t report_interactions(FILE *out, report_format_t fmt,
 		if (a) {
 			json_t *o = json_object(), *p = json_array();
 			for (size_t j = 0; j < n; j++)
-				json_array_append_new(p, json_string(h->addrs[ppl[j]].addr));
+				json_array_append_new(
+					p, json_string(h->addrs[ppl[j]].addr));
 			json_object_set_new(o, "time", json_string(t));
-			json_object_set_new(o, "channel", json_string(channel_name(ia->channel)));
+			json_object_set_new(
+				o, "channel",
+				json_string(channel_name(ia->channel)));
 			json_object_set_new(o, "size", json_integer(ia->size));
 			json_object_set_new(o, "weight", json_real(w));
 			json_object_set_new(o, "participants", p);
-			json_object_set_new(o, "source", json_string(ia->source));
+			json_object_set_new(o, "source",
+					    json_string(ia->source));
 			if (cfg->keep_subjects)
-				json_object_set_new(o, "title", model_text(ia->title));
+				json_object_set_new(o, "title",
+						    model_text(ia->title));
 			json_array_append_new(a, o);
 			continue;
 		}
 		strbuf_t p = {0};
 		char size[16], weight[32];
 		for (size_t j = 0; j < n; j++)
-			sb_printf(&p, "%s%s", j ? " " : "", h->addrs[ppl[j]].addr);
+			sb_printf(&p, "%s%s", j ? " " : "",
+				  h->addrs[ppl[j]].addr);
 		snprintf(size, sizeof size, "%d", ia->size);
 		snprintf(weight, sizeof weight, "%g", w);
 		csv_field(out, t, false);

@@ -287,8 +287,7 @@ static status_t render_as(run_t *r, run_digest_t *d, run_format_t fmt,
 	return s;
 }
 
-status_t run_digest_write(run_t *r, run_digest_t *d, run_format_t fmt,
-			  FILE *f)
+status_t run_digest_write(run_t *r, run_digest_t *d, run_format_t fmt, FILE *f)
 {
 	strbuf_t b = {0};
 	err_t err = {0};
@@ -363,19 +362,22 @@ done:
 
 /* One log line per delivery, msmtp style: to the log file, and as a note
  * for -v. */
-static void log_delivery(run_t *r, const config_leader_t *l,
-			 const char *week, const char *to, const char *status,
-			 const char *reply, const char *mid)
+static void log_delivery(run_t *r, const config_leader_t *l, const char *week,
+			 const char *to, const char *status, const char *reply,
+			 const char *mid)
 {
-	char *line = xasprintf("leader=%s week=%s to=%s status=%s smtp=\"%s\" "
-			       "message_id=<%s>",
-			       l->id, week, to, status, reply ? reply : "", mid);
+	char *line =
+		xasprintf("leader=%s week=%s to=%s status=%s smtp=\"%s\" "
+			  "message_id=<%s>",
+			  l->id, week, to, status, reply ? reply : "", mid);
 	str_sanitize(line);
 	if (r->info)
 		r->info(r->diag.ctx, line);
 	const char *path = r->cfg->log_file;
-	int fd = mkdir_parents(path) < 0 ? -1 :
-		 open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	int fd = mkdir_parents(path) < 0
+			 ? -1
+			 : open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+				0600);
 	if (fd >= 0) {
 		char stamp[21];
 		tz_format_utc((int64_t)time(NULL), stamp);
@@ -450,8 +452,10 @@ status_t run_deliver(run_t *r, run_digest_t *d)
 	    (s = store_delivery(r->store, id, week, &state, &n, &err)))
 		goto fail;
 	if (state == STORE_SENT && !r->force) {
-		info(r, l, "the digest of %s was sent already (--force sends "
-			   "it again)", week);
+		info(r, l,
+		     "the digest of %s was sent already (--force sends "
+		     "it again)",
+		     week);
 		return ST_OK;
 	}
 	if (state == STORE_SENT)
@@ -482,11 +486,11 @@ status_t run_deliver(run_t *r, run_digest_t *d)
 	};
 	s = send_message(&sc, from, to, msg.s, msg.len, &reply, &err);
 	err_t lerr = {0};
-	status_t rs = record_outcome(r, id, d, n, !s, mid,
-				     s ? err.msg : reply, &lerr);
+	status_t rs = record_outcome(r, id, d, n, !s, mid, s ? err.msg : reply,
+				     &lerr);
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	log_delivery(r, l, week, to, s ? "failed" : "sent",
-		     s ? err.msg : reply, mid);
+	log_delivery(r, l, week, to, s ? "failed" : "sent", s ? err.msg : reply,
+		     mid);
 	if (s)
 		fail(r, l, "delivery to %s failed: %s", to, err.msg);
 	if (rs)

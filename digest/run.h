@@ -74,15 +74,14 @@ void run_digest_free(run_digest_t *d);
 const strvec_t *run_digest_stale(const run_digest_t *d);
 
 typedef enum {
-	RUN_TEXT,    /* what preview and run --dry-run show */
-	RUN_HTML,    /* the HTML part, as shown */
-	RUN_JSON,    /* the model */
-	RUN_EML,     /* the whole message, as it would be sent */
+	RUN_TEXT, /* what preview and run --dry-run show */
+	RUN_HTML, /* the HTML part, as shown */
+	RUN_JSON, /* the model */
+	RUN_EML,  /* the whole message, as it would be sent */
 } run_format_t;
 
 /* Write digest d in fmt to f. */
-status_t run_digest_write(run_t *r, run_digest_t *d, run_format_t fmt,
-			  FILE *f);
+status_t run_digest_write(run_t *r, run_digest_t *d, run_format_t fmt, FILE *f);
 
 /* Write digest d as DIR/LEADER.eml, mode 0600: a new file renamed over
  * the old one, so a symlink there is replaced, never followed. */

@@ -96,9 +96,11 @@ static void find_aways(const int64_t *days, size_t n, int64_t today,
 		int64_t next = i + 1 < n ? days[i + 1] : today;
 		int64_t len = next - days[i] - 1;
 		if (len >= SCORE_AWAY_MIN_DAYS) {
-			out->v = xrealloc(out->v, (out->n + 1) * sizeof *out->v);
-			out->v[out->n++] = (score_away_t){
-				days[i] + 1, next - 1, len <= SCORE_AWAY_MAX_DAYS};
+			out->v =
+				xrealloc(out->v, (out->n + 1) * sizeof *out->v);
+			out->v[out->n++] =
+				(score_away_t){days[i] + 1, next - 1,
+					       len <= SCORE_AWAY_MAX_DAYS};
 		}
 	}
 }
@@ -155,8 +157,8 @@ static int cmp_touch(const void *a, const void *b)
 
 /* The learned rhythm: median and quartiles of the net gaps between the
  * episodes starting on days[0..n). */
-static void learn_rhythm(const int64_t *days, size_t n,
-			 const score_aways_t *aw, score_t *s)
+static void learn_rhythm(const int64_t *days, size_t n, const score_aways_t *aw,
+			 score_t *s)
 {
 	int64_t *gaps = xcalloc(n - 1, sizeof *gaps);
 	for (size_t i = 1; i < n; i++)
@@ -184,11 +186,13 @@ static void score_one(const config_t *cfg, const touch_t *t, size_t n,
 	/* Episodes, and the strength of the relationship: each episode
 	 * weighs what its heaviest touch weighs, halved every half-life. */
 	for (size_t i = 0; i <= n; i++) {
-		if (i == n || ne == 0 || t[i].day - start[ne - 1] > SCORE_EPISODE_DAYS) {
+		if (i == n || ne == 0 ||
+		    t[i].day - start[ne - 1] > SCORE_EPISODE_DAYS) {
 			if (ne) {
 				double age = (double)(now - first_time) / DAY;
-				strength += weight *
-					    pow(0.5, age / SCORE_HALF_LIFE_DAYS);
+				strength +=
+					weight *
+					pow(0.5, age / SCORE_HALF_LIFE_DAYS);
 			}
 			if (i == n)
 				break;
@@ -227,7 +231,8 @@ static void score_one(const config_t *cfg, const touch_t *t, size_t n,
 		s->state = SCORE_ONE_THREAD;
 	else
 		s->state = SCORE_CANDIDATE;
-	if (s->state == SCORE_CANDIDATE && now - t[n - 1].time > cfg->dormant_after)
+	if (s->state == SCORE_CANDIDATE &&
+	    now - t[n - 1].time > cfg->dormant_after)
 		s->state = SCORE_DORMANT;
 
 	/* The silence, net of the leader's absences, against the rhythm. */
@@ -261,7 +266,8 @@ static void score_one(const config_t *cfg, const touch_t *t, size_t n,
 	 * is under half of the usual rate, in a relationship older than
 	 * twice that window. */
 	bool cool = false;
-	if (judged && !neglect && ne && start[0] <= today - 2 * SCORE_COOLING_DAYS) {
+	if (judged && !neglect && ne &&
+	    start[0] <= today - 2 * SCORE_COOLING_DAYS) {
 		int64_t from = today - SCORE_COOLING_DAYS;
 		double len = (double)(SCORE_COOLING_DAYS -
 				      away_within(aw, from, today - 1));
@@ -291,9 +297,9 @@ static void score_one(const config_t *cfg, const touch_t *t, size_t n,
 		size_t email = 0;
 		for (size_t i = n - 3; i < n; i++)
 			email += t[i].channel == STORE_EMAIL;
-		s->suggestion = email == 3 ? SCORE_CALL
-			      : email == 0 ? SCORE_NOTE
-					   : SCORE_CHECK_IN;
+		s->suggestion = email == 3   ? SCORE_CALL
+				: email == 0 ? SCORE_NOTE
+					     : SCORE_CHECK_IN;
 	}
 
 	/* Touches per ISO week (Monday 00:00 in the leader's zone).
@@ -302,7 +308,8 @@ static void score_one(const config_t *cfg, const touch_t *t, size_t n,
 	int64_t this_monday = today - ((today + 3) % 7 + 7) % 7;
 	memset(s->history, 0, sizeof s->history);
 	for (size_t i = 0; i < n; i++) {
-		int64_t w = floor_div(t[i].day - this_monday, 7); /* 0: this week */
+		int64_t w =
+			floor_div(t[i].day - this_monday, 7); /* 0: this week */
 		if (w <= 0 && w > -SCORE_WEEKS)
 			s->history[SCORE_WEEKS - 1 + w]++;
 	}
@@ -329,9 +336,9 @@ void score_people(const config_t *cfg, const store_history_t *h,
 	for (size_t i = 0; i < h->nias; i++) {
 		if (h->ias[i].time > now)
 			continue;
-		int64_t d = floor_div(h->ias[i].time +
-					      (offsets ? offsets[i] : now_offset),
-				      DAY);
+		int64_t d = floor_div(
+			h->ias[i].time + (offsets ? offsets[i] : now_offset),
+			DAY);
 		days[nd++] = d;
 	}
 	qsort(days, nd, sizeof *days, cmp_i64);
@@ -361,14 +368,18 @@ void score_people(const config_t *cfg, const store_history_t *h,
 				}
 				t[p][fill[p]++] = (touch_t){
 					ia->time,
-					floor_div(ia->time + (offsets ? offsets[i] : now_offset),
-						  DAY),
+					floor_div(
+						ia->time +
+							(offsets ? offsets[i]
+								 : now_offset),
+						DAY),
 					ia->channel, ia->weight};
 			}
 		}
 		if (pass == 0)
 			for (size_t p = 0; p < c->n; p++)
-				t[p] = xcalloc(count[p] ? count[p] : 1, sizeof **t);
+				t[p] = xcalloc(count[p] ? count[p] : 1,
+					       sizeof **t);
 	}
 	for (size_t p = 0; p < c->n; p++) {
 		memset(&out[p], 0, sizeof out[p]);

@@ -25,16 +25,19 @@
 #include "contacts.h"
 #include "store.h"
 
-#define SCORE_WEEKS 12            /* weeks of history shown per person */
-#define SCORE_EPISODE_DAYS 5      /* touches this close to an episode's
-                                   * first touch belong to it */
-#define SCORE_HALF_LIFE_DAYS 365.0 /* of an episode's weight in the
-                                    * relationship's strength */
-#define SCORE_MIN_DAYS 21         /* a learned rhythm is never neglected
-                                   * before three weeks */
-#define SCORE_COOLING_DAYS 56     /* the recent window of "cooling" */
-#define SCORE_AWAY_MIN_DAYS 7     /* an absence of the leader: 7 days ... */
-#define SCORE_AWAY_MAX_DAYS 42    /* ... to 6 weeks without any interaction */
+#define SCORE_WEEKS 12 /* weeks of history shown per person */
+#define SCORE_EPISODE_DAYS                                                     \
+	5 /* touches this close to an episode's                                \
+	   * first touch belong to it */
+#define SCORE_HALF_LIFE_DAYS                                                   \
+	365.0 /* of an episode's weight in the                                 \
+	       * relationship's strength */
+#define SCORE_MIN_DAYS                                                         \
+	21                     /* a learned rhythm is never neglected          \
+				* before three weeks */
+#define SCORE_COOLING_DAYS  56 /* the recent window of "cooling" */
+#define SCORE_AWAY_MIN_DAYS 7  /* an absence of the leader: 7 days ... */
+#define SCORE_AWAY_MAX_DAYS 42 /* ... to 6 weeks without any interaction */
 
 typedef enum {
 	SCORE_CHECK_IN = 0, /* a mix of channels: check in */
@@ -48,7 +51,7 @@ typedef enum {
 	SCORE_SNOOZED,       /* the leader snoozed them */
 	SCORE_TOO_FEW,       /* fewer than min_touches touches */
 	SCORE_ONE_THREAD,    /* touches, but not min_touches episodes
-	                      * spread over min_span */
+			      * spread over min_span */
 	SCORE_DORMANT,       /* silent for longer than dormant_after */
 } score_state_t;
 
@@ -79,36 +82,36 @@ typedef struct {
 
 typedef struct {
 	score_state_t state;
-	double score;          /* strength: the sum of the episodes' weights,
-	                        * each halved every SCORE_HALF_LIFE_DAYS */
-	size_t episodes;       /* in the window */
-	int64_t span_days;     /* from the first episode to the last */
-	double rhythm_days;    /* the cadence, else the median gap between
-	                        * episodes (net of absences); < 0 when none */
-	double rhythm_low;     /* the spread of the gaps: their quartiles; */
-	double rhythm_high;    /* < 0 when there is no learned rhythm */
-	bool rhythm_learned;   /* rhythm_days comes from the history */
-	int64_t days_since;    /* whole days since the last touch; -1 if none */
-	int64_t away_days;     /* days of that silence the leader was away */
-	double overdue;        /* days_since / rhythm (DESIGN §2); < 0 when
-	                        * unknown */
-	bool late;             /* the silence net of absences is a rhythm or
-	                        * more */
-	double due_days;       /* the net silence at which they are neglected:
-	                        * neglect_factor times the cadence, or times
-	                        * the learned usual gap (its spread included)
-	                        * with some slack and at least SCORE_MIN_DAYS;
-	                        * < 0 when never */
-	bool due;              /* neglected or cooling, booked or not */
-	bool booked;           /* a meeting in the coming week, or a
-	                        * standing one: listed only as coming up */
+	double score;        /* strength: the sum of the episodes' weights,
+			      * each halved every SCORE_HALF_LIFE_DAYS */
+	size_t episodes;     /* in the window */
+	int64_t span_days;   /* from the first episode to the last */
+	double rhythm_days;  /* the cadence, else the median gap between
+			      * episodes (net of absences); < 0 when none */
+	double rhythm_low;   /* the spread of the gaps: their quartiles; */
+	double rhythm_high;  /* < 0 when there is no learned rhythm */
+	bool rhythm_learned; /* rhythm_days comes from the history */
+	int64_t days_since;  /* whole days since the last touch; -1 if none */
+	int64_t away_days;   /* days of that silence the leader was away */
+	double overdue;      /* days_since / rhythm (DESIGN §2); < 0 when
+			      * unknown */
+	bool late;           /* the silence net of absences is a rhythm or
+			      * more */
+	double due_days;     /* the net silence at which they are neglected:
+			      * neglect_factor times the cadence, or times
+			      * the learned usual gap (its spread included)
+			      * with some slack and at least SCORE_MIN_DAYS;
+			      * < 0 when never */
+	bool due;            /* neglected or cooling, booked or not */
+	bool booked;         /* a meeting in the coming week, or a
+			      * standing one: listed only as coming up */
 	bool neglected;
 	bool cooling;
 	bool snoozed;
 	score_suggestion_t suggestion;
 	int history[SCORE_WEEKS]; /* touches per ISO week, oldest first; the
-	                           * last is the week of now */
-	double rank;           /* for ordering the neglected */
+				   * last is the week of now */
+	double rank;              /* for ordering the neglected */
 } score_t;
 
 /*

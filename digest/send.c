@@ -34,12 +34,12 @@
 #define SEND_TIMEOUT_DEFAULT 30
 #define SEND_PORT_STARTTLS   587
 #define SEND_PORT_TLS        465
-#define SEND_EX_TEMPFAIL     75   /* sysexits.h EX_TEMPFAIL */
+#define SEND_EX_TEMPFAIL     75 /* sysexits.h EX_TEMPFAIL */
 
 /* Split smtp[s]://host[:port][/] into its parts; *host is the caller's. The
  * URL is never echoed in a message (it might carry a secret). */
 static status_t send_parse_url(const char *url, bool *implicit, char **host,
-                               uint16_t *port, err_t *err)
+			       uint16_t *port, err_t *err)
 {
 	const char *p, *hs, *he, *q;
 	unsigned long v = 0;
@@ -55,7 +55,7 @@ static status_t send_parse_url(const char *url, bool *implicit, char **host,
 		p = url + 7;
 	} else {
 		return err_set(err, ST_CONFIG,
-		               "smtp url: scheme must be smtp:// or smtps://");
+			       "smtp url: scheme must be smtp:// or smtps://");
 	}
 	if (*p == '[') {
 		hs = p + 1;
@@ -70,14 +70,14 @@ static status_t send_parse_url(const char *url, bool *implicit, char **host,
 	}
 	if (memchr(p, '@', strcspn(p, "/?#")) != NULL)
 		return err_set(err, ST_CONFIG,
-		               "smtp url: no user or password allowed in it "
-		               "(use user = and password_command =)");
+			       "smtp url: no user or password allowed in it "
+			       "(use user = and password_command =)");
 	if (he == hs)
 		return err_set(err, ST_CONFIG, "smtp url: no host");
 	for (const char *h = hs; h < he; h++)
 		if ((unsigned char)*h <= ' ' || *h == 0x7f || *h == '[')
 			return err_set(err, ST_CONFIG,
-			               "smtp url: bad character in host");
+				       "smtp url: bad character in host");
 	if (*q == ':') {
 		q++;
 		if (*q < '0' || *q > '9')
@@ -92,7 +92,7 @@ static status_t send_parse_url(const char *url, bool *implicit, char **host,
 		q++;
 	if (*q != '\0')
 		return err_set(err, ST_CONFIG,
-		               "smtp url: nothing may follow host[:port]");
+			       "smtp url: nothing may follow host[:port]");
 	*host = xstrndup(hs, (size_t)(he - hs));
 	return ST_OK;
 }
@@ -100,8 +100,8 @@ static status_t send_parse_url(const char *url, bool *implicit, char **host,
 /* The sendmail backend: argv + "-i -f FROM -- TO", message on stdin with
  * LF line endings, bounded by the timeout. */
 static status_t send_sendmail(const strvec_t *cmd, const char *from,
-                              const char *to, const char *msg, size_t len,
-                              int timeout, char **reply, err_t *err)
+			      const char *to, const char *msg, size_t len,
+			      int timeout, char **reply, err_t *err)
 {
 	status_t st;
 	char **argv = NULL;
@@ -129,7 +129,7 @@ static status_t send_sendmail(const strvec_t *cmd, const char *from,
 
 	/* Its stdout is read and dropped: cron would mail it. */
 	st = proc_run("sendmail", argv, body.s, body.len, timeout, 0, NULL, &ws,
-	              &taken, err);
+		      &taken, err);
 	if (st != ST_OK)
 		goto done;
 	st = ST_TEMPFAIL;
@@ -144,7 +144,7 @@ static status_t send_sendmail(const strvec_t *cmd, const char *from,
 		*reply = xasprintf("sendmail exit %d", code);
 	if (code == 0 && taken < body.len) {
 		err_set(err, st,
-		        "sendmail: exited 0 without reading the whole message");
+			"sendmail: exited 0 without reading the whole message");
 		goto done;
 	}
 	if (code == SEND_EX_TEMPFAIL) {
@@ -153,7 +153,7 @@ static status_t send_sendmail(const strvec_t *cmd, const char *from,
 	}
 	if (code != 0) {
 		st = err_set(err, ST_DATAERR, "sendmail: failed (exit %d)",
-		             code);
+			     code);
 		goto done;
 	}
 	st = ST_OK;
@@ -184,7 +184,7 @@ char *send_reply_text(int code, const char *response)
 static char *send_reply_line(const mailsmtp *s)
 {
 	return s != NULL ? send_reply_text(s->response_code, s->response)
-	                 : NULL;
+			 : NULL;
 }
 
 /* A short description of a libetpan SMTP error without a server reply. */
@@ -208,7 +208,7 @@ static const char *send_etpan_error(int r)
  * the message (txn) is permanent; everything else, a 5xx greeting or EHLO
  * included, is retried by the next run. */
 static status_t send_step_fail(const mailsmtp *s, const char *where,
-                               const char *step, int r, bool txn, err_t *err)
+			       const char *step, int r, bool txn, err_t *err)
 {
 	int code = s->response_code;
 	char *line;
@@ -217,7 +217,7 @@ static status_t send_step_fail(const mailsmtp *s, const char *where,
 	if (r == MAILSMTP_ERROR_STREAM || r == MAILSMTP_ERROR_SSL ||
 	    r == MAILSMTP_ERROR_CONNECTION_REFUSED || code < 400)
 		return err_set(err, ST_TEMPFAIL, "%s: %s: %s", where, step,
-		               send_etpan_error(r));
+			       send_etpan_error(r));
 	line = send_reply_line(s);
 	st = txn && code >= 500 && code < 600 ? ST_DATAERR : ST_TEMPFAIL;
 	err_set(err, st, "%s: %s: %s", where, step, line != NULL ? line : "?");
@@ -226,8 +226,8 @@ static status_t send_step_fail(const mailsmtp *s, const char *where,
 }
 
 static status_t send_smtp(const send_config_t *c, const char *from,
-                          const char *to, const char *msg, size_t len,
-                          char **reply, err_t *err)
+			  const char *to, const char *msg, size_t len,
+			  char **reply, err_t *err)
 {
 	status_t st = ST_OK;
 	bool implicit = false;
@@ -243,17 +243,17 @@ static status_t send_smtp(const send_config_t *c, const char *from,
 	if (st != ST_OK)
 		goto done;
 	where = xasprintf("%s %s:%u", implicit ? "smtps" : "smtp", host,
-	                  (unsigned int)port);
+			  (unsigned int)port);
 	str_sanitize(where);
 	if (c->user != NULL && c->password_command == NULL) {
 		st = err_set(err, ST_CONFIG,
-		             "%s: user is set but password_command is not",
-		             where);
+			     "%s: user is set but password_command is not",
+			     where);
 		goto done;
 	}
 	if (c->user != NULL) {
 		st = proc_secret("password_command", c->password_command,
-		                 (int)timeout, &pw, err);
+				 (int)timeout, &pw, err);
 		if (st != ST_OK)
 			goto done;
 	}
@@ -272,7 +272,7 @@ static status_t send_smtp(const send_config_t *c, const char *from,
 	mailstream_network_delay.tv_usec = 0;
 	if (implicit) {
 		r = mailsmtp_ssl_connect_with_callback(s, host, port,
-		                                       tls_sni_cb, host);
+						       tls_sni_cb, host);
 		if (r != MAILSMTP_NO_ERROR) {
 			st = send_step_fail(s, where, "connect", r, false, err);
 			goto done;
@@ -298,15 +298,14 @@ static status_t send_smtp(const send_config_t *c, const char *from,
 		}
 		if (!(s->esmtp & MAILSMTP_ESMTP_STARTTLS)) {
 			st = err_set(err, ST_TEMPFAIL,
-			             "%s: the server does not offer STARTTLS",
-			             where);
+				     "%s: the server does not offer STARTTLS",
+				     where);
 			goto done;
 		}
-		r = mailsmtp_socket_starttls_with_callback(s, tls_sni_cb,
-		                                           host);
+		r = mailsmtp_socket_starttls_with_callback(s, tls_sni_cb, host);
 		if (r != MAILSMTP_NO_ERROR) {
-			st =
-			    send_step_fail(s, where, "STARTTLS", r, false, err);
+			st = send_step_fail(s, where, "STARTTLS", r, false,
+					    err);
 			goto done;
 		}
 		st = tls_verify(s->stream, host, c->tls_ca_file, where, err);
@@ -327,9 +326,9 @@ static status_t send_smtp(const send_config_t *c, const char *from,
 			type = MAILSMTP_AUTH_LOGIN;
 		} else {
 			st = err_set(err, ST_TEMPFAIL,
-			             "%s: the server offers neither AUTH PLAIN "
-			             "nor AUTH LOGIN",
-			             where);
+				     "%s: the server offers neither AUTH PLAIN "
+				     "nor AUTH LOGIN",
+				     where);
 			goto done;
 		}
 		r = mailsmtp_auth_type(s, c->user, pw, type);
@@ -338,13 +337,13 @@ static status_t send_smtp(const send_config_t *c, const char *from,
 
 			if (line != NULL && s->response_code >= 400)
 				err_set(err, ST_TEMPFAIL,
-				        "%s: AUTH failed for %s: %s", where,
-				        c->user, line);
+					"%s: AUTH failed for %s: %s", where,
+					c->user, line);
 			else
 				err_set(err, ST_TEMPFAIL,
-				        "%s: AUTH failed for %s: %s (is "
-				        "libsasl2-modules installed?)",
-				        where, c->user, send_etpan_error(r));
+					"%s: AUTH failed for %s: %s (is "
+					"libsasl2-modules installed?)",
+					where, c->user, send_etpan_error(r));
 			free(line);
 			st = ST_TEMPFAIL;
 			goto done;
@@ -395,8 +394,8 @@ done:
 }
 
 status_t send_message(const send_config_t *c, const char *from, const char *to,
-                      const char *message, size_t len, char **smtp_reply,
-                      err_t *err)
+		      const char *message, size_t len, char **smtp_reply,
+		      err_t *err)
 {
 	status_t st;
 	struct sigaction ign, old;
@@ -428,17 +427,17 @@ status_t send_message(const send_config_t *c, const char *from, const char *to,
 
 	if (c->url != NULL)
 		st = send_smtp(c, from, to, message != NULL ? message : "", len,
-		               smtp_reply, err);
+			       smtp_reply, err);
 	else if (c->sendmail != NULL && c->sendmail->n > 0)
 		st = send_sendmail(c->sendmail, from, to,
-		                   message != NULL ? message : "", len,
-		                   c->timeout_s > 0 ? c->timeout_s
-		                                    : SEND_TIMEOUT_DEFAULT,
-		                   smtp_reply, err);
+				   message != NULL ? message : "", len,
+				   c->timeout_s > 0 ? c->timeout_s
+						    : SEND_TIMEOUT_DEFAULT,
+				   smtp_reply, err);
 	else
-		st =
-		    err_set(err, ST_CONFIG,
-		            "send: neither an smtp url nor a sendmail command");
+		st = err_set(
+			err, ST_CONFIG,
+			"send: neither an smtp url nor a sendmail command");
 done:
 	if (restore)
 		sigaction(SIGPIPE, &old, NULL);

@@ -58,8 +58,8 @@ typedef struct {
  * there was none; the caller frees it.
  */
 status_t send_message(const send_config_t *c, const char *from, const char *to,
-                      const char *message, size_t len, char **smtp_reply,
-                      err_t *err);
+		      const char *message, size_t len, char **smtp_reply,
+		      err_t *err);
 
 /*
  * The last line of an SMTP reply as "CODE text", sanitized (str_sanitize):

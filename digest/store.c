@@ -54,7 +54,8 @@ static const char *const queries[Q_COUNT] = {
 	[Q_SOURCE_DONE] = "UPDATE source SET cursor = ?2, last_scan = ?3,"
 			  " last_new = CASE WHEN ?4 OR last_new IS NULL"
 			  " THEN ?3 ELSE last_new END WHERE id = ?1",
-	[Q_SEEN_GET] = "SELECT status FROM seen WHERE source_id = ?1 AND key = ?2",
+	[Q_SEEN_GET] =
+		"SELECT status FROM seen WHERE source_id = ?1 AND key = ?2",
 	[Q_SEEN_ADD] = "INSERT OR REPLACE INTO seen (source_id, key, status)"
 		       " VALUES (?1, ?2, ?3)",
 	[Q_IA_ADD] = "INSERT INTO interaction (leader_id, source_id, channel,"
@@ -83,9 +84,10 @@ static const char *const queries[Q_COUNT] = {
 			" WHERE id = ?1",
 	[Q_IA_BY_DEDUP] = "SELECT id, source_id FROM interaction"
 			  " WHERE leader_id = ?1 AND dedup = ?2",
-	[Q_SENDER_ADD] = "INSERT INTO foreign_sender (source_id, addr, messages)"
-			 " VALUES (?1, ?2, 1) ON CONFLICT (source_id, addr)"
-			 " DO UPDATE SET messages = messages + 1",
+	[Q_SENDER_ADD] =
+		"INSERT INTO foreign_sender (source_id, addr, messages)"
+		" VALUES (?1, ?2, 1) ON CONFLICT (source_id, addr)"
+		" DO UPDATE SET messages = messages + 1",
 	[Q_UP_PART_ADD] = "INSERT OR IGNORE INTO upcoming_participant"
 			  " (upcoming_id, address_id) VALUES (?1, ?2)",
 	[Q_CAL_GET] = "SELECT hash, win_from, win_to FROM cal_file"
@@ -93,7 +95,8 @@ static const char *const queries[Q_COUNT] = {
 	[Q_CAL_SET] = "INSERT OR REPLACE INTO cal_file"
 		      " (source_id, item, hash, win_from, win_to)"
 		      " VALUES (?1, ?2, ?3, ?4, ?5)",
-	[Q_ADDR_GET] = "SELECT id FROM address WHERE leader_id = ?1 AND addr = ?2",
+	[Q_ADDR_GET] =
+		"SELECT id FROM address WHERE leader_id = ?1 AND addr = ?2",
 	[Q_ADDR_ADD] = "INSERT INTO address (leader_id, addr) VALUES (?1, ?2)",
 	[Q_NAME_USE] = "INSERT INTO address_name (address_id, name, uses)"
 		       " VALUES (?1, ?2, ?3) ON CONFLICT (address_id, name)"
@@ -265,8 +268,8 @@ done:
 	return s;
 }
 
-static status_t open_db(const char *path, int flags, int busy_ms,
-			store_t **out, err_t *err)
+static status_t open_db(const char *path, int flags, int busy_ms, store_t **out,
+			err_t *err)
 {
 	store_t *st = xcalloc(1, sizeof *st);
 	status_t s = ST_OK;
@@ -366,13 +369,14 @@ status_t store_open_readonly(const char *path, store_t **out, err_t *err)
 	int have = sqlite3_column_int(q, 0);
 	sqlite3_finalize(q);
 	if (have != store_schema_version()) {
-		s = err_set(err, ST_SOFTWARE,
-			    have > store_schema_version()
-				    ? "%s: database schema version %d is newer "
-				      "than this digest knows (%d): upgrade digest"
-				    : "%s: database schema version %d, expected "
-				      "%d: run 'digest ingest' to upgrade it",
-			    path, have, store_schema_version());
+		s = err_set(
+			err, ST_SOFTWARE,
+			have > store_schema_version()
+				? "%s: database schema version %d is newer "
+				  "than this digest knows (%d): upgrade digest"
+				: "%s: database schema version %d, expected "
+				  "%d: run 'digest ingest' to upgrade it",
+			path, have, store_schema_version());
 		store_close(st);
 		return s;
 	}
@@ -400,8 +404,8 @@ status_t store_quick_check(store_t *st, err_t *err)
 	status_t s = ST_OK;
 	/* One problem is enough to say the file is damaged, and checking
 	 * on after the first costs time on a big file. */
-	if (sqlite3_prepare_v2(st->db, "PRAGMA quick_check(1)", -1, &q,
-			       NULL) != SQLITE_OK ||
+	if (sqlite3_prepare_v2(st->db, "PRAGMA quick_check(1)", -1, &q, NULL) !=
+		    SQLITE_OK ||
 	    sqlite3_step(q) != SQLITE_ROW) {
 		s = db_error(st, err, "checking the database");
 		goto done;
@@ -446,12 +450,14 @@ status_t store_lock(const char *db_path, int64_t timeout_ms, int *fd,
 		if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
 			goto done;
 		if (errno != EWOULDBLOCK && errno != EINTR) {
-			s = err_set(err, ST_IOERR, "%s: %s", path, strerror(errno));
+			s = err_set(err, ST_IOERR, "%s: %s", path,
+				    strerror(errno));
 			break;
 		}
 		if (waited >= timeout_ms) {
 			s = err_set(err, ST_TEMPFAIL,
-				    "%s: another digest is running (waited %lld s); "
+				    "%s: another digest is running (waited "
+				    "%lld s); "
 				    "try again later",
 				    path, (long long)(timeout_ms / 1000));
 			break;
@@ -529,8 +535,8 @@ status_t store_commit(store_t *st, err_t *err)
 	return s ? s : exec(st, "COMMIT", err);
 }
 
-status_t store_leader(store_t *st, const char *name, bool create,
-		      int64_t *id, err_t *err)
+status_t store_leader(store_t *st, const char *name, bool create, int64_t *id,
+		      err_t *err)
 {
 	sqlite3_stmt *q = stmt(st, Q_LEADER_GET);
 	*id = 0;
@@ -557,8 +563,7 @@ status_t store_leader(store_t *st, const char *name, bool create,
 }
 
 status_t store_source(store_t *st, int64_t leader, const char *spec,
-		      const char *kind, int64_t *id, char **cursor,
-		      err_t *err)
+		      const char *kind, int64_t *id, char **cursor, err_t *err)
 {
 	sqlite3_stmt *q = stmt(st, Q_SOURCE_GET);
 	*cursor = NULL;
@@ -601,8 +606,8 @@ status_t store_source_done(store_t *st, int64_t source, const char *cursor,
 	return ST_OK;
 }
 
-status_t store_seen(store_t *st, int64_t source, const char *key,
-		    bool *seen, int *status, err_t *err)
+status_t store_seen(store_t *st, int64_t source, const char *key, bool *seen,
+		    int *status, err_t *err)
 {
 	sqlite3_stmt *q = stmt(st, Q_SEEN_GET);
 	*seen = false;
@@ -630,8 +635,9 @@ status_t store_source_senders(store_t *st, int64_t source,
 	status_t s = ST_OK;
 	char *old = NULL;
 	*changed = false;
-	if (sqlite3_prepare_v2(st->db, "SELECT senders FROM source WHERE id = ?1",
-			       -1, &q, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT senders FROM source WHERE id = ?1", -1,
+			       &q, NULL) != SQLITE_OK)
 		return db_error(st, err, "source");
 	sqlite3_bind_int64(q, 1, source);
 	if (sqlite3_step(q) == SQLITE_ROW)
@@ -647,13 +653,15 @@ status_t store_source_senders(store_t *st, int64_t source,
 		"UPDATE source SET senders = ?2 WHERE id = ?1",
 	};
 	for (size_t i = *changed ? 0 : 3; i < 4; i++) {
-		if (sqlite3_prepare_v2(st->db, sql[i], -1, &q, NULL) != SQLITE_OK) {
+		if (sqlite3_prepare_v2(st->db, sql[i], -1, &q, NULL) !=
+		    SQLITE_OK) {
 			s = db_error(st, err, "source");
 			goto done;
 		}
 		sqlite3_bind_int64(q, 1, source);
 		if (i == 3)
-			sqlite3_bind_text(q, 2, fingerprint, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_text(q, 2, fingerprint, -1,
+					  SQLITE_TRANSIENT);
 		int rc = sqlite3_step(q);
 		sqlite3_finalize(q);
 		if (rc != SQLITE_DONE) {
@@ -671,8 +679,9 @@ status_t store_seen_keys(store_t *st, int64_t source, strmap_t *keys,
 {
 	sqlite3_stmt *q = NULL;
 	int rc;
-	if (sqlite3_prepare_v2(st->db, "SELECT key, status FROM seen WHERE source_id = ?1",
-			       -1, &q, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		    st->db, "SELECT key, status FROM seen WHERE source_id = ?1",
+		    -1, &q, NULL) != SQLITE_OK)
 		return db_error(st, err, "seen");
 	sqlite3_bind_int64(q, 1, source);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
@@ -714,12 +723,13 @@ status_t store_foreign_senders(store_t *st, int64_t leader, int min_messages,
 {
 	sqlite3_stmt *q = NULL;
 	int rc;
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT f.addr, s.leader_id = ?1 FROM foreign_sender f"
-			       " JOIN source s ON s.id = f.source_id"
-			       " GROUP BY f.addr, s.leader_id = ?1"
-			       " HAVING sum(f.messages) >= ?2 ORDER BY f.addr",
-			       -1, &q, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		    st->db,
+		    "SELECT f.addr, s.leader_id = ?1 FROM foreign_sender f"
+		    " JOIN source s ON s.id = f.source_id"
+		    " GROUP BY f.addr, s.leader_id = ?1"
+		    " HAVING sum(f.messages) >= ?2 ORDER BY f.addr",
+		    -1, &q, NULL) != SQLITE_OK)
 		return db_error(st, err, "foreign senders");
 	sqlite3_bind_int64(q, 1, leader);
 	sqlite3_bind_int(q, 2, min_messages);
@@ -797,7 +807,8 @@ static status_t record_copy(store_t *st, const store_interaction_t *ia,
 		if (!q)
 			return db_error(st, err, "recording a copy");
 		sqlite3_bind_int64(q, 1, id);
-		sqlite3_bind_int64(q, 2, k == Q_COPY_ADD ? ia->source : ia->time);
+		sqlite3_bind_int64(q, 2,
+				   k == Q_COPY_ADD ? ia->source : ia->time);
 		if (step(q) != SQLITE_DONE)
 			return db_error(st, err, "recording a copy");
 	}
@@ -879,8 +890,9 @@ static status_t add_meeting_or_mail(store_t *st, const store_interaction_t *ia,
 	sqlite3_bind_int64(q, 1, ia->leader);
 	sqlite3_bind_int64(q, 2, ia->source);
 	if (q_add == Q_IA_ADD) {
-		sqlite3_bind_text(q, 3, ia->channel == STORE_MEETING ? "meeting"
-								      : "email",
+		sqlite3_bind_text(q, 3,
+				  ia->channel == STORE_MEETING ? "meeting"
+							       : "email",
 				  -1, SQLITE_STATIC);
 		if (ia->copy_key)
 			sqlite3_bind_text(q, 10, ia->copy_key, -1,
@@ -903,7 +915,8 @@ static status_t add_meeting_or_mail(store_t *st, const store_interaction_t *ia,
 	if (step(q) != SQLITE_DONE)
 		return db_error(st, err, "adding interaction");
 	if (sqlite3_changes(st->db) == 0) /* a duplicate */
-		return q_add == Q_IA_ADD ? same_message(st, ia, copy, err) : ST_OK;
+		return q_add == Q_IA_ADD ? same_message(st, ia, copy, err)
+					 : ST_OK;
 	int64_t iid = sqlite3_last_insert_rowid(st->db);
 	for (size_t i = 0; i < ia->nparties; i++) {
 		int64_t aid = 0;
@@ -1009,7 +1022,8 @@ status_t store_forget_item(store_t *st, int64_t source, const char *item,
 	};
 	for (size_t i = 0; i < (gone ? 3u : 2u); i++) {
 		sqlite3_stmt *q = NULL;
-		if (sqlite3_prepare_v2(st->db, sql[i], -1, &q, NULL) != SQLITE_OK)
+		if (sqlite3_prepare_v2(st->db, sql[i], -1, &q, NULL) !=
+		    SQLITE_OK)
 			return db_error(st, err, "forgetting a calendar file");
 		sqlite3_bind_int64(q, 1, source);
 		sqlite3_bind_text(q, 2, item, -1, SQLITE_TRANSIENT);
@@ -1126,7 +1140,8 @@ static status_t exec1(store_t *st, const char *sql, const char *types,
 		goto dberr;
 	for (int i = 0; types[i]; i++) {
 		if (types[i] == 't')
-			sqlite3_bind_text(q, i + 1, args[i], -1, SQLITE_TRANSIENT);
+			sqlite3_bind_text(q, i + 1, args[i], -1,
+					  SQLITE_TRANSIENT);
 		else if (types[i] == 'i')
 			sqlite3_bind_int64(q, i + 1, *(const int64_t *)args[i]);
 		else
@@ -1147,22 +1162,24 @@ status_t store_snooze(store_t *st, int64_t leader, const char *addr,
 		      int64_t until, err_t *err)
 {
 	const void *args[] = {&leader, addr, &until};
-	return exec1(st,
-		     "INSERT INTO person_setting (leader_id, addr, snoozed_until)"
-		     " VALUES (?1, ?2, nullif(?3, 0)) ON CONFLICT (leader_id, addr)"
-		     " DO UPDATE SET snoozed_until = excluded.snoozed_until",
-		     "iti", args, err);
+	return exec1(
+		st,
+		"INSERT INTO person_setting (leader_id, addr, snoozed_until)"
+		" VALUES (?1, ?2, nullif(?3, 0)) ON CONFLICT (leader_id, addr)"
+		" DO UPDATE SET snoozed_until = excluded.snoozed_until",
+		"iti", args, err);
 }
 
 status_t store_cadence(store_t *st, int64_t leader, const char *addr,
 		       double days, err_t *err)
 {
 	const void *args[] = {&leader, addr, &days};
-	return exec1(st,
-		     "INSERT INTO person_setting (leader_id, addr, cadence_days)"
-		     " VALUES (?1, ?2, nullif(?3, 0)) ON CONFLICT (leader_id, addr)"
-		     " DO UPDATE SET cadence_days = excluded.cadence_days",
-		     "itd", args, err);
+	return exec1(
+		st,
+		"INSERT INTO person_setting (leader_id, addr, cadence_days)"
+		" VALUES (?1, ?2, nullif(?3, 0)) ON CONFLICT (leader_id, addr)"
+		" DO UPDATE SET cadence_days = excluded.cadence_days",
+		"itd", args, err);
 }
 
 status_t store_note(store_t *st, int64_t leader, const char *addr,
@@ -1234,7 +1251,8 @@ status_t store_merge(store_t *st, int64_t leader, const char *const *addrs,
 	static const char *const sql[] = {
 		"DELETE FROM unmerged WHERE leader_id = ?1 AND addr = ?2",
 		/* whoever was merged into addrs[i] follows it */
-		"UPDATE merged SET person = ?3 WHERE leader_id = ?1 AND person = ?2",
+		"UPDATE merged SET person = ?3 WHERE leader_id = ?1 AND person "
+		"= ?2",
 		"INSERT OR REPLACE INTO merged (leader_id, addr, person)"
 		" SELECT ?1, ?2, ?3 WHERE ?2 <> ?3",
 	};
@@ -1244,14 +1262,16 @@ status_t store_merge(store_t *st, int64_t leader, const char *const *addrs,
 	for (size_t i = 0; i < n; i++) {
 		for (size_t k = 0; k < 3; k++) {
 			sqlite3_stmt *q = NULL;
-			if (sqlite3_prepare_v2(st->db, sql[k], -1, &q, NULL) != SQLITE_OK) {
+			if (sqlite3_prepare_v2(st->db, sql[k], -1, &q, NULL) !=
+			    SQLITE_OK) {
 				s = db_error(st, err, "merging");
 				goto done;
 			}
 			sqlite3_bind_int64(q, 1, leader);
 			sqlite3_bind_text(q, 2, addrs[i], -1, SQLITE_TRANSIENT);
 			if (k)
-				sqlite3_bind_text(q, 3, addrs[0], -1, SQLITE_TRANSIENT);
+				sqlite3_bind_text(q, 3, addrs[0], -1,
+						  SQLITE_TRANSIENT);
 			int rc = sqlite3_step(q);
 			sqlite3_finalize(q);
 			if (rc != SQLITE_DONE) {
@@ -1273,9 +1293,9 @@ status_t store_unmerge(store_t *st, int64_t leader, const char *addr,
 	const void *args[] = {&leader, addr};
 	/* addr leaves its person, and those merged into it stay together
 	 * without it: the first of them becomes their person. */
-	status_t s = exec1(st,
-			   "DELETE FROM merged WHERE leader_id = ?1 AND addr = ?2",
-			   "it", args, err);
+	status_t s = exec1(
+		st, "DELETE FROM merged WHERE leader_id = ?1 AND addr = ?2",
+		"it", args, err);
 	if (!s)
 		s = exec1(st,
 			  "UPDATE merged SET person = (SELECT min(m.addr) FROM"
@@ -1284,7 +1304,8 @@ status_t store_unmerge(store_t *st, int64_t leader, const char *addr,
 			  "it", args, err);
 	if (!s)
 		s = exec1(st,
-			  "DELETE FROM merged WHERE leader_id = ?1 AND addr = person",
+			  "DELETE FROM merged WHERE leader_id = ?1 AND addr = "
+			  "person",
 			  "i", args, err);
 	if (!s)
 		s = exec1(st,
@@ -1300,22 +1321,24 @@ static int setting_cmp(const void *a, const void *b)
 		      ((const store_setting_t *)b)->addr);
 }
 
-status_t store_said(store_t *st, int64_t leader, store_said_t *out,
-		    err_t *err)
+status_t store_said(store_t *st, int64_t leader, store_said_t *out, err_t *err)
 {
 	static const char *const sql[] = {
-		"SELECT addr, snoozed_until, cadence_days, note FROM person_setting"
+		"SELECT addr, snoozed_until, cadence_days, note FROM "
+		"person_setting"
 		" WHERE leader_id = ?1 ORDER BY addr",
 		"SELECT pattern FROM ignore_pattern WHERE leader_id = ?1"
 		" ORDER BY pattern",
-		"SELECT addr, person FROM merged WHERE leader_id = ?1 ORDER BY addr",
+		"SELECT addr, person FROM merged WHERE leader_id = ?1 ORDER BY "
+		"addr",
 		"SELECT addr FROM unmerged WHERE leader_id = ?1 ORDER BY addr",
 	};
 	memset(out, 0, sizeof *out);
 	for (size_t k = 0; k < 4; k++) {
 		sqlite3_stmt *q = NULL;
 		int rc;
-		if (sqlite3_prepare_v2(st->db, sql[k], -1, &q, NULL) != SQLITE_OK) {
+		if (sqlite3_prepare_v2(st->db, sql[k], -1, &q, NULL) !=
+		    SQLITE_OK) {
 			store_said_free(out);
 			return db_error(st, err, "reading settings");
 		}
@@ -1323,20 +1346,24 @@ status_t store_said(store_t *st, int64_t leader, store_said_t *out,
 		while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 			const char *a = (const char *)sqlite3_column_text(q, 0);
 			if (k == 0) {
-				out->settings = xrealloc(out->settings,
-							 (out->nsettings + 1) *
-								 sizeof *out->settings);
-				store_setting_t *x = &out->settings[out->nsettings++];
+				out->settings =
+					xrealloc(out->settings,
+						 (out->nsettings + 1) *
+							 sizeof *out->settings);
+				store_setting_t *x =
+					&out->settings[out->nsettings++];
 				x->addr = xstrdup(a);
 				x->snoozed_until = sqlite3_column_int64(q, 1);
 				x->cadence_days = sqlite3_column_double(q, 2);
-				x->note = xstrdup((const char *)sqlite3_column_text(q, 3));
+				x->note = xstrdup((
+					const char *)sqlite3_column_text(q, 3));
 			} else if (k == 1) {
 				strvec_push(&out->ignore, a);
 			} else if (k == 2) {
 				strvec_push(&out->merged, a);
 				strvec_push(&out->merged,
-					    (const char *)sqlite3_column_text(q, 1));
+					    (const char *)sqlite3_column_text(
+						    q, 1));
 			} else {
 				strvec_push(&out->unmerged, a);
 			}
@@ -1356,7 +1383,8 @@ const store_setting_t *store_said_setting(const store_said_t *s,
 	store_setting_t key = {.addr = (char *)addr};
 	if (!s || !s->nsettings)
 		return NULL;
-	return bsearch(&key, s->settings, s->nsettings, sizeof key, setting_cmp);
+	return bsearch(&key, s->settings, s->nsettings, sizeof key,
+		       setting_cmp);
 }
 
 void store_said_free(store_said_t *s)
@@ -1384,10 +1412,11 @@ status_t store_delivery(store_t *st, int64_t leader, const char *week,
 	sqlite3_stmt *q = NULL;
 	*state = STORE_NONE;
 	*n = 0;
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT status, n FROM delivery WHERE leader_id = ?1"
-			       " AND week = ?2 ORDER BY n DESC LIMIT 1",
-			       -1, &q, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		    st->db,
+		    "SELECT status, n FROM delivery WHERE leader_id = ?1"
+		    " AND week = ?2 ORDER BY n DESC LIMIT 1",
+		    -1, &q, NULL) != SQLITE_OK)
 		return db_error(st, err, "ledger");
 	sqlite3_bind_int64(q, 1, leader);
 	sqlite3_bind_text(q, 2, week, -1, SQLITE_TRANSIENT);
@@ -1400,8 +1429,9 @@ status_t store_delivery(store_t *st, int64_t leader, const char *week,
 		*n = sqlite3_column_int(q, 1);
 	}
 	sqlite3_finalize(q);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? ST_OK
-						    : db_error(st, err, "ledger");
+	return rc == SQLITE_ROW || rc == SQLITE_DONE
+		       ? ST_OK
+		       : db_error(st, err, "ledger");
 }
 
 status_t store_merges_shown(store_t *st, int64_t leader, const char *week,
@@ -1409,10 +1439,11 @@ status_t store_merges_shown(store_t *st, int64_t leader, const char *week,
 {
 	sqlite3_stmt *q = NULL;
 	int rc;
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT key FROM merge_shown WHERE leader_id = ?1"
-			       " AND week < ?2",
-			       -1, &q, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		    st->db,
+		    "SELECT key FROM merge_shown WHERE leader_id = ?1"
+		    " AND week < ?2",
+		    -1, &q, NULL) != SQLITE_OK)
 		return db_error(st, err, "merges shown");
 	sqlite3_bind_int64(q, 1, leader);
 	sqlite3_bind_text(q, 2, week, -1, SQLITE_TRANSIENT);
@@ -1447,15 +1478,18 @@ status_t store_delivery_set(store_t *st, int64_t leader, const char *week,
 			    const char *detail, err_t *err)
 {
 	int64_t nn = n;
-	const void *args[] = {&leader, week, &nn, delivery_names[state],
+	const void *args[] = {&leader,    week,  &nn,   delivery_names[state],
 			      message_id, &time, detail};
-	return exec1(st,
-		     "INSERT INTO delivery (leader_id, week, n, status,"
-		     " message_id, time, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
-		     " ON CONFLICT (leader_id, week, n) DO UPDATE SET"
-		     " status = excluded.status, time = excluded.time,"
-		     " detail = excluded.detail",
-		     "ititt" "it", args, err);
+	return exec1(
+		st,
+		"INSERT INTO delivery (leader_id, week, n, status,"
+		" message_id, time, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+		" ON CONFLICT (leader_id, week, n) DO UPDATE SET"
+		" status = excluded.status, time = excluded.time,"
+		" detail = excluded.detail",
+		"ititt"
+		"it",
+		args, err);
 }
 
 status_t store_sources(store_t *st, int64_t leader, int64_t until,
@@ -1465,21 +1499,23 @@ status_t store_sources(store_t *st, int64_t leader, int64_t until,
 	int rc;
 	*out = NULL;
 	*n = 0;
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT spec, coalesce(last_new, 0),"
-			       " max(coalesce((SELECT max(time) FROM interaction i"
-			       " WHERE i.source_id = s.id AND i.time < ?2), 0),"
-			       " coalesce((SELECT max(i.time) FROM interaction_copy c"
-			       " JOIN interaction i ON i.id = c.interaction_id"
-			       " WHERE c.source_id = s.id AND i.time < ?2), 0))"
-			       " FROM source s WHERE leader_id = ?1 ORDER BY id",
-			       -1, &q, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		    st->db,
+		    "SELECT spec, coalesce(last_new, 0),"
+		    " max(coalesce((SELECT max(time) FROM interaction i"
+		    " WHERE i.source_id = s.id AND i.time < ?2), 0),"
+		    " coalesce((SELECT max(i.time) FROM interaction_copy c"
+		    " JOIN interaction i ON i.id = c.interaction_id"
+		    " WHERE c.source_id = s.id AND i.time < ?2), 0))"
+		    " FROM source s WHERE leader_id = ?1 ORDER BY id",
+		    -1, &q, NULL) != SQLITE_OK)
 		return db_error(st, err, "sources");
 	sqlite3_bind_int64(q, 1, leader);
 	sqlite3_bind_int64(q, 2, until);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		*out = xrealloc(*out, (*n + 1) * sizeof **out);
-		(*out)[*n].spec = xstrdup((const char *)sqlite3_column_text(q, 0));
+		(*out)[*n].spec =
+			xstrdup((const char *)sqlite3_column_text(q, 0));
 		(*out)[*n].last_new = sqlite3_column_int64(q, 1);
 		(*out)[*n].newest = sqlite3_column_int64(q, 2);
 		(*n)++;
@@ -1519,15 +1555,16 @@ static const char *intern_source(store_history_t *h, const char *spec)
 	for (size_t i = 0; i < h->nsources; i++)
 		if (strcmp(h->sources[i], spec) == 0)
 			return h->sources[i];
-	h->sources = xrealloc(h->sources, (h->nsources + 1) * sizeof *h->sources);
+	h->sources =
+		xrealloc(h->sources, (h->nsources + 1) * sizeof *h->sources);
 	h->sources[h->nsources] = xstrdup(spec);
 	return h->sources[h->nsources++];
 }
 
 /* Interactions (or upcoming meetings) with their participants. */
 static status_t load_history(store_t *st, int64_t leader, int64_t since,
-			     int64_t until, bool upcoming,
-			     store_history_t *out, err_t *err)
+			     int64_t until, bool upcoming, store_history_t *out,
+			     err_t *err)
 {
 	static const char addr_sql[] =
 		"SELECT a.id, a.addr, (SELECT name FROM address_name n"
@@ -1535,7 +1572,8 @@ static status_t load_history(store_t *st, int64_t leader, int64_t since,
 		" FROM address a WHERE leader_id = ?1 ORDER BY addr";
 	static const char *const ia_sqls[2] = {
 		"SELECT i.id, i.time, i.channel, i.size, i.weight, i.title,"
-		" s.spec, 0 FROM interaction i JOIN source s ON s.id = i.source_id"
+		" s.spec, 0 FROM interaction i JOIN source s ON s.id = "
+		"i.source_id"
 		" WHERE i.leader_id = ?1 AND i.time >= ?2 AND i.time < ?3"
 		" ORDER BY i.time, i.id",
 		"SELECT i.id, i.time, 'meeting', i.size, i.weight, i.title,"
@@ -1569,7 +1607,8 @@ static status_t load_history(store_t *st, int64_t leader, int64_t since,
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		if (out->naddrs == cap) {
 			cap = cap ? 2 * cap : 256;
-			out->addrs = xrealloc(out->addrs, cap * sizeof *out->addrs);
+			out->addrs =
+				xrealloc(out->addrs, cap * sizeof *out->addrs);
 			ids = xrealloc(ids, cap * sizeof *ids);
 		}
 		store_addr_t *a = &out->addrs[out->naddrs];
@@ -1609,8 +1648,8 @@ static status_t load_history(store_t *st, int64_t leader, int64_t since,
 		ia->size = sqlite3_column_int(q, 3);
 		ia->weight = sqlite3_column_double(q, 4);
 		ia->title = xstrdup((const char *)sqlite3_column_text(q, 5));
-		ia->source = intern_source(out,
-					   (const char *)sqlite3_column_text(q, 6));
+		ia->source = intern_source(
+			out, (const char *)sqlite3_column_text(q, 6));
 		ia->recurring = sqlite3_column_int(q, 7) != 0;
 		out->nias++;
 	}
@@ -1633,14 +1672,15 @@ static status_t load_history(store_t *st, int64_t leader, int64_t since,
 			at++;
 			pcap = 0;
 		}
-		idmap_t *m = bsearch(&key, ids, out->naddrs, sizeof *ids,
-				     idmap_cmp);
+		idmap_t *m =
+			bsearch(&key, ids, out->naddrs, sizeof *ids, idmap_cmp);
 		if (at == out->nias || !m)
 			continue; /* cannot happen with foreign keys on */
 		store_ia_t *ia = &out->ias[at];
 		if (ia->nparts == pcap) {
 			pcap = pcap ? 2 * pcap : 4;
-			ia->parts = xrealloc(ia->parts, pcap * sizeof *ia->parts);
+			ia->parts =
+				xrealloc(ia->parts, pcap * sizeof *ia->parts);
 		}
 		ia->parts[ia->nparts++] = m->idx;
 	}

@@ -59,14 +59,13 @@ status_t store_commit(store_t *st, err_t *err);
 void store_rollback(store_t *st);
 
 /* The row id of a leader, created when create is true; 0 when absent. */
-status_t store_leader(store_t *st, const char *name, bool create,
-		      int64_t *id, err_t *err);
+status_t store_leader(store_t *st, const char *name, bool create, int64_t *id,
+		      err_t *err);
 
 /* A leader's source: its row id and cursor (caller frees; NULL when none).
  * Created when missing. */
 status_t store_source(store_t *st, int64_t leader, const char *spec,
-		      const char *kind, int64_t *id, char **cursor,
-		      err_t *err);
+		      const char *kind, int64_t *id, char **cursor, err_t *err);
 /* After a read of the source: the new cursor, when it was read, and
  * whether it brought anything new. */
 status_t store_source_done(store_t *st, int64_t source, const char *cursor,
@@ -83,8 +82,8 @@ status_t store_source_senders(store_t *st, int64_t source,
 
 /* Has this source yielded key before?  *status gets its status (see the
  * schema) when it has. */
-status_t store_seen(store_t *st, int64_t source, const char *key,
-		    bool *seen, int *status, err_t *err);
+status_t store_seen(store_t *st, int64_t source, const char *key, bool *seen,
+		    int *status, err_t *err);
 /* Every key this source has yielded, into *keys (values: the status).  May be
  * called from another thread than the one writing: the connection is
  * serialized. */
@@ -117,13 +116,13 @@ typedef struct {
 	int64_t time;
 	int size;
 	double weight;
-	const char *dedup;   /* unique per leader */
-	const char *title;   /* or NULL */
-	const char *item;    /* the calendar file it came from, or NULL */
+	const char *dedup;    /* unique per leader */
+	const char *title;    /* or NULL */
+	const char *item;     /* the calendar file it came from, or NULL */
 	const char *copy_key; /* mail: hash of recipients and subject, by
-	                       * which a copy in another source is known;
-	                       * NULL for meetings */
-	bool recurring;      /* coming-up meetings: of a recurring series */
+			       * which a copy in another source is known;
+			       * NULL for meetings */
+	bool recurring;       /* coming-up meetings: of a recurring series */
 	const store_party_t *parties;
 	size_t nparties;
 } store_interaction_t;
@@ -179,7 +178,7 @@ typedef struct {
 	char *last_modified; /* or NULL */
 	char *body;          /* NUL-terminated, len bytes */
 	size_t len;
-	int64_t fetched;     /* when the body was last sent */
+	int64_t fetched; /* when the body was last sent */
 } store_http_t;
 
 /* The cache of an https source; *found is false for one never fetched.
@@ -206,13 +205,12 @@ typedef struct {
 typedef struct {
 	store_setting_t *settings; /* sorted by addr */
 	size_t nsettings;
-	strvec_t ignore;           /* `ignore` patterns */
-	strvec_t merged;           /* pairs: addr, person (first address) */
-	strvec_t unmerged;         /* addresses split off */
+	strvec_t ignore;   /* `ignore` patterns */
+	strvec_t merged;   /* pairs: addr, person (first address) */
+	strvec_t unmerged; /* addresses split off */
 } store_said_t;
 
-status_t store_said(store_t *st, int64_t leader, store_said_t *out,
-		    err_t *err);
+status_t store_said(store_t *st, int64_t leader, store_said_t *out, err_t *err);
 void store_said_free(store_said_t *s);
 /* The setting of one address, or NULL. */
 const store_setting_t *store_said_setting(const store_said_t *s,
@@ -247,7 +245,12 @@ status_t store_address(store_t *st, int64_t leader, const char *addr,
 
 /* ---- the send ledger ------------------------------------------------ */
 
-typedef enum { STORE_NONE = 0, STORE_SENDING, STORE_SENT, STORE_FAILED } store_delivery_t;
+typedef enum {
+	STORE_NONE = 0,
+	STORE_SENDING,
+	STORE_SENT,
+	STORE_FAILED
+} store_delivery_t;
 
 /* The latest delivery of a leader's digest of week: its state and n
  * (STORE_NONE when there is none). */
@@ -282,8 +285,8 @@ void store_sources_free(store_source_info_t *v, size_t n);
 /* ---- reading history ------------------------------------------------ */
 
 typedef struct {
-	char *addr;      /* lower case */
-	char *name;      /* the name the leader used most, or NULL */
+	char *addr; /* lower case */
+	char *name; /* the name the leader used most, or NULL */
 } store_addr_t;
 
 typedef struct {
@@ -291,20 +294,20 @@ typedef struct {
 	store_channel_t channel;
 	int size;
 	double weight;
-	bool recurring;  /* coming-up meetings: of a recurring series */
-	char *title;     /* or NULL */
+	bool recurring;     /* coming-up meetings: of a recurring series */
+	char *title;        /* or NULL */
 	const char *source; /* the source's spec as configured (owned by the
-	                     * history) */
-	uint32_t *parts; /* indices into store_history_t.addrs, ascending */
+			     * history) */
+	uint32_t *parts;    /* indices into store_history_t.addrs, ascending */
 	size_t nparts;
 } store_ia_t;
 
 typedef struct {
-	store_addr_t *addrs;  /* every address of the leader, sorted by addr */
+	store_addr_t *addrs; /* every address of the leader, sorted by addr */
 	size_t naddrs;
-	store_ia_t *ias;      /* interactions in [since, until), oldest first */
+	store_ia_t *ias; /* interactions in [since, until), oldest first */
 	size_t nias;
-	char **sources;       /* the specs that ias[].source point to */
+	char **sources; /* the specs that ias[].source point to */
 	size_t nsources;
 } store_history_t;
 

@@ -23,27 +23,27 @@ static status_t trust_load(const char *ca_file, gnutls_x509_trust_list_t *out,
 	r = gnutls_x509_trust_list_init(&tl, 0);
 	if (r < 0) {
 		st = err_set(err, ST_SOFTWARE, "TLS: trust list: %s",
-		             gnutls_strerror(r));
+			     gnutls_strerror(r));
 		tl = NULL;
 		goto done;
 	}
 	if (ca_file != NULL) {
 		r = gnutls_x509_trust_list_add_trust_file(
-		    tl, ca_file, NULL, GNUTLS_X509_FMT_PEM, 0, 0);
+			tl, ca_file, NULL, GNUTLS_X509_FMT_PEM, 0, 0);
 		if (r <= 0) {
 			st = err_set(
-			    err, ST_CONFIG,
-			    "tls_ca_file %s: no CA certificate loaded%s%s",
-			    ca_file, r < 0 ? ": " : "",
-			    r < 0 ? gnutls_strerror(r) : "");
+				err, ST_CONFIG,
+				"tls_ca_file %s: no CA certificate loaded%s%s",
+				ca_file, r < 0 ? ": " : "",
+				r < 0 ? gnutls_strerror(r) : "");
 			goto done;
 		}
 	} else {
 		r = gnutls_x509_trust_list_add_system_trust(tl, 0, 0);
 		if (r <= 0) {
 			st = err_set(err, ST_TEMPFAIL,
-			             "TLS: no system CA certificates (is "
-			             "ca-certificates installed?)");
+				     "TLS: no system CA certificates (is "
+				     "ca-certificates installed?)");
 			goto done;
 		}
 	}
@@ -65,7 +65,7 @@ status_t tls_verify(struct _mailstream *stream, const char *host,
 	unsigned int n = 0, count, vstatus = 0;
 	gnutls_datum_t out = {NULL, 0};
 	gnutls_typed_vdata_st vd = {GNUTLS_DT_DNS_HOSTNAME,
-	                            (unsigned char *)host, 0};
+				    (unsigned char *)host, 0};
 	int r;
 
 	if ((st = trust_load(ca_file, &tl, err)))
@@ -75,7 +75,7 @@ status_t tls_verify(struct _mailstream *stream, const char *host,
 		chain = mailstream_get_certificate_chain(stream);
 	if (chain == NULL || carray_count(chain) == 0) {
 		err_set(err, st, "%s: TLS: the server sent no certificate",
-		        where);
+			where);
 		goto done;
 	}
 	count = carray_count(chain);
@@ -83,7 +83,7 @@ status_t tls_verify(struct _mailstream *stream, const char *host,
 	for (unsigned int i = 0; i < count; i++) {
 		MMAPString *der = carray_get(chain, i);
 		gnutls_datum_t d = {(unsigned char *)der->str,
-		                    (unsigned int)der->len};
+				    (unsigned int)der->len};
 
 		if (gnutls_x509_crt_init(&crts[n]) < 0) {
 			err_set(err, st, "%s: TLS: out of memory", where);
@@ -93,27 +93,27 @@ status_t tls_verify(struct _mailstream *stream, const char *host,
 		r = gnutls_x509_crt_import(crts[i], &d, GNUTLS_X509_FMT_DER);
 		if (r < 0) {
 			err_set(err, st, "%s: TLS: bad server certificate: %s",
-			        where, gnutls_strerror(r));
+				where, gnutls_strerror(r));
 			goto done;
 		}
 	}
 	r = gnutls_x509_trust_list_verify_crt2(tl, crts, n, &vd, 1, 0, &vstatus,
-	                                       NULL);
+					       NULL);
 	if (r < 0) {
 		err_set(err, st, "%s: TLS: certificate check failed: %s", where,
-		        gnutls_strerror(r));
+			gnutls_strerror(r));
 		goto done;
 	}
 	if (vstatus != 0) {
 		if (gnutls_certificate_verification_status_print(
-		        vstatus, GNUTLS_CRT_X509, &out, 0) < 0)
+			    vstatus, GNUTLS_CRT_X509, &out, 0) < 0)
 			out.data = NULL;
 		while (out.data != NULL && out.size > 0 &&
 		       out.data[out.size - 1] == ' ')
 			out.data[--out.size] = '\0';
 		err_set(err, st, "%s: TLS: certificate not accepted for %s: %s",
-		        where, host,
-		        out.data != NULL ? (const char *)out.data : "rejected");
+			where, host,
+			out.data != NULL ? (const char *)out.data : "rejected");
 		goto done;
 	}
 	st = ST_OK;
@@ -139,4 +139,3 @@ void tls_sni_cb(struct mailstream_ssl_context *ctx, void *data)
 		return;
 	mailstream_ssl_set_server_name(ctx, (char *)host);
 }
-

@@ -116,8 +116,8 @@ void sb_putc(strbuf_t *b, char c)
 
 void sb_add_base64(strbuf_t *b, const void *data, size_t n)
 {
-	static const char tab[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqr"
+				  "stuvwxyz0123456789+/";
 	const unsigned char *p = data;
 	for (size_t i = 0; i < n; i += 3) {
 		unsigned v = (unsigned)p[i] << 16;
@@ -388,7 +388,8 @@ const char *open_regular_why(int e, const struct stat *sb)
 	/* ENXIO does not come from open(2) or fstat(2) of a regular file;
 	 * a directory is "Is a directory". */
 	if (e == ENXIO)
-		return sb ? file_not_regular(sb->st_mode) : "not a regular file";
+		return sb ? file_not_regular(sb->st_mode)
+			  : "not a regular file";
 	return strerror(e);
 }
 
@@ -414,7 +415,7 @@ int open_regular(const char *path, int flags, struct stat *sb, err_t *err)
 			close(fd);
 		e = S_ISDIR(st.st_mode) ? EISDIR : ENXIO;
 		err_set(err, ST_DATAERR, "%s: %s", path,
-		        open_regular_why(e, &st));
+			open_regular_why(e, &st));
 		errno = e;
 		return -1;
 	}
@@ -428,7 +429,7 @@ fail:
 	if (fd >= 0)
 		close(fd);
 	err_set(err, e == ENOENT || e == ENOTDIR ? ST_NOINPUT : ST_IOERR,
-	        "%s: %s", path, strerror(e));
+		"%s: %s", path, strerror(e));
 	errno = e;
 	return -1;
 }

@@ -22,14 +22,14 @@ struct stat;
 /* Status codes shared by every module.  Only cli.c maps them to sysexits. */
 typedef enum {
 	ST_OK = 0,
-	ST_USAGE,    /* bad command line                         -> 64 */
-	ST_DATAERR,  /* a whole source is not mail/calendar data -> 65 */
-	ST_NOINPUT,  /* a source or file is missing              -> 66 */
-	ST_SOFTWARE, /* internal error, database refused         -> 70 */
-	ST_CANTCREAT,/* cannot create an output file             -> 73 */
-	ST_IOERR,    /* read or write error                      -> 74 */
-	ST_TEMPFAIL, /* retry later: network, lock busy          -> 75 */
-	ST_CONFIG,   /* configuration error                      -> 78 */
+	ST_USAGE,     /* bad command line                         -> 64 */
+	ST_DATAERR,   /* a whole source is not mail/calendar data -> 65 */
+	ST_NOINPUT,   /* a source or file is missing              -> 66 */
+	ST_SOFTWARE,  /* internal error, database refused         -> 70 */
+	ST_CANTCREAT, /* cannot create an output file             -> 73 */
+	ST_IOERR,     /* read or write error                      -> 74 */
+	ST_TEMPFAIL,  /* retry later: network, lock busy          -> 75 */
+	ST_CONFIG,    /* configuration error                      -> 78 */
 } status_t;
 
 /* An error: a status and a one-line message ("where: what"). */
@@ -38,14 +38,15 @@ typedef struct {
 	char msg[1024];
 } err_t;
 
-/* Set *e (when not NULL) and return st, so callers can `return err_set(...)`. */
+/* Set *e (when not NULL) and return st, so callers can `return err_set(...)`.
+ */
 status_t err_set(err_t *e, status_t st, const char *fmt, ...) UTIL_PRINTF(3, 4);
 
 /* Allocation: abort with a message on failure; never return NULL. */
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
-char *xstrdup(const char *s);                 /* NULL in, NULL out */
+char *xstrdup(const char *s); /* NULL in, NULL out */
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) UTIL_PRINTF(1, 2); /* caller frees */
 
@@ -61,8 +62,8 @@ void sb_putc(strbuf_t *b, char c);
 void sb_printf(strbuf_t *b, const char *fmt, ...) UTIL_PRINTF(2, 3);
 /* Append the n bytes at p in base64 (RFC 4648, with padding). */
 void sb_add_base64(strbuf_t *b, const void *p, size_t n);
-const char *sb_str(strbuf_t *b);              /* "" when empty */
-char *sb_steal(strbuf_t *b);                  /* caller frees; b is reset */
+const char *sb_str(strbuf_t *b); /* "" when empty */
+char *sb_steal(strbuf_t *b);     /* caller frees; b is reset */
 void sb_free(strbuf_t *b);
 
 /* Vector of owned strings. */
@@ -71,8 +72,8 @@ typedef struct {
 	size_t n, cap;
 } strvec_t;
 
-void strvec_push(strvec_t *sv, const char *s);    /* copies s */
-void strvec_take(strvec_t *sv, char *s);          /* takes ownership */
+void strvec_push(strvec_t *sv, const char *s);           /* copies s */
+void strvec_take(strvec_t *sv, char *s);                 /* takes ownership */
 bool strvec_contains(const strvec_t *sv, const char *s); /* case-insensitive */
 void strvec_free(strvec_t *sv);
 
@@ -89,8 +90,8 @@ bool strmap_get(const strmap_t *m, const char *key, int64_t *val);
 void strmap_free(strmap_t *m);
 
 /* Strings. */
-char *str_lower(char *s);                     /* ASCII, in place; returns s */
-char *str_trim(char *s);                      /* in place; returns the start */
+char *str_lower(char *s); /* ASCII, in place; returns s */
+char *str_trim(char *s);  /* in place; returns the start */
 bool str_starts(const char *s, const char *prefix);
 bool str_iends(const char *s, const char *suffix); /* case-insensitive */
 /* strcmp of two char * pointed to: for qsort and bsearch of strings. */

@@ -17,8 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const struct {
 	char unit;
 	int64_t secs;
-} units[] = {{'w', 7 * 86400}, {'d', 86400}, {'h', 3600}, {'m', 60},
-             {'s', 1}};
+} units[] = {{'w', 7 * 86400}, {'d', 86400}, {'h', 3600}, {'m', 60}, {'s', 1}};
 
 static void check(bool ok, const char *what)
 {
@@ -37,7 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t n = strspn(s, "0123456789");
 		check(n > 0 && secs >= 0, "accepted without digits");
 		check((s[n] == '\0' && secs == 0) ||
-		          (s[n] && strchr("smhdw", s[n]) && s[n + 1] == '\0'),
+			      (s[n] && strchr("smhdw", s[n]) &&
+			       s[n + 1] == '\0'),
 		      "accepted something else than digits and a unit");
 		for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
 			if (s[n] == units[i].unit)
@@ -48,9 +48,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				continue;
 			char buf[32];
 			snprintf(buf, sizeof buf, "%" PRId64 "%c",
-			         secs / units[i].secs, units[i].unit);
+				 secs / units[i].secs, units[i].unit);
 			check(config_parse_duration(buf, &again) &&
-			          again == secs,
+				      again == secs,
 			      "printed and read again differs");
 			break;
 		}

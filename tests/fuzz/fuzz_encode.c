@@ -66,7 +66,7 @@ static char *expected_body(const char *s)
  * Caller frees.
  */
 static char *expected_phrase(const char *msg, const char *field,
-                             const char *phrase)
+			     const char *phrase)
 {
 	char *want = xstrdup(phrase);
 	size_t n = want ? strlen(want) : 0;
@@ -95,8 +95,9 @@ static bool same(const char *a, const char *b)
 static void check_header(const char *msg, size_t hlen)
 {
 	static const char *const fields[] = {
-	    "Date", "From", "To", "Subject", "Message-ID", "Auto-Submitted",
-	    "MIME-Version", "Content-Type", NULL};
+		"Date",         "From",         "To",
+		"Subject",      "Message-ID",   "Auto-Submitted",
+		"MIME-Version", "Content-Type", NULL};
 	int seen[8] = {0};
 	size_t start = 0;
 	for (size_t i = 0; i < hlen; i++) {
@@ -115,8 +116,8 @@ static void check_header(const char *msg, size_t hlen)
 			size_t k = 0;
 			while (fields[k] &&
 			       !(strlen(fields[k]) == (size_t)(colon - line) &&
-			         strncasecmp(fields[k], line,
-			                     (size_t)(colon - line)) == 0))
+				 strncasecmp(fields[k], line,
+					     (size_t)(colon - line)) == 0))
 				k++;
 			CHECK(fields[k]);
 			CHECK(seen[k]++ == 0);
@@ -153,11 +154,12 @@ static void check_bodies(const char *msg, size_t len, const char *want)
 		size_t declen = 0;
 		idx = 0;
 		CHECK(mailmime_part_parse(qp, qplen, &idx,
-		                          MAILMIME_MECHANISM_QUOTED_PRINTABLE,
-		                          &dec, &declen) == MAILIMF_NO_ERROR);
+					  MAILMIME_MECHANISM_QUOTED_PRINTABLE,
+					  &dec, &declen) == MAILIMF_NO_ERROR);
 		strbuf_t got = {0};
 		for (size_t i = 0; i < declen; i++) {
-			if (dec[i] == '\r' && i + 1 < declen && dec[i + 1] == '\n')
+			if (dec[i] == '\r' && i + 1 < declen &&
+			    dec[i + 1] == '\n')
 				continue;
 			sb_putc(&got, dec[i]);
 		}
@@ -174,21 +176,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t *nul = memchr(data, '\0', size);
 	size_t plen = nul ? (size_t)(nul - data) : size;
 	char *phrase = ident_clean_name(xstrndup((const char *)data, plen));
-	char *body = nul ? xstrndup((const char *)nul + 1,
-	                            size - plen - 1)
-	                 : xstrdup("");
+	char *body = nul ? xstrndup((const char *)nul + 1, size - plen - 1)
+			 : xstrdup("");
 	char *want_body = expected_body(body);
 
 	mime_message_t m = {
-	    .from_name = phrase,
-	    .from_addr = "digest@example.com",
-	    .to_name = phrase,
-	    .to_addr = "alex@example.com",
-	    .subject = phrase,
-	    .date = 1795939200,
-	    .message_id = "digest.alex.2026-W49.0@example.com",
-	    .text = body,
-	    .html = body,
+		.from_name = phrase,
+		.from_addr = "digest@example.com",
+		.to_name = phrase,
+		.to_addr = "alex@example.com",
+		.subject = phrase,
+		.date = 1795939200,
+		.message_id = "digest.alex.2026-W49.0@example.com",
+		.text = body,
+		.html = body,
 	};
 	strbuf_t out = {0};
 	err_t err;

@@ -22,10 +22,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (next)
 			*next++ = '\0';
 		const char *text = NULL;
-		mailsrc_imap_line_t k = mailsrc_imap_line(line, "digest1", &text);
+		mailsrc_imap_line_t k =
+			mailsrc_imap_line(line, "digest1", &text);
 		size_t n = strlen(line);
-		if (!text || (k != IMAP_LINE_OTHER &&
-			      (text < line || text > line + n)))
+		if (!text ||
+		    (k != IMAP_LINE_OTHER && (text < line || text > line + n)))
 			__builtin_trap();
 		if (k == IMAP_LINE_OK && strncmp(line, "digest1 ", 8) != 0)
 			__builtin_trap();

@@ -1,10 +1,10 @@
 /* Fuzz target: Maildir file names.  Each line of the input is one name
- * after a first byte that picks new/ ('n') or cur/ (anything else).  mailsrc_maildir_key must keep
- * the key of a name whatever info and flags follow it (a message that
- * moves from new/ to cur/ or is flagged stays the same message); and the
- * Maildir backend, over a Maildir holding files of those names, must
- * yield each key once, from cur/ when it is there, asking seen() once
- * per key and skipping what it says was seen.  Built for libFuzzer with
+ * after a first byte that picks new/ ('n') or cur/ (anything else).
+ * mailsrc_maildir_key must keep the key of a name whatever info and flags
+ * follow it (a message that moves from new/ to cur/ or is flagged stays the
+ * same message); and the Maildir backend, over a Maildir holding files of those
+ * names, must yield each key once, from cur/ when it is there, asking seen()
+ * once per key and skipping what it says was seen.  Built for libFuzzer with
  * -DDIGEST_FUZZ=ON (clang); replay.c runs it over files in the ordinary
  * test suite. */
 #include <errno.h>
@@ -93,11 +93,11 @@ static void check_key(const char *name)
 	check(n > 0 && strncmp(name, key, n) == 0, "key not a prefix");
 	check(!strchr(key, ':') && !strstr(key, "!2,"), "key holds info");
 	check(name[n] == '\0' || name[n] == ':' ||
-	          strncmp(name + n, "!2,", 3) == 0,
+		      strncmp(name + n, "!2,", 3) == 0,
 	      "key cut before the info");
 	/* The same message delivered to new/, then seen and flagged. */
-	static const char *const info[] = {"", ":2,", ":2,S", ":2,FRS",
-	                                   "!2,S", ":1,x"};
+	static const char *const info[] = {"",       ":2,",  ":2,S",
+					   ":2,FRS", "!2,S", ":1,x"};
 	for (size_t i = 0; i < sizeof info / sizeof info[0]; i++) {
 		char *moved = xasprintf("%s%s", key, info[i]);
 		char *k = mailsrc_maildir_key(moved);
@@ -146,16 +146,17 @@ static void check_backend(const char *root)
 	int r;
 
 	check(mailsrc_open(MAILSRC_MAILDIR, root, NULL, seen, NULL, &src,
-	                   &err) == ST_OK,
+			   &err) == ST_OK,
 	      "open");
 	while ((r = mailsrc_next(src, &it, &err)) == 1) {
 		check(it.key && it.header && !it.error, "item without header");
 		check(it.header_len == strlen(HEADER) &&
-		          memcmp(it.header, HEADER, it.header_len) == 0,
+			      memcmp(it.header, HEADER, it.header_len) == 0,
 		      "wrong header");
 		const struct file *e = expected(it.key);
 		check(e != NULL, "an unknown key yielded");
-		char *where = xasprintf("%s/%s/%s", root, dirs[e->dir], e->name);
+		char *where =
+			xasprintf("%s/%s/%s", root, dirs[e->dir], e->name);
 		check(strcmp(where, it.where) == 0, "the wrong copy yielded");
 		free(where);
 		((struct file *)e)->yielded++;
@@ -208,17 +209,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			continue; /* the same name twice */
 		}
 		check(write(fd, HEADER, strlen(HEADER)) ==
-		          (ssize_t)strlen(HEADER),
+			      (ssize_t)strlen(HEADER),
 		      "write");
 		close(fd);
-		files[nfiles++] = (struct file){dir, xstrdup(name),
-		                                mailsrc_maildir_key(name), 0, 0};
+		files[nfiles++] = (struct file){
+			dir, xstrdup(name), mailsrc_maildir_key(name), 0, 0};
 	}
 	check_backend(root);
 
 	for (size_t i = 0; i < nfiles; i++) {
-		char *path =
-		    xasprintf("%s/%s/%s", root, dirs[files[i].dir], files[i].name);
+		char *path = xasprintf("%s/%s/%s", root, dirs[files[i].dir],
+				       files[i].name);
 		check(unlink(path) == 0, "unlink");
 		free(path);
 		free(files[i].name);

@@ -40,7 +40,7 @@ static void check(bool ok, const char *what)
 /* Read path from cursor to the end into *out; returns how many, or -1
  * when it cannot be opened. */
 static long read_all(const char *path, const char *cursor, struct msg **out,
-                     const uint8_t *data, size_t size)
+		     const uint8_t *data, size_t size)
 {
 	mailsrc_t *src = NULL;
 	mailsrc_item_t it;
@@ -59,16 +59,16 @@ static long read_all(const char *path, const char *cursor, struct msg **out,
 		m = xrealloc(m, (size_t)(n + 1) * sizeof *m);
 		m[n].off = strtoll(at + 1, NULL, 10);
 		check(m[n].off >= 0 && (size_t)m[n].off < size &&
-		          (n == 0 || m[n].off > m[n - 1].off),
+			      (n == 0 || m[n].off > m[n - 1].off),
 		      "offsets out of order");
 		check(size - (size_t)m[n].off >= 5 &&
-		          memcmp(data + m[n].off, "From ", 5) == 0,
+			      memcmp(data + m[n].off, "From ", 5) == 0,
 		      "message not at a From line");
 		const uint8_t *nl =
-		    memchr(data + m[n].off, '\n', size - (size_t)m[n].off);
+			memchr(data + m[n].off, '\n', size - (size_t)m[n].off);
 		size_t h = nl ? (size_t)(nl - data) + 1 : size;
 		check(it.header_len <= size - h &&
-		          memcmp(data + h, it.header, it.header_len) == 0,
+			      memcmp(data + h, it.header, it.header_len) == 0,
 		      "header is not the bytes after the From line");
 		m[n].header = xmalloc(it.header_len + 1);
 		memcpy(m[n].header, it.header, it.header_len);
@@ -112,7 +112,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (long j = 0; j < k; j++) {
 			const struct msg *a = &all[i + 1 + j], *b = &rest[j];
 			check(a->off == b->off && a->len == b->len &&
-			          memcmp(a->header, b->header, a->len) == 0,
+				      memcmp(a->header, b->header, a->len) == 0,
 			      "resumed pass yields other messages");
 		}
 		msgs_free(rest, k);

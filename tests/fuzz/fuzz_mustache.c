@@ -34,15 +34,15 @@ static const char *partial(void *ctx, const char *name, const char **label)
 static json_t *model(void)
 {
 	static const char json[] =
-	    "{\"leader\": {\"id\": \"alex\", \"name\": \"Alex <&>\"},"
-	    " \"week\": {\"start\": \"2026-11-30\", \"id\": \"2026-W49\"},"
-	    " \"stats\": {\"emails\": 12, \"meetings\": 0},"
-	    " \"focus\": {\"name\": \"J\\u00f6rg\", \"days_since\": 40,"
-	    "  \"history\": [0, 1, 2], \"note\": \"\"},"
-	    " \"neglected\": [{\"name\": \"a\", \"overdue\": true, \"c\":"
-	    "  {\"v\": 1.5}}, {\"name\": \"'b'\", \"overdue\": false}],"
-	    " \"cooling\": [], \"has\": {\"cooling\": false},"
-	    " \"away\": null, \"list\": [1, 2, 3, 4, 5, 6, 7, 8]}";
+		"{\"leader\": {\"id\": \"alex\", \"name\": \"Alex <&>\"},"
+		" \"week\": {\"start\": \"2026-11-30\", \"id\": \"2026-W49\"},"
+		" \"stats\": {\"emails\": 12, \"meetings\": 0},"
+		" \"focus\": {\"name\": \"J\\u00f6rg\", \"days_since\": 40,"
+		"  \"history\": [0, 1, 2], \"note\": \"\"},"
+		" \"neglected\": [{\"name\": \"a\", \"overdue\": true, \"c\":"
+		"  {\"v\": 1.5}}, {\"name\": \"'b'\", \"overdue\": false}],"
+		" \"cooling\": [], \"has\": {\"cooling\": false},"
+		" \"away\": null, \"list\": [1, 2, 3, 4, 5, 6, 7, 8]}";
 	return json_loads(json, 0, NULL);
 }
 

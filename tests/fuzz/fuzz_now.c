@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		goto done;
 	size_t n = strlen(s);
 	bool offset = n > 10 && (s[n - 1] == 'Z' || s[n - 1] == 'z' ||
-	                         strpbrk(s + 10, "+-"));
+				 strpbrk(s + 10, "+-"));
 	if (offset)
 		check(utc == berlin, "the zone moves an instant with offset");
 	else
@@ -51,8 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char buf[21];
 	memset(buf, 'X', sizeof buf);
 	tz_format_utc(utc, buf);
-	check(memchr(buf, '\0', sizeof buf) != NULL,
-	      "tz_format_utc overflows");
+	check(memchr(buf, '\0', sizeof buf) != NULL, "tz_format_utc overflows");
 	check(tz_parse(buf, "Europe/Berlin", &again) && again == utc,
 	      "tz_format_utc does not read back");
 	/* A wall-clock time in UTC is printed back with its own date,

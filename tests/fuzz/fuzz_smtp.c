@@ -27,8 +27,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define REPLY_MAX 65536
 
 static const char message[] =
-    "From: a@example.com\r\nTo: b@example.org\r\nSubject: x\r\n\r\n.\r\n"
-    "From me\r\n";
+	"From: a@example.com\r\nTo: b@example.org\r\nSubject: x\r\n\r\n.\r\n"
+	"From me\r\n";
 
 static void check(bool ok, const char *what)
 {
@@ -71,7 +71,7 @@ static bool hangs_libetpan(const uint8_t *data, size_t size)
 		else if (data[i] == '\t' && auth)
 			return true;
 		else if (i + 4 <= size &&
-		         strncasecmp((const char *)data + i, "AUTH", 4) == 0)
+			 strncasecmp((const char *)data + i, "AUTH", 4) == 0)
 			auth = true;
 	}
 	return false;

@@ -45,7 +45,7 @@ done:
 }
 
 static void expand_file(const char *zone, int64_t from, int64_t to,
-                        const char *path)
+			const char *path)
 {
 	char *text = NULL;
 	size_t len = 0;

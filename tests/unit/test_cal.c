@@ -47,19 +47,19 @@ static char *fixture(const char *name, size_t *len)
 
 /* Expand fixture name in zone over [from, to); must succeed. */
 static void expand(const char *name, const char *zone, const char *from,
-                   const char *to, cal_result_t *r)
+		   const char *to, cal_result_t *r)
 {
 	size_t len;
 	char *text = fixture(name, &len);
 	err_t err = {0};
 	assert_int_equal(cal_expand(text, len, zone, at(from), at(to), r, &err),
-	                 ST_OK);
+			 ST_OK);
 	free(text);
 }
 
 /* Instance i is uid starting at when. */
 static void expect(const cal_result_t *r, size_t i, const char *uid,
-                   const char *when)
+		   const char *when)
 {
 	char got[21];
 	assert_true(i < r->n);
@@ -298,9 +298,9 @@ static void test_unknown_tzid(void **state)
 	expect(&r, 0, "unknown-tz@test", "2026-03-10T08:00:00Z");
 	assert_int_equal(r.warnings.n, 1);
 	assert_string_equal(
-	    r.warnings.v[0],
-	    "unknown-tz@test: unknown time zone 'Mars/Olympus', "
-	    "read as Europe/Berlin");
+		r.warnings.v[0],
+		"unknown-tz@test: unknown time zone 'Mars/Olympus', "
+		"read as Europe/Berlin");
 	cal_result_free(&r);
 }
 
@@ -412,10 +412,10 @@ static void test_invalid_rules(void **state)
 	expect(&r, 0, "fine@test", "2026-03-11T09:00:00Z");
 	assert_int_equal(r.warnings.n, 3);
 	const char *want[] = {
-	    "weekno@test: invalid RRULE 'FREQ=MONTHLY;BYWEEKNO=3'",
-	    "never@test: RRULE names no day (BYMONTH with BYMONTHDAY)",
-	    "costly@test: RRULE too costly to expand (a sub-daily FREQ "
-	    "with day restrictions)",
+		"weekno@test: invalid RRULE 'FREQ=MONTHLY;BYWEEKNO=3'",
+		"never@test: RRULE names no day (BYMONTH with BYMONTHDAY)",
+		"costly@test: RRULE too costly to expand (a sub-daily FREQ "
+		"with day restrictions)",
 	};
 	for (size_t i = 0; i < 3; i++)
 		assert_true(strvec_contains(&r.warnings, want[i]));
@@ -450,8 +450,8 @@ static void test_secondly(void **state)
 	assert_int_equal(sevens, 206); /* 00:03 .. 23:58 */
 	assert_int_equal(r.warnings.n, 1);
 	assert_string_equal(r.warnings.v[0],
-	                    "every-second@test: more than 5000 instances in "
-	                    "the window, kept the first 5000");
+			    "every-second@test: more than 5000 instances in "
+			    "the window, kept the first 5000");
 	cal_result_free(&r);
 }
 
@@ -461,7 +461,7 @@ static void test_not_icalendar(void **state)
 	err_t err = {0};
 	const char *text = "BEGIN:VEVENT\r\nUID:x\r\nEND:VEVENT\r\n";
 	assert_int_equal(cal_expand(text, strlen(text), "UTC", 0, 1, &r, &err),
-	                 ST_DATAERR);
+			 ST_DATAERR);
 	assert_int_equal(r.n, 0);
 	assert_int_equal(err.status, ST_DATAERR);
 	assert_int_equal(cal_expand("", 0, "UTC", 0, 1, &r, &err), ST_DATAERR);
@@ -475,16 +475,16 @@ static void test_hostile_nesting(void **state)
 	 * recurse that deep and print on stderr; cal must do neither. */
 	strbuf_t b = {0};
 	sb_puts(&b, "END:VEVENT\r\nEND;X=1:VALARM\r\nBEGIN:VCALENDAR\r\n"
-	            "BEGIN:VEVENT\r\nUID:deep@test\r\n"
-	            "DTSTART:20260310T090000Z\r\n");
+		    "BEGIN:VEVENT\r\nUID:deep@test\r\n"
+		    "DTSTART:20260310T090000Z\r\n");
 	for (int i = 0; i < 100000; i++)
 		sb_puts(&b, "BEGIN:VALARM\r\n");
 	cal_result_t r;
 	err_t err = {0};
 	assert_int_equal(cal_expand(b.s, b.len, "UTC",
-	                            at("2026-03-01T00:00:00Z"),
-	                            at("2026-04-01T00:00:00Z"), &r, &err),
-	                 ST_OK);
+				    at("2026-03-01T00:00:00Z"),
+				    at("2026-04-01T00:00:00Z"), &r, &err),
+			 ST_OK);
 	assert_int_equal(r.n, 1);
 	expect(&r, 0, "deep@test", "2026-03-10T09:00:00Z");
 	cal_result_free(&r);
@@ -495,20 +495,20 @@ static void test_sorted(void **state)
 {
 	/* Equal starts are ordered by UID; text need not end in NUL. */
 	const char *text =
-	    "BEGIN:VCALENDAR\r\n"
-	    "BEGIN:VEVENT\r\nUID:b\r\nDTSTART:20260310T090000Z\r\n"
-	    "END:VEVENT\r\n"
-	    "BEGIN:VEVENT\r\nUID:a\r\nDTSTART:20260310T090000Z\r\n"
-	    "END:VEVENT\r\n"
-	    "BEGIN:VEVENT\r\nUID:c\r\nDTSTART:20260309T090000Z\r\n"
-	    "END:VEVENT\r\n"
-	    "END:VCALENDAR\r\nGARBAGE";
+		"BEGIN:VCALENDAR\r\n"
+		"BEGIN:VEVENT\r\nUID:b\r\nDTSTART:20260310T090000Z\r\n"
+		"END:VEVENT\r\n"
+		"BEGIN:VEVENT\r\nUID:a\r\nDTSTART:20260310T090000Z\r\n"
+		"END:VEVENT\r\n"
+		"BEGIN:VEVENT\r\nUID:c\r\nDTSTART:20260309T090000Z\r\n"
+		"END:VEVENT\r\n"
+		"END:VCALENDAR\r\nGARBAGE";
 	cal_result_t r;
 	err_t err = {0};
 	assert_int_equal(cal_expand(text, strlen(text) - 7, "UTC",
-	                            at("2026-03-01T00:00:00Z"),
-	                            at("2026-04-01T00:00:00Z"), &r, &err),
-	                 ST_OK);
+				    at("2026-03-01T00:00:00Z"),
+				    at("2026-04-01T00:00:00Z"), &r, &err),
+			 ST_OK);
 	assert_int_equal(r.n, 3);
 	expect(&r, 0, "c", "2026-03-09T09:00:00Z");
 	expect(&r, 1, "a", "2026-03-10T09:00:00Z");
@@ -526,29 +526,29 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_weekly_count),
-	    cmocka_unit_test(test_weekly_until),
-	    cmocka_unit_test(test_dst_new_york),
-	    cmocka_unit_test(test_dst_berlin),
-	    cmocka_unit_test(test_rdate),
-	    cmocka_unit_test(test_exdate),
-	    cmocka_unit_test(test_override_moved),
-	    cmocka_unit_test(test_cancelled),
-	    cmocka_unit_test(test_all_day),
-	    cmocka_unit_test(test_allday_override_utc_rid),
-	    cmocka_unit_test(test_floating),
-	    cmocka_unit_test(test_unknown_tzid),
-	    cmocka_unit_test(test_outlook_vtimezone),
-	    cmocka_unit_test(test_zone_aliases),
-	    cmocka_unit_test(test_people),
-	    cmocka_unit_test(test_two_vcalendars),
-	    cmocka_unit_test(test_bom_crlf),
-	    cmocka_unit_test(test_malformed),
-	    cmocka_unit_test(test_invalid_rules),
-	    cmocka_unit_test(test_secondly),
-	    cmocka_unit_test(test_not_icalendar),
-	    cmocka_unit_test(test_hostile_nesting),
-	    cmocka_unit_test(test_sorted),
+		cmocka_unit_test(test_weekly_count),
+		cmocka_unit_test(test_weekly_until),
+		cmocka_unit_test(test_dst_new_york),
+		cmocka_unit_test(test_dst_berlin),
+		cmocka_unit_test(test_rdate),
+		cmocka_unit_test(test_exdate),
+		cmocka_unit_test(test_override_moved),
+		cmocka_unit_test(test_cancelled),
+		cmocka_unit_test(test_all_day),
+		cmocka_unit_test(test_allday_override_utc_rid),
+		cmocka_unit_test(test_floating),
+		cmocka_unit_test(test_unknown_tzid),
+		cmocka_unit_test(test_outlook_vtimezone),
+		cmocka_unit_test(test_zone_aliases),
+		cmocka_unit_test(test_people),
+		cmocka_unit_test(test_two_vcalendars),
+		cmocka_unit_test(test_bom_crlf),
+		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_invalid_rules),
+		cmocka_unit_test(test_secondly),
+		cmocka_unit_test(test_not_icalendar),
+		cmocka_unit_test(test_hostile_nesting),
+		cmocka_unit_test(test_sorted),
 	};
 	return cmocka_run_group_tests(tests, NULL, teardown);
 }

@@ -105,8 +105,9 @@ static void test_folding_and_junk(void **state)
 
 	/* Status lines that are not. */
 	const char *const bad[] = {
-		"HTTP/1.1 20 OK\r\n", "HTTP/1.1 2000\r\n", "HTTP/1.1 099 x\r\n",
-		"HTTPS/1.1 200 OK\r\n", "HTTP/1.1\r\n", NULL,
+		"HTTP/1.1 20 OK\r\n", "HTTP/1.1 2000\r\n",
+		"HTTP/1.1 099 x\r\n", "HTTPS/1.1 200 OK\r\n",
+		"HTTP/1.1\r\n",       NULL,
 	};
 	for (size_t i = 0; bad[i]; i++) {
 		http_headers_feed(&h, bad[i], strlen(bad[i]));

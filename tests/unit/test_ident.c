@@ -63,9 +63,11 @@ static void test_own_and_sender(void **state)
 	assert_false(ident_is_own(&l, "sam@example.com"));
 	assert_true(ident_is_sender(&l, "sam@example.com"));
 	assert_false(ident_is_sender(&l, "priya@example.com"));
-	assert_int_equal(ident_classify(&l, NULL, "alex@example.com"), IDENT_OWN);
+	assert_int_equal(ident_classify(&l, NULL, "alex@example.com"),
+			 IDENT_OWN);
 	/* a delegate is never a contact either: reason "own" */
-	assert_int_equal(ident_classify(&l, NULL, "SAM@example.com"), IDENT_OWN);
+	assert_int_equal(ident_classify(&l, NULL, "SAM@example.com"),
+			 IDENT_OWN);
 	assert_string_equal(ident_class_name(IDENT_OWN), "own");
 	free_leader(&l);
 }
@@ -73,44 +75,66 @@ static void test_own_and_sender(void **state)
 static void test_builtin(void **state)
 {
 	const char *automated[] = {
-		"noreply@service.example", "no-reply@billing.example",
-		"NoReply+123@x.example", "notifications@tracker.example",
-		"mailer-daemon@mx.example", "postmaster@example.com",
-		"do-not-reply@bank.example", "bounces+abc@mail.example",
-		"calendar-notification@google.com", "account-noreply@x.example",
-		"reply+ABC123@reply.github.com", "x7@bounce.mail.example",
-		"no.reply@bank.example", "do.not.reply@shop.example",
+		"noreply@service.example",
+		"no-reply@billing.example",
+		"NoReply+123@x.example",
+		"notifications@tracker.example",
+		"mailer-daemon@mx.example",
+		"postmaster@example.com",
+		"do-not-reply@bank.example",
+		"bounces+abc@mail.example",
+		"calendar-notification@google.com",
+		"account-noreply@x.example",
+		"reply+ABC123@reply.github.com",
+		"x7@bounce.mail.example",
+		"no.reply@bank.example",
+		"do.not.reply@shop.example",
 		"No_Reply@x.example",
 	};
 	const char *lists[] = {
-		"list@lists.example.org", "dev-request@example.org",
-		"owner-dev@example.org", "help@lists.gnu.org",
-		"foo@googlegroups.com", "team-announce@example.com",
-		"users@mailman.example.org", "users@example.org",
+		"list@lists.example.org",
+		"dev-request@example.org",
+		"owner-dev@example.org",
+		"help@lists.gnu.org",
+		"foo@googlegroups.com",
+		"team-announce@example.com",
+		"users@mailman.example.org",
+		"users@example.org",
 		"x@groups.io",
 	};
 	const char *roles[] = {
-		"info@example.com", "support@example.com", "sales@example.com",
-		"team@example.com", "all@example.com", "everyone@example.com",
-		"hr@example.com", "admin@example.com", "webmaster@example.com",
-		"billing@example.com", "help@example.com", "marketing@example.com",
-		"press@example.com", "feedback@example.com", "service@example.com",
-		"updates@example.com", "alerts@example.com",
-		"newsletter@example.com", "announce@example.com",
-		"announcements@example.com", "expense.report@enron.com",
-		"approvals@example.com", "sales-team@example.com",
-		"support.desk@example.com", "outlook.team@enron.com",
-		"hr+benefits@example.com", "all-hands@example.com",
-		"allstaff@example.com", "everybody@example.com",
-		"all-staff@example.com",
+		"info@example.com",         "support@example.com",
+		"sales@example.com",        "team@example.com",
+		"all@example.com",          "everyone@example.com",
+		"hr@example.com",           "admin@example.com",
+		"webmaster@example.com",    "billing@example.com",
+		"help@example.com",         "marketing@example.com",
+		"press@example.com",        "feedback@example.com",
+		"service@example.com",      "updates@example.com",
+		"alerts@example.com",       "newsletter@example.com",
+		"announce@example.com",     "announcements@example.com",
+		"expense.report@enron.com", "approvals@example.com",
+		"sales-team@example.com",   "support.desk@example.com",
+		"outlook.team@enron.com",   "hr+benefits@example.com",
+		"all-hands@example.com",    "allstaff@example.com",
+		"everybody@example.com",    "all-staff@example.com",
 	};
 	const char *people[] = {
-		"priya@example.com", "notify.me.jones@example.com",
-		"listerine@example.com", "lisa@example.com", "jo-l@example.com",
-		"teamwork.jones@example.com", "info.kim@example.com",
-		"sales.kim@example.com", "allen@example.com", "kenneth.lay@enron.com",
-		"helpful.harry@example.com", "replyguy@example.com",
-		"ed@reply.io", "bob@groups.example", "alice@list.co",
+		"priya@example.com",
+		"notify.me.jones@example.com",
+		"listerine@example.com",
+		"lisa@example.com",
+		"jo-l@example.com",
+		"teamwork.jones@example.com",
+		"info.kim@example.com",
+		"sales.kim@example.com",
+		"allen@example.com",
+		"kenneth.lay@enron.com",
+		"helpful.harry@example.com",
+		"replyguy@example.com",
+		"ed@reply.io",
+		"bob@groups.example",
+		"alice@list.co",
 		"nora.list@example.com",
 	};
 	(void)state;
@@ -139,36 +163,54 @@ static void test_classify_order(void **state)
 	strvec_push(&others, "sherri.sera@enron.com");
 	ident_extra_t x = {&said, &staff, &others};
 	/* ignore patterns win over the rules, own over everything */
-	assert_int_equal(ident_classify(&l, NULL, "list@lists.example.org"), IDENT_IGNORED);
-	assert_int_equal(ident_classify(&l, NULL, "newsletter-x@shop.example"), IDENT_IGNORED);
-	assert_int_equal(ident_classify(&l, NULL, "noreply@x.example"), IDENT_AUTOMATED);
-	assert_int_equal(ident_classify(&l, NULL, "priya@example.com"), IDENT_CONTACT);
+	assert_int_equal(ident_classify(&l, NULL, "list@lists.example.org"),
+			 IDENT_IGNORED);
+	assert_int_equal(ident_classify(&l, NULL, "newsletter-x@shop.example"),
+			 IDENT_IGNORED);
+	assert_int_equal(ident_classify(&l, NULL, "noreply@x.example"),
+			 IDENT_AUTOMATED);
+	assert_int_equal(ident_classify(&l, NULL, "priya@example.com"),
+			 IDENT_CONTACT);
 	/* patterns given on the command line count as the config's */
-	assert_int_equal(ident_classify(&l, &x, "jo@said.example"), IDENT_IGNORED);
+	assert_int_equal(ident_classify(&l, &x, "jo@said.example"),
+			 IDENT_IGNORED);
 	/* who else sends from the leader's sent folder is the leader's staff;
 	 * another leader's assistant is a role, not a person */
-	assert_int_equal(ident_classify(&l, &x, "Kim.Staff@example.com"), IDENT_OWN);
-	assert_int_equal(ident_classify(&l, &x, "sherri.sera@enron.com"), IDENT_ROLE);
-	assert_int_equal(ident_classify(&l, NULL, "sherri.sera@enron.com"), IDENT_CONTACT);
-	assert_int_equal(ident_classify(&l, NULL, "jo@said.example"), IDENT_CONTACT);
+	assert_int_equal(ident_classify(&l, &x, "Kim.Staff@example.com"),
+			 IDENT_OWN);
+	assert_int_equal(ident_classify(&l, &x, "sherri.sera@enron.com"),
+			 IDENT_ROLE);
+	assert_int_equal(ident_classify(&l, NULL, "sherri.sera@enron.com"),
+			 IDENT_CONTACT);
+	assert_int_equal(ident_classify(&l, NULL, "jo@said.example"),
+			 IDENT_CONTACT);
 	/* keep makes people of what the rules would leave out ... */
-	assert_int_equal(ident_builtin("info@small-partner.example"), IDENT_ROLE);
-	assert_int_equal(ident_classify(&l, NULL, "info@small-partner.example"), IDENT_CONTACT);
-	assert_int_equal(ident_classify(&l, NULL, "INFO@small-partner.example"), IDENT_CONTACT);
-	assert_int_equal(ident_classify(&l, NULL, "noreply@tiny.example"), IDENT_CONTACT);
-	assert_int_equal(ident_classify(&l, NULL, "info@other.example"), IDENT_ROLE);
+	assert_int_equal(ident_builtin("info@small-partner.example"),
+			 IDENT_ROLE);
+	assert_int_equal(ident_classify(&l, NULL, "info@small-partner.example"),
+			 IDENT_CONTACT);
+	assert_int_equal(ident_classify(&l, NULL, "INFO@small-partner.example"),
+			 IDENT_CONTACT);
+	assert_int_equal(ident_classify(&l, NULL, "noreply@tiny.example"),
+			 IDENT_CONTACT);
+	assert_int_equal(ident_classify(&l, NULL, "info@other.example"),
+			 IDENT_ROLE);
 	/* ... but never of the leader, a delegate, or what the leader
 	 * ignores */
 	strvec_push(&l.keep, "*@example.com");
 	strvec_push(&l.keep, "*@lists.example.org");
-	assert_int_equal(ident_classify(&l, NULL, "sam@example.com"), IDENT_OWN);
-	assert_int_equal(ident_classify(&l, NULL, "alex@example.com"), IDENT_OWN);
-	assert_int_equal(ident_classify(&l, NULL, "list@lists.example.org"), IDENT_IGNORED);
+	assert_int_equal(ident_classify(&l, NULL, "sam@example.com"),
+			 IDENT_OWN);
+	assert_int_equal(ident_classify(&l, NULL, "alex@example.com"),
+			 IDENT_OWN);
+	assert_int_equal(ident_classify(&l, NULL, "list@lists.example.org"),
+			 IDENT_IGNORED);
 	assert_string_equal(ident_class_name(IDENT_IGNORED), "ignored");
 	assert_null(ident_class_name(IDENT_CONTACT));
 	/* keep makes a person of them too */
 	strvec_push(&l.keep, "sherri.sera@enron.com");
-	assert_int_equal(ident_classify(&l, &x, "sherri.sera@enron.com"), IDENT_CONTACT);
+	assert_int_equal(ident_classify(&l, &x, "sherri.sera@enron.com"),
+			 IDENT_CONTACT);
 	strvec_free(&said);
 	strvec_free(&staff);
 	strvec_free(&others);
@@ -178,16 +220,35 @@ static void test_classify_order(void **state)
 static void test_addr_ok(void **state)
 {
 	const char *good[] = {
-		"a@b", "alex@example.com", "o'brien@example.ie",
-		"first.last+tag@sub.example.co.uk", "j\xc3\xb6rg@m\xc3\xbcller.example",
-		"x_y-z@example.com", "ok@[10.0.0.1]", "ok@[IPv6:2001:db8::1]",
+		"a@b",
+		"alex@example.com",
+		"o'brien@example.ie",
+		"first.last+tag@sub.example.co.uk",
+		"j\xc3\xb6rg@m\xc3\xbcller.example",
+		"x_y-z@example.com",
+		"ok@[10.0.0.1]",
+		"ok@[IPv6:2001:db8::1]",
 	};
 	const char *bad[] = {
-		"", "alex", "@example.com", "alex@", "alex(x)@example.com",
-		"a@b@c", "<a@b>", "a b@example.com", "a@example.com,b@example.com",
-		"\"a\"@example.com", "a@[127.0.0.1", "a@[1 2]", "a@example..com",
-		"a@.example.com", "a@example.com.", "a;b@example.com",
-		"a\r\n@example.com", "a\x7f@example.com", "a\xff@example.com",
+		"",
+		"alex",
+		"@example.com",
+		"alex@",
+		"alex(x)@example.com",
+		"a@b@c",
+		"<a@b>",
+		"a b@example.com",
+		"a@example.com,b@example.com",
+		"\"a\"@example.com",
+		"a@[127.0.0.1",
+		"a@[1 2]",
+		"a@example..com",
+		"a@.example.com",
+		"a@example.com.",
+		"a;b@example.com",
+		"a\r\n@example.com",
+		"a\x7f@example.com",
+		"a\xff@example.com",
 		"a:b@example.com",
 	};
 	(void)state;
@@ -258,26 +319,38 @@ static void test_clean_name(void **state)
 	check_clean("Ann\x01\x1b[31mLee\x7f", "Ann [31mLee");
 	check_clean("Ann\r\nBcc: x@y\tZ", "Ann Bcc: x@y Z");
 	/* C1: U+0080, U+0085 NEL, U+009B CSI, U+009F */
-	check_clean("\xc2\x80" "Ann\xc2\x85Lee\xc2\x9b" "31m\xc2\x9f",
-	            "Ann Lee 31m");
+	check_clean("\xc2\x80"
+		    "Ann\xc2\x85Lee\xc2\x9b"
+		    "31m\xc2\x9f",
+		    "Ann Lee 31m");
 	/* bidi embeddings and overrides U+202A-U+202E, isolates
 	 * U+2066-U+2069, separators U+2028, U+2029 */
-	check_clean("Ann\xe2\x80\xaa" "a\xe2\x80\xab" "b\xe2\x80\xac"
-	            "c\xe2\x80\xad" "d\xe2\x80\xae" "e",
-	            "Ann a b c d e");
-	check_clean("\xe2\x81\xa6" "f\xe2\x81\xa7" "g\xe2\x81\xa8"
-	            "h\xe2\x81\xa9",
-	            "f g h");
+	check_clean("Ann\xe2\x80\xaa"
+		    "a\xe2\x80\xab"
+		    "b\xe2\x80\xac"
+		    "c\xe2\x80\xad"
+		    "d\xe2\x80\xae"
+		    "e",
+		    "Ann a b c d e");
+	check_clean("\xe2\x81\xa6"
+		    "f\xe2\x81\xa7"
+		    "g\xe2\x81\xa8"
+		    "h\xe2\x81\xa9",
+		    "f g h");
 	check_clean("Ann\xe2\x80\xa8Lee\xe2\x80\xa9", "Ann Lee");
 	/* "exe.txt" shown as "txt.exe": the override goes */
 	check_clean("invoice\xe2\x80\xaetxt.exe", "invoice txt.exe");
 	/* runs of anything cleaned collapse; blanks at the ends go */
 	check_clean("  Ann \xc2\x85\xe2\x80\xae\t Lee  ", "Ann Lee");
 	/* what stays: LRM, RLM, ALM, U+202F, NBSP, letters, emoji */
-	check_clean("\xd7\x90\xe2\x80\x8e" "1\xe2\x80\x8f\xd8\x9c",
-	            "\xd7\x90\xe2\x80\x8e" "1\xe2\x80\x8f\xd8\x9c");
-	check_clean("J\xc3\xb6rg\xc2\xa0M\xe2\x80\xaf" "X \xf0\x9f\x98\x80",
-	            "J\xc3\xb6rg\xc2\xa0M\xe2\x80\xaf" "X \xf0\x9f\x98\x80");
+	check_clean("\xd7\x90\xe2\x80\x8e"
+		    "1\xe2\x80\x8f\xd8\x9c",
+		    "\xd7\x90\xe2\x80\x8e"
+		    "1\xe2\x80\x8f\xd8\x9c");
+	check_clean("J\xc3\xb6rg\xc2\xa0M\xe2\x80\xaf"
+		    "X \xf0\x9f\x98\x80",
+		    "J\xc3\xb6rg\xc2\xa0M\xe2\x80\xaf"
+		    "X \xf0\x9f\x98\x80");
 	/* invalid UTF-8 as str_sanitize has it */
 	check_clean("Ann\xc2Lee\xff", "Ann?Lee?");
 	/* nothing left */
@@ -286,15 +359,17 @@ static void test_clean_name(void **state)
 	assert_null(ident_clean_name(NULL));
 	/* ident_unsafe_len on its own */
 	assert_int_equal(ident_unsafe_len((const unsigned char *)"\x1b"), 1);
-	assert_int_equal(ident_unsafe_len((const unsigned char *)"\xc2\x9b"), 2);
-	assert_int_equal(ident_unsafe_len((const unsigned char *)"\xe2\x81\xa9"),
-	                 3);
+	assert_int_equal(ident_unsafe_len((const unsigned char *)"\xc2\x9b"),
+			 2);
+	assert_int_equal(
+		ident_unsafe_len((const unsigned char *)"\xe2\x81\xa9"), 3);
 	assert_int_equal(ident_unsafe_len((const unsigned char *)"a"), 0);
-	assert_int_equal(ident_unsafe_len((const unsigned char *)"\xc2\xa0"), 0);
-	assert_int_equal(ident_unsafe_len((const unsigned char *)"\xe2\x80\xa7"),
-	                 0);
-	assert_int_equal(ident_unsafe_len((const unsigned char *)"\xe2\x81\xa5"),
-	                 0);
+	assert_int_equal(ident_unsafe_len((const unsigned char *)"\xc2\xa0"),
+			 0);
+	assert_int_equal(
+		ident_unsafe_len((const unsigned char *)"\xe2\x80\xa7"), 0);
+	assert_int_equal(
+		ident_unsafe_len((const unsigned char *)"\xe2\x81\xa5"), 0);
 }
 
 int main(void)

@@ -50,7 +50,7 @@ static void test_parties(void **state)
 		{"a@corp.example", NULL, false, false, false}, /* the leader */
 		{"jo@x.example", NULL, false, false, false},   /* again */
 		{"room@x.example", "Room", false, false, true},
-		{"dee@x.example", "Dee", false, true, false},  /* declined */
+		{"dee@x.example", "Dee", false, true, false}, /* declined */
 		{"kai@x.example", NULL, false, false, false},
 	};
 	cal_instance_t m = meeting(p, 6);

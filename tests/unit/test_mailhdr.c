@@ -159,7 +159,7 @@ static void test_dates(void **state)
 	assert_int_equal(date_of("Tue, 1 Jul 2003 10:52:37 +0200"), 1057049557);
 	assert_int_equal(date_of("Tue, 1 Jul 2003 10:52:37 +0530"), 1057036957);
 	assert_int_equal(date_of("Tue, 1 Jul 2003 10:52:37 -0700 (PDT)"),
-	                 1057081957);
+			 1057081957);
 	assert_int_equal(date_of("1 Jul 2003 10:52:37 GMT"), 1057056757);
 	/* libetpan reads "UT" as zone 1 */
 	assert_int_equal(date_of("Tue, 1 Jul 2003 10:52:37 UT"), 1057056757);
@@ -169,10 +169,10 @@ static void test_dates(void **state)
 	/* fallbacks for what libetpan refuses */
 	assert_int_equal(date_of("Tue Jul  1 10:52:37 2003"), 1057056757);
 	assert_int_equal(date_of("Tue, 1 Jul 2003 10:52:37 +02:00"),
-	                 1057049557);
+			 1057049557);
 	assert_int_equal(date_of("2003-07-01T10:52:37-01:30"), 1057062157);
 	assert_int_equal(date_of("Tue, 1 Jul 2003 10:52:37 +0200 junk"),
-	                 1057049557);
+			 1057049557);
 	/* impossible */
 	assert_int_equal(date_of("Mon, 30 Feb 2021 12:00:00 +0000"), -1);
 	assert_int_equal(date_of("Mon, 0 Jan 2003 12:00:00 +0000"), -1);
@@ -422,8 +422,8 @@ static void test_sanitized_names(void **state)
 
 	/* NUL bytes and invalid UTF-8 do no harm */
 	static const char raw[] = "From: J\xff\xfe <j@example.com>\n"
-	                          "Subject: a\0b\n"
-	                          "To: x@example.com\n";
+				  "Subject: a\0b\n"
+				  "To: x@example.com\n";
 	memset(&h, 0, sizeof h);
 	mailsrc_parse_header(raw, sizeof raw - 1, true, &h);
 	assert_int_equal(h.nfrom, 1);
@@ -480,8 +480,8 @@ static void test_cut_header(void **state)
 	assert_true(h.cut);
 	assert_true(h.warnings.n >= 1);
 	assert_string_equal(h.warnings.v[0],
-	                    "header over 1 MiB: cut there, fields after it "
-	                    "not read");
+			    "header over 1 MiB: cut there, fields after it "
+			    "not read");
 	mailsrc_header_clear(&h);
 
 	/* one byte shorter: whole (the backend would have found its end) */
@@ -505,23 +505,23 @@ static void test_obsolete_forms(void **state)
 {
 	(void)state;
 	mailsrc_header_t h;
-	parse(
-	    "From: Pete(A wonderful \\) chap) <pete(his account)@silly.test"
-	    "(his host)>\n"
-	    "To:A Group(Some people)\n"
-	    "     :Chris Jones <c@(Chris's host.)public.example>,\n"
-	    "         joe@example.org,\n"
-	    "  John <jdoe@one.test> (my dear friend); (the end of the group)\n"
-	    "Cc:(Empty list)(start)Undisclosed recipients  :(nobody(that I "
-	    "know))  ;\n"
-	    "Date: Thu,\n"
-	    "      13\n"
-	    "        Feb\n"
-	    "          1999\n"
-	    "      23:32\n"
-	    "               -0330 (Newfoundland Time)\n"
-	    "Message-ID:              <testabcd.1234@silly.test>\n",
-	    false, &h);
+	parse("From: Pete(A wonderful \\) chap) <pete(his account)@silly.test"
+	      "(his host)>\n"
+	      "To:A Group(Some people)\n"
+	      "     :Chris Jones <c@(Chris's host.)public.example>,\n"
+	      "         joe@example.org,\n"
+	      "  John <jdoe@one.test> (my dear friend); (the end of the "
+	      "group)\n"
+	      "Cc:(Empty list)(start)Undisclosed recipients  :(nobody(that I "
+	      "know))  ;\n"
+	      "Date: Thu,\n"
+	      "      13\n"
+	      "        Feb\n"
+	      "          1999\n"
+	      "      23:32\n"
+	      "               -0330 (Newfoundland Time)\n"
+	      "Message-ID:              <testabcd.1234@silly.test>\n",
+	      false, &h);
 	assert_int_equal(h.nfrom, 1);
 	assert_string_equal(h.from[0].addr, "pete@silly.test");
 	assert_int_equal(h.nrcpt, 3);
@@ -610,7 +610,7 @@ static void test_many_bad_lines(void **state)
 	assert_int_equal(h.nrcpt, 1);
 	assert_int_equal(h.warnings.n, 21);
 	assert_string_equal(h.warnings.v[20],
-	                    "dropped 4980 more malformed header lines");
+			    "dropped 4980 more malformed header lines");
 	mailsrc_header_clear(&h);
 	sb_free(&b);
 }
@@ -632,7 +632,7 @@ static void check_addr(const mailsrc_addr_t *a)
 }
 
 static int corpus_one(const char *path, const struct stat *sb, int type,
-                      struct FTW *ftw)
+		      struct FTW *ftw)
 {
 	(void)ftw;
 	if (type != FTW_F || !S_ISREG(sb->st_mode))
@@ -662,7 +662,7 @@ static int corpus_one(const char *path, const struct stat *sb, int type,
 		assert_true(h.subject[0] != '\0');
 	if (h.has_date)
 		assert_true(h.date >= -14 * 3600 &&
-		            h.date < INT64_C(253402300800) + 14 * 3600);
+			    h.date < INT64_C(253402300800) + 14 * 3600);
 	for (size_t i = 0; i < h.warnings.n; i++)
 		assert_true(is_clean(h.warnings.v[i]));
 	mailsrc_header_clear(&h);
@@ -690,30 +690,30 @@ static void test_corpus(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_encoded_words),
-	    cmocka_unit_test(test_folded_encoded_words),
-	    cmocka_unit_test(test_groups),
-	    cmocka_unit_test(test_missing_date),
-	    cmocka_unit_test(test_dates),
-	    cmocka_unit_test(test_two_digit_year_named_zone),
-	    cmocka_unit_test(test_bcc_and_case),
-	    cmocka_unit_test(test_line_without_colon),
-	    cmocka_unit_test(test_empty_list_elements),
-	    cmocka_unit_test(test_address_without_at),
-	    cmocka_unit_test(test_message_ids),
-	    cmocka_unit_test(test_automated),
-	    cmocka_unit_test(test_subject_only_when_asked),
-	    cmocka_unit_test(test_crlf_and_mixed),
-	    cmocka_unit_test(test_envelope_and_bom),
-	    cmocka_unit_test(test_sanitized_names),
-	    cmocka_unit_test(test_encoded_nul),
-	    cmocka_unit_test(test_quotes_kept),
-	    cmocka_unit_test(test_cut_header),
-	    cmocka_unit_test(test_obsolete_forms),
-	    cmocka_unit_test(test_sender_and_from),
-	    cmocka_unit_test(test_header_length),
-	    cmocka_unit_test(test_many_bad_lines),
-	    cmocka_unit_test(test_corpus),
+		cmocka_unit_test(test_encoded_words),
+		cmocka_unit_test(test_folded_encoded_words),
+		cmocka_unit_test(test_groups),
+		cmocka_unit_test(test_missing_date),
+		cmocka_unit_test(test_dates),
+		cmocka_unit_test(test_two_digit_year_named_zone),
+		cmocka_unit_test(test_bcc_and_case),
+		cmocka_unit_test(test_line_without_colon),
+		cmocka_unit_test(test_empty_list_elements),
+		cmocka_unit_test(test_address_without_at),
+		cmocka_unit_test(test_message_ids),
+		cmocka_unit_test(test_automated),
+		cmocka_unit_test(test_subject_only_when_asked),
+		cmocka_unit_test(test_crlf_and_mixed),
+		cmocka_unit_test(test_envelope_and_bom),
+		cmocka_unit_test(test_sanitized_names),
+		cmocka_unit_test(test_encoded_nul),
+		cmocka_unit_test(test_quotes_kept),
+		cmocka_unit_test(test_cut_header),
+		cmocka_unit_test(test_obsolete_forms),
+		cmocka_unit_test(test_sender_and_from),
+		cmocka_unit_test(test_header_length),
+		cmocka_unit_test(test_many_bad_lines),
+		cmocka_unit_test(test_corpus),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -48,7 +48,7 @@ static char *path_of(const char *dir, const char *rel)
 }
 
 static void write_at(const char *dir, const char *rel, const char *data,
-                     size_t n, const char *mode)
+		     size_t n, const char *mode)
 {
 	char *p = path_of(dir, rel);
 	FILE *f = fopen(p, mode);
@@ -93,7 +93,7 @@ static strvec_t snap;
 static size_t snap_root;
 
 static int snap_one(const char *path, const struct stat *sb, int type,
-                    struct FTW *ftw)
+		    struct FTW *ftw)
 {
 	(void)type;
 	(void)ftw;
@@ -108,10 +108,10 @@ static int snap_one(const char *path, const struct stat *sb, int type,
 		free(buf);
 	}
 	strvec_take(&snap,
-	            xasprintf("%s %o %lld %lld.%09ld %s", path + snap_root,
-	                      (unsigned)sb->st_mode, (long long)sb->st_size,
-	                      (long long)sb->st_mtim.tv_sec,
-	                      (long)sb->st_mtim.tv_nsec, hex));
+		    xasprintf("%s %o %lld %lld.%09ld %s", path + snap_root,
+			      (unsigned)sb->st_mode, (long long)sb->st_size,
+			      (long long)sb->st_mtim.tv_sec,
+			      (long)sb->st_mtim.tv_nsec, hex));
 	return 0;
 }
 
@@ -153,8 +153,8 @@ static void pass_free(pass_t *p)
 
 /* Open, read up to max items (0 = all), take the cursor, close. */
 static status_t run_pass(mailsrc_kind_t kind, const char *path,
-                         const char *cursor, mailsrc_seen_fn seen, void *ctx,
-                         size_t max, pass_t *p)
+			 const char *cursor, mailsrc_seen_fn seen, void *ctx,
+			 size_t max, pass_t *p)
 {
 	mailsrc_t *src = NULL;
 	err_t err = {0};
@@ -175,11 +175,11 @@ static status_t run_pass(mailsrc_kind_t kind, const char *path,
 		if (it.header) {
 			assert_null(it.error);
 			strvec_take(&p->headers,
-			            xstrndup(it.header, it.header_len));
+				    xstrndup(it.header, it.header_len));
 		} else {
 			assert_non_null(it.error);
 			strvec_take(&p->headers,
-			            xasprintf("(error: %s)", it.error));
+				    xasprintf("(error: %s)", it.error));
 		}
 	}
 	if (max == 0 || p->keys.n < max)
@@ -230,7 +230,7 @@ static char *make_maildir(void)
 	sb_puts(&b, "From: me@example.com\nTo: big@example.com\n");
 	for (int i = 0; i < 400; i++)
 		sb_printf(&b, "X-Filler-%03d: %s\n", i,
-		          "0123456789012345678901234567890123456789");
+			  "0123456789012345678901234567890123456789");
 	put(d, "cur/1005.big.host:2,", b.s);
 	sb_free(&b);
 	return d;
@@ -246,7 +246,7 @@ static void test_maildir_walk(void **state)
 
 	pass_t p;
 	assert_int_equal(run_pass(MAILSRC_MAILDIR, d, NULL, NULL, NULL, 0, &p),
-	                 ST_OK);
+			 ST_OK);
 	assert_int_equal(p.keys.n, 5);
 	assert_string_equal(p.keys.v[0], "1000.a.host");
 	assert_string_equal(p.keys.v[1], "1001.b.host");
@@ -296,7 +296,7 @@ static void test_maildir_seen(void **state)
 	struct seen_ctx c = {.skip = "1001.b.host"};
 	pass_t p;
 	assert_int_equal(run_pass(MAILSRC_MAILDIR, d, NULL, seen_cb, &c, 0, &p),
-	                 ST_OK);
+			 ST_OK);
 	assert_int_equal(p.keys.n, 4);
 	assert_false(strvec_contains(&p.keys, "1001.b.host"));
 	assert_int_equal(c.asked.n, 5);
@@ -316,7 +316,7 @@ static void test_maildir_cursor(void **state)
 
 	/* A cursor is only given once the walk is complete. */
 	assert_int_equal(run_pass(MAILSRC_MAILDIR, d, NULL, NULL, NULL, 2, &p),
-	                 ST_OK);
+			 ST_OK);
 	assert_string_equal(p.cursor, "");
 	pass_free(&p);
 
@@ -325,9 +325,10 @@ static void test_maildir_cursor(void **state)
 	age(d, "cur", -5);
 	age(d, "new", -5);
 	assert_int_equal(run_pass(MAILSRC_MAILDIR, d, NULL, NULL, NULL, 0, &p),
-	                 ST_OK);
+			 ST_OK);
 	assert_int_equal(
-	    run_pass(MAILSRC_MAILDIR, d, p.cursor, NULL, NULL, 0, &q), ST_OK);
+		run_pass(MAILSRC_MAILDIR, d, p.cursor, NULL, NULL, 0, &q),
+		ST_OK);
 	assert_int_equal(q.keys.n, 5);
 	pass_free(&q);
 	pass_free(&p);
@@ -337,11 +338,12 @@ static void test_maildir_cursor(void **state)
 	age(d, "cur", 100);
 	age(d, "new", 100);
 	assert_int_equal(run_pass(MAILSRC_MAILDIR, d, NULL, NULL, NULL, 0, &p),
-	                 ST_OK);
+			 ST_OK);
 	assert_int_equal(p.keys.n, 5);
 	struct seen_ctx c = {0};
 	assert_int_equal(
-	    run_pass(MAILSRC_MAILDIR, d, p.cursor, seen_cb, &c, 0, &q), ST_OK);
+		run_pass(MAILSRC_MAILDIR, d, p.cursor, seen_cb, &c, 0, &q),
+		ST_OK);
 	assert_int_equal(q.keys.n, 0);
 	assert_int_equal(c.asked.n, 0);
 	assert_string_equal(q.cursor, p.cursor);
@@ -350,7 +352,8 @@ static void test_maildir_cursor(void **state)
 	/* A new message moves new/'s mtime: walked again. */
 	put(d, "new/1006.f.host", MSG("f@example.com"));
 	assert_int_equal(
-	    run_pass(MAILSRC_MAILDIR, d, p.cursor, seen_cb, &c, 0, &q), ST_OK);
+		run_pass(MAILSRC_MAILDIR, d, p.cursor, seen_cb, &c, 0, &q),
+		ST_OK);
 	assert_int_equal(q.keys.n, 6);
 	assert_true(strvec_contains(&q.keys, "1006.f.host"));
 	assert_string_not_equal(q.cursor, p.cursor);
@@ -358,7 +361,8 @@ static void test_maildir_cursor(void **state)
 
 	/* A cursor from something else means from the start. */
 	assert_int_equal(
-	    run_pass(MAILSRC_MAILDIR, d, "garbage", NULL, NULL, 0, &q), ST_OK);
+		run_pass(MAILSRC_MAILDIR, d, "garbage", NULL, NULL, 0, &q),
+		ST_OK);
 	assert_int_equal(q.keys.n, 6);
 	pass_free(&q);
 	pass_free(&p);
@@ -373,20 +377,20 @@ static void test_maildir_errors(void **state)
 	pass_t p;
 	char *missing = path_of(d, "missing");
 	assert_int_equal(
-	    run_pass(MAILSRC_MAILDIR, missing, NULL, NULL, NULL, 0, &p),
-	    ST_NOINPUT);
+		run_pass(MAILSRC_MAILDIR, missing, NULL, NULL, NULL, 0, &p),
+		ST_NOINPUT);
 	free(missing);
 
 	mkdir_at(d, "plain");
 	put(d, "plain/file", MSG("x@example.com"));
 	char *plain = path_of(d, "plain");
 	assert_int_equal(
-	    run_pass(MAILSRC_MAILDIR, plain, NULL, NULL, NULL, 0, &p),
-	    ST_DATAERR);
+		run_pass(MAILSRC_MAILDIR, plain, NULL, NULL, NULL, 0, &p),
+		ST_DATAERR);
 	char *file = path_of(d, "plain/file");
 	assert_int_equal(
-	    run_pass(MAILSRC_MAILDIR, file, NULL, NULL, NULL, 0, &p),
-	    ST_DATAERR);
+		run_pass(MAILSRC_MAILDIR, file, NULL, NULL, NULL, 0, &p),
+		ST_DATAERR);
 	free(file);
 	free(plain);
 
@@ -400,7 +404,7 @@ static void test_maildir_errors(void **state)
 	free(loop);
 	char *md = path_of(d, "md");
 	assert_int_equal(run_pass(MAILSRC_MAILDIR, md, NULL, NULL, NULL, 0, &p),
-	                 ST_OK);
+			 ST_OK);
 	assert_int_equal(p.keys.n, 2);
 	assert_true(header_has(p.headers.v[0], "ok@example.com"));
 	assert_true(str_starts(p.headers.v[1], "(error: "));
@@ -432,14 +436,14 @@ static void test_maildir_not_files(void **state)
 	pass_t p;
 	alarm(10);
 	assert_int_equal(run_pass(MAILSRC_MAILDIR, d, NULL, NULL, NULL, 0, &p),
-	                 ST_OK);
+			 ST_OK);
 	alarm(0);
 	assert_int_equal(p.keys.n, 9);
 	const char *const want[][2] = {
-	    {"1010.dir", "(error: Is a directory)"},
-	    {"1011.fifo", "(error: not a regular file (a FIFO))"},
-	    {"1012.fifo", "(error: not a regular file (a FIFO))"},
-	    {"1013.dangling", "(error: dangling symbolic link)"},
+		{"1010.dir", "(error: Is a directory)"},
+		{"1011.fifo", "(error: not a regular file (a FIFO))"},
+		{"1012.fifo", "(error: not a regular file (a FIFO))"},
+		{"1013.dangling", "(error: dangling symbolic link)"},
 	};
 	for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
 		size_t j = 0;
@@ -468,8 +472,8 @@ static void test_maildir_unreadable(void **state)
 	char *cur = path_of(d, "cur");
 	assert_int_equal(symlink(cur, cur), 0);
 	assert_int_equal(
-	    mailsrc_open(MAILSRC_MAILDIR, d, NULL, NULL, NULL, &src, &err),
-	    ST_IOERR);
+		mailsrc_open(MAILSRC_MAILDIR, d, NULL, NULL, NULL, &src, &err),
+		ST_IOERR);
 	assert_null(src);
 	char *want = xasprintf("%s: %s", cur, strerror(ELOOP));
 	assert_string_equal(err.msg, want);
@@ -527,7 +531,7 @@ static void test_mbox_read(void **state)
 	char *before = snapshot(d);
 	pass_t p;
 	assert_int_equal(run_pass(MAILSRC_MBOX, path, NULL, NULL, NULL, 0, &p),
-	                 ST_OK);
+			 ST_OK);
 	assert_int_equal(p.keys.n, 3);
 	assert_true(header_has(p.headers.v[0], "one@example.com"));
 	assert_true(header_has(p.headers.v[1], "two@example.com"));
@@ -562,12 +566,13 @@ static void test_mbox_cursor(void **state)
 	pass_t p, q;
 
 	assert_int_equal(run_pass(MAILSRC_MBOX, path, NULL, NULL, NULL, 0, &p),
-	                 ST_OK);
+			 ST_OK);
 	assert_int_equal(p.keys.n, 3);
 
 	/* unchanged: nothing */
 	assert_int_equal(
-	    run_pass(MAILSRC_MBOX, path, p.cursor, NULL, NULL, 0, &q), ST_OK);
+		run_pass(MAILSRC_MBOX, path, p.cursor, NULL, NULL, 0, &q),
+		ST_OK);
 	assert_int_equal(q.keys.n, 0);
 	assert_string_equal(q.cursor, p.cursor);
 	pass_free(&q);
@@ -575,7 +580,8 @@ static void test_mbox_cursor(void **state)
 	/* appended: only the new message */
 	append(d, "sent", MBOX_M4);
 	assert_int_equal(
-	    run_pass(MAILSRC_MBOX, path, p.cursor, NULL, NULL, 0, &q), ST_OK);
+		run_pass(MAILSRC_MBOX, path, p.cursor, NULL, NULL, 0, &q),
+		ST_OK);
 	assert_int_equal(q.keys.n, 1);
 	assert_true(header_has(q.headers.v[0], "four@example.com"));
 	pass_free(&p);
@@ -584,7 +590,8 @@ static void test_mbox_cursor(void **state)
 	/* rewritten (a message removed): from the start */
 	put(d, "sent", MBOX_M1 MBOX_M3);
 	assert_int_equal(
-	    run_pass(MAILSRC_MBOX, path, p.cursor, NULL, NULL, 0, &q), ST_OK);
+		run_pass(MAILSRC_MBOX, path, p.cursor, NULL, NULL, 0, &q),
+		ST_OK);
 	assert_int_equal(q.keys.n, 2);
 	assert_true(header_has(q.headers.v[0], "one@example.com"));
 	assert_true(header_has(q.headers.v[1], "three@example.com"));
@@ -594,7 +601,8 @@ static void test_mbox_cursor(void **state)
 	/* rewritten and grown, the last message changed: from the start */
 	put(d, "sent", MBOX_M1 MBOX_M2 MBOX_M4);
 	assert_int_equal(
-	    run_pass(MAILSRC_MBOX, path, p.cursor, NULL, NULL, 0, &q), ST_OK);
+		run_pass(MAILSRC_MBOX, path, p.cursor, NULL, NULL, 0, &q),
+		ST_OK);
 	assert_int_equal(q.keys.n, 3);
 	pass_free(&q);
 	pass_free(&p);
@@ -602,10 +610,11 @@ static void test_mbox_cursor(void **state)
 	/* a cursor taken half-way resumes after what was yielded */
 	put(d, "sent", MBOX_M1 MBOX_M2 MBOX_M3);
 	assert_int_equal(run_pass(MAILSRC_MBOX, path, NULL, NULL, NULL, 1, &p),
-	                 ST_OK);
+			 ST_OK);
 	assert_int_equal(p.keys.n, 1);
 	assert_int_equal(
-	    run_pass(MAILSRC_MBOX, path, p.cursor, NULL, NULL, 0, &q), ST_OK);
+		run_pass(MAILSRC_MBOX, path, p.cursor, NULL, NULL, 0, &q),
+		ST_OK);
 	assert_int_equal(q.keys.n, 2);
 	assert_true(header_has(q.headers.v[0], "two@example.com"));
 	assert_true(header_has(q.headers.v[1], "three@example.com"));
@@ -613,9 +622,9 @@ static void test_mbox_cursor(void **state)
 	pass_free(&p);
 
 	/* a cursor that cannot be read: from the start */
-	assert_int_equal(
-	    run_pass(MAILSRC_MBOX, path, "mbox1 nonsense", NULL, NULL, 0, &q),
-	    ST_OK);
+	assert_int_equal(run_pass(MAILSRC_MBOX, path, "mbox1 nonsense", NULL,
+				  NULL, 0, &q),
+			 ST_OK);
 	assert_int_equal(q.keys.n, 3);
 	pass_free(&q);
 	free(path);
@@ -631,14 +640,15 @@ static void test_mbox_growing(void **state)
 	/* the last message is still being written: EOF ends it */
 	put(d, "sent",
 	    MBOX_M1 "From me@example.com Tue Jul  1 10:52:41 2003\n"
-	            "From: me@example.com\nTo: five@example.com\n\nhalf a bo");
+		    "From: me@example.com\nTo: five@example.com\n\nhalf a bo");
 	assert_int_equal(run_pass(MAILSRC_MBOX, path, NULL, NULL, NULL, 0, &p),
-	                 ST_OK);
+			 ST_OK);
 	assert_int_equal(p.keys.n, 2);
 	assert_true(header_has(p.headers.v[1], "five@example.com"));
 	append(d, "sent", "dy\n\n" MBOX_M3);
 	assert_int_equal(
-	    run_pass(MAILSRC_MBOX, path, p.cursor, NULL, NULL, 0, &q), ST_OK);
+		run_pass(MAILSRC_MBOX, path, p.cursor, NULL, NULL, 0, &q),
+		ST_OK);
 	assert_int_equal(q.keys.n, 1);
 	assert_true(header_has(q.headers.v[0], "three@example.com"));
 	pass_free(&q);
@@ -655,22 +665,22 @@ static void test_mbox_forms(void **state)
 
 	char *missing = path_of(d, "missing");
 	assert_int_equal(
-	    run_pass(MAILSRC_MBOX, missing, NULL, NULL, NULL, 0, &p),
-	    ST_NOINPUT);
+		run_pass(MAILSRC_MBOX, missing, NULL, NULL, NULL, 0, &p),
+		ST_NOINPUT);
 	free(missing);
 
 	put(d, "notmbox", "From: me@example.com\nTo: a@example.com\n\nhi\n");
 	char *nm = path_of(d, "notmbox");
 	assert_int_equal(run_pass(MAILSRC_MBOX, nm, NULL, NULL, NULL, 0, &p),
-	                 ST_DATAERR);
+			 ST_DATAERR);
 	free(nm);
 	assert_int_equal(run_pass(MAILSRC_MBOX, d, NULL, NULL, NULL, 0, &p),
-	                 ST_DATAERR);
+			 ST_DATAERR);
 
 	put(d, "empty", "");
 	char *em = path_of(d, "empty");
 	assert_int_equal(run_pass(MAILSRC_MBOX, em, NULL, NULL, NULL, 0, &p),
-	                 ST_OK);
+			 ST_OK);
 	assert_int_equal(p.keys.n, 0);
 	pass_free(&p);
 	free(em);
@@ -678,7 +688,7 @@ static void test_mbox_forms(void **state)
 	put(d, "bom", "\xef\xbb\xbf" MBOX_M1 MBOX_M2);
 	char *bom = path_of(d, "bom");
 	assert_int_equal(run_pass(MAILSRC_MBOX, bom, NULL, NULL, NULL, 0, &p),
-	                 ST_OK);
+			 ST_OK);
 	assert_int_equal(p.keys.n, 2);
 	assert_true(header_has(p.headers.v[0], "one@example.com"));
 	assert_true(str_starts(p.headers.v[0], "From: "));
@@ -692,7 +702,7 @@ static void test_mbox_forms(void **state)
 	    "From: me@example.com\r\nTo: two@example.com\r\n\r\nbody\r\n");
 	char *crlf = path_of(d, "crlf");
 	assert_int_equal(run_pass(MAILSRC_MBOX, crlf, NULL, NULL, NULL, 0, &p),
-	                 ST_OK);
+			 ST_OK);
 	assert_int_equal(p.keys.n, 2);
 	assert_true(header_has(p.headers.v[1], "two@example.com"));
 	pass_free(&p);
@@ -709,7 +719,7 @@ static void test_mbox_large(void **state)
 	strbuf_t b = {0};
 	sb_puts(&b, MBOX_M1);
 	sb_puts(&b, "From a@b Tue Jul  1 10:52:37 2003\nFrom: me@example.com\n"
-	            "To: big@example.com\n\n");
+		    "To: big@example.com\n\n");
 	for (int i = 0; i < 300000; i++)
 		sb_putc(&b, i % 1000 == 999 ? '\n' : 'x');
 	for (int i = 0; i < 200000; i++)
@@ -719,7 +729,7 @@ static void test_mbox_large(void **state)
 	sb_free(&b);
 	pass_t p;
 	assert_int_equal(run_pass(MAILSRC_MBOX, path, NULL, NULL, NULL, 0, &p),
-	                 ST_OK);
+			 ST_OK);
 	assert_int_equal(p.keys.n, 3);
 	assert_true(header_has(p.headers.v[1], "big@example.com"));
 	assert_true(strlen(p.headers.v[1]) < 100);
@@ -740,15 +750,15 @@ static void test_mbox_not_file(void **state)
 	assert_int_equal(mkfifo(fifo, 0600), 0);
 	const char *const paths[] = {fifo, "/dev/zero", d};
 	const char *const why[] = {"not a regular file (a FIFO)",
-	                           "not a regular file (a character device)",
-	                           "Is a directory"};
+				   "not a regular file (a character device)",
+				   "Is a directory"};
 	for (size_t i = 0; i < 3; i++) {
 		err_t err = {0};
 		mailsrc_t *src = NULL;
 		alarm(10);
 		assert_int_equal(mailsrc_open(MAILSRC_MBOX, paths[i], NULL,
-		                              NULL, NULL, &src, &err),
-		                 ST_DATAERR);
+					      NULL, NULL, &src, &err),
+				 ST_DATAERR);
 		alarm(0);
 		assert_null(src);
 		char *want = xasprintf("%s: %s", paths[i], why[i]);
@@ -770,13 +780,13 @@ static void test_imap_line(void **state)
 	assert_int_equal(mailsrc_imap_line("+ eyJ9", "a1", &t),
 			 IMAP_LINE_CONTINUE);
 	assert_string_equal(t, "eyJ9");
-	assert_int_equal(mailsrc_imap_line("a1 OK [CAPABILITY IMAP4rev1] in",
-					   "a1", &t),
-			 IMAP_LINE_OK);
+	assert_int_equal(
+		mailsrc_imap_line("a1 OK [CAPABILITY IMAP4rev1] in", "a1", &t),
+		IMAP_LINE_OK);
 	assert_string_equal(t, "[CAPABILITY IMAP4rev1] in");
-	assert_int_equal(mailsrc_imap_line("a1 no [AUTHENTICATIONFAILED] x",
-					   "a1", &t),
-			 IMAP_LINE_NO);
+	assert_int_equal(
+		mailsrc_imap_line("a1 no [AUTHENTICATIONFAILED] x", "a1", &t),
+		IMAP_LINE_NO);
 	assert_string_equal(t, "[AUTHENTICATIONFAILED] x");
 	assert_int_equal(mailsrc_imap_line("a1 BAD", "a1", &t), IMAP_LINE_NO);
 	assert_string_equal(t, "");
@@ -785,7 +795,8 @@ static void test_imap_line(void **state)
 	assert_int_equal(mailsrc_imap_line("* OK still here", "a1", &t),
 			 IMAP_LINE_OTHER);
 	assert_int_equal(mailsrc_imap_line("a2 OK", "a1", &t), IMAP_LINE_OTHER);
-	assert_int_equal(mailsrc_imap_line("a10 OK", "a1", &t), IMAP_LINE_OTHER);
+	assert_int_equal(mailsrc_imap_line("a10 OK", "a1", &t),
+			 IMAP_LINE_OTHER);
 	assert_int_equal(mailsrc_imap_line("a1 OKAY", "a1", &t),
 			 IMAP_LINE_OTHER);
 	assert_int_equal(mailsrc_imap_line("+x", "a1", &t), IMAP_LINE_OTHER);
@@ -795,19 +806,19 @@ static void test_imap_line(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_maildir_walk),
-	    cmocka_unit_test(test_maildir_seen),
-	    cmocka_unit_test(test_maildir_cursor),
-	    cmocka_unit_test(test_maildir_errors),
-	    cmocka_unit_test(test_maildir_not_files),
-	    cmocka_unit_test(test_maildir_unreadable),
-	    cmocka_unit_test(test_mbox_read),
-	    cmocka_unit_test(test_mbox_cursor),
-	    cmocka_unit_test(test_mbox_growing),
-	    cmocka_unit_test(test_mbox_forms),
-	    cmocka_unit_test(test_mbox_large),
-	    cmocka_unit_test(test_mbox_not_file),
-	    cmocka_unit_test(test_imap_line),
+		cmocka_unit_test(test_maildir_walk),
+		cmocka_unit_test(test_maildir_seen),
+		cmocka_unit_test(test_maildir_cursor),
+		cmocka_unit_test(test_maildir_errors),
+		cmocka_unit_test(test_maildir_not_files),
+		cmocka_unit_test(test_maildir_unreadable),
+		cmocka_unit_test(test_mbox_read),
+		cmocka_unit_test(test_mbox_cursor),
+		cmocka_unit_test(test_mbox_growing),
+		cmocka_unit_test(test_mbox_forms),
+		cmocka_unit_test(test_mbox_large),
+		cmocka_unit_test(test_mbox_not_file),
+		cmocka_unit_test(test_imap_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -56,7 +56,7 @@ static bool is_clean(const char *s, size_t n)
 static int b64_val(int c)
 {
 	const char *set = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	                  "0123456789+/";
+			  "0123456789+/";
 	const char *p = c ? strchr(set, c) : NULL;
 	return p ? (int)(p - set) : -1;
 }
@@ -73,7 +73,7 @@ static bool b64_decode(const char *s, size_t n, strbuf_t *out)
 		if (v[0] < 0 || v[1] < 0 || v[2] < 0 || v[3] < 0)
 			return false;
 		unsigned x =
-		    (unsigned)(v[0] << 18 | v[1] << 12 | v[2] << 6 | v[3]);
+			(unsigned)(v[0] << 18 | v[1] << 12 | v[2] << 6 | v[3]);
 		sb_putc(out, (char)(x >> 16));
 		if (s[i + 2] != '=')
 			sb_putc(out, (char)(x >> 8 & 0xff));
@@ -203,16 +203,16 @@ static void python_check(const char *msg, size_t len, const expect_t *e)
 	char *text = test_temp_file(e->text, strlen(e->text));
 	char *html = test_temp_file(e->html, strlen(e->html));
 	char *argv[] = {"python3",
-	                script,
-	                file,
-	                (char *)e->subject,
-	                (char *)e->from_name,
-	                (char *)e->from_addr,
-	                (char *)e->to_name,
-	                (char *)e->to_addr,
-	                text,
-	                html,
-	                NULL};
+			script,
+			file,
+			(char *)e->subject,
+			(char *)e->from_name,
+			(char *)e->from_addr,
+			(char *)e->to_name,
+			(char *)e->to_addr,
+			text,
+			html,
+			NULL};
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
@@ -237,21 +237,21 @@ static void python_check(const char *msg, size_t len, const expect_t *e)
 }
 
 static const mime_message_t base = {
-    .from_name = "Digest",
-    .from_addr = "digest@example.com",
-    .to_name = "Alex Smith",
-    .to_addr = "alex@example.com",
-    .subject = "Your week",
-    .date = 1796022000, /* 2026-11-30T07:00:00Z */
-    .zone = "Europe/Berlin",
-    .message_id = "digest.alex.2026-W49.0@example.com",
-    .text = "Hello\n",
-    .html = "<p>Hello</p>\n",
+	.from_name = "Digest",
+	.from_addr = "digest@example.com",
+	.to_name = "Alex Smith",
+	.to_addr = "alex@example.com",
+	.subject = "Your week",
+	.date = 1796022000, /* 2026-11-30T07:00:00Z */
+	.zone = "Europe/Berlin",
+	.message_id = "digest.alex.2026-W49.0@example.com",
+	.text = "Hello\n",
+	.html = "<p>Hello</p>\n",
 };
 
 /* Build m (must succeed) and run every generic check on the result. */
 static char *build_checked(const mime_message_t *m, const expect_t *e,
-                           size_t *len)
+			   size_t *len)
 {
 	strbuf_t out = {0};
 	err_t err = {0};
@@ -268,12 +268,12 @@ static char *build_checked(const mime_message_t *m, const expect_t *e,
 static expect_t expect_of(const mime_message_t *m)
 {
 	expect_t e = {m->subject ? m->subject : "",
-	              m->from_name ? m->from_name : "",
-	              m->from_addr,
-	              m->to_name ? m->to_name : "",
-	              m->to_addr,
-	              m->text ? m->text : "",
-	              m->html ? m->html : ""};
+		      m->from_name ? m->from_name : "",
+		      m->from_addr,
+		      m->to_name ? m->to_name : "",
+		      m->to_addr,
+		      m->text ? m->text : "",
+		      m->html ? m->html : ""};
 	return e;
 }
 
@@ -304,28 +304,28 @@ static void test_date_zones(void **state)
 
 	assert_int_equal(base.date, utc(2026, 11, 30, 7, 0));
 	check_date(utc(2026, 11, 30, 7, 0), "Europe/Berlin",
-	           "Mon, 30 Nov 2026 08:00:00 +0100");
+		   "Mon, 30 Nov 2026 08:00:00 +0100");
 	check_date(utc(2026, 7, 1, 6, 0), "Europe/Berlin",
-	           "Wed, 1 Jul 2026 08:00:00 +0200");
+		   "Wed, 1 Jul 2026 08:00:00 +0200");
 	check_date(utc(2026, 11, 30, 2, 30), "Asia/Kolkata",
-	           "Mon, 30 Nov 2026 08:00:00 +0530");
+		   "Mon, 30 Nov 2026 08:00:00 +0530");
 	check_date(utc(2026, 7, 1, 2, 30), "Asia/Kolkata",
-	           "Wed, 1 Jul 2026 08:00:00 +0530");
+		   "Wed, 1 Jul 2026 08:00:00 +0530");
 	check_date(utc(2026, 11, 30, 11, 30), "America/St_Johns",
-	           "Mon, 30 Nov 2026 08:00:00 -0330");
+		   "Mon, 30 Nov 2026 08:00:00 -0330");
 	check_date(utc(2026, 7, 1, 10, 30), "America/St_Johns",
-	           "Wed, 1 Jul 2026 08:00:00 -0230");
+		   "Wed, 1 Jul 2026 08:00:00 -0230");
 	check_date(utc(2026, 11, 30, 2, 15), "Asia/Kathmandu",
-	           "Mon, 30 Nov 2026 08:00:00 +0545");
+		   "Mon, 30 Nov 2026 08:00:00 +0545");
 	check_date(utc(2026, 11, 30, 8, 0), "UTC",
-	           "Mon, 30 Nov 2026 08:00:00 +0000");
+		   "Mon, 30 Nov 2026 08:00:00 +0000");
 	check_date(utc(2026, 11, 30, 8, 0), NULL,
-	           "Mon, 30 Nov 2026 08:00:00 +0000");
+		   "Mon, 30 Nov 2026 08:00:00 +0000");
 	/* Across the day line: local date differs from the UTC date. */
 	check_date(utc(2026, 11, 30, 23, 30), "Asia/Kolkata",
-	           "Tue, 1 Dec 2026 05:00:00 +0530");
+		   "Tue, 1 Dec 2026 05:00:00 +0530");
 	check_date(utc(2027, 1, 1, 2, 0), "America/St_Johns",
-	           "Thu, 31 Dec 2026 22:30:00 -0330");
+		   "Thu, 31 Dec 2026 22:30:00 -0330");
 
 	/* The caller's TZ is left as it was. */
 	const char *tz_after = getenv("TZ");
@@ -342,7 +342,7 @@ static void test_encode_ascii(void **state)
 {
 	(void)state;
 	const char *plain[] = {"", "Weekly digest", "Alex Smith",
-	                       "O'Brien, Pat \"x\" <y>", "a  b"};
+			       "O'Brien, Pat \"x\" <y>", "a  b"};
 	for (size_t i = 0; i < sizeof plain / sizeof *plain; i++) {
 		char *e = mime_encode_words(plain[i]);
 		assert_string_equal(e, plain[i]);
@@ -366,22 +366,22 @@ static void test_encode_utf8(void **state)
 
 	/* Invalid UTF-8 becomes U+FFFD; a C1 control a space. */
 	e = mime_encode_words("a\xff"
-	                      "b\xc2\x85"
-	                      "c");
+			      "b\xc2\x85"
+			      "c");
 	char *d = decode_words(e);
 	assert_string_equal(d, "a\xef\xbf\xbd"
-	                       "b c");
+			       "b c");
 	free(d);
 	free(e);
 
 	/* Bidi overrides and isolates, line separators: spaces too (a name
 	 * in a Subject must not reorder what follows it); the marks stay. */
 	e = mime_encode_words("a\xe2\x80\xae"
-	                      "b\xe2\x81\xa6"
-	                      "c\xe2\x81\xa9"
-	                      "d\xe2\x80\xa8"
-	                      "e\xc2\x9b"
-	                      "f");
+			      "b\xe2\x81\xa6"
+			      "c\xe2\x81\xa9"
+			      "d\xe2\x80\xa8"
+			      "e\xc2\x9b"
+			      "f");
 	assert_string_equal(e, "a b c d e f");
 	free(e);
 	e = mime_encode_words("\xd7\x90\xe2\x80\x8f");
@@ -396,7 +396,7 @@ static void test_encode_long(void **state)
 	(void)state;
 	/* 300 octets of 1-, 2-, 3- and 4-byte characters. */
 	const char *units[] = {"a", "\xc3\xa9", "\xe6\x97\xa5",
-	                       "\xf0\x9f\x98\x80", " "};
+			       "\xf0\x9f\x98\x80", " "};
 	strbuf_t in = {0};
 	for (size_t i = 0; in.len < 300; i++) {
 		const char *u = units[(i * 7 + i / 3) % 5];
@@ -445,32 +445,33 @@ static void test_build_basic(void **state)
 	m.subject = "Your week: 3 people to call \xe2\x80\x94 J\xc3\xb6rg";
 	char *long_line = repeat("0123456789 ", 300);
 	char *text = xasprintf(
-	    "Hi Alex,\n\nJ\xc3\xb6rg \xe2\x80\x94 42 days.\nFrom here on\n"
-	    ".\n..\ntrailing blank \ntrailing tab\t\n  indented\n"
-	    "a=b ?= =?UTF-8?B?eA==?=\n%s\nno final newline ",
-	    long_line);
+		"Hi Alex,\n\nJ\xc3\xb6rg \xe2\x80\x94 42 days.\nFrom here on\n"
+		".\n..\ntrailing blank \ntrailing tab\t\n  indented\n"
+		"a=b ?= =?UTF-8?B?eA==?=\n%s\nno final newline ",
+		long_line);
 	m.text = text;
 	m.html =
-	    "<!DOCTYPE html>\n<html><body style=\"font-family: "
-	    "sans-serif\"><p>J&ouml;rg \xe2\x80\x94 42</p></body></html>\n";
+		"<!DOCTYPE html>\n<html><body style=\"font-family: "
+		"sans-serif\"><p>J&ouml;rg \xe2\x80\x94 42</p></body></html>\n";
 	expect_t e = expect_of(&m);
 	size_t len;
 	char *msg = build_checked(&m, &e, &len);
 
 	assert_true(
-	    str_starts(msg, "Date: Mon, 30 Nov 2026 08:00:00 +0100\r\n"));
+		str_starts(msg, "Date: Mon, 30 Nov 2026 08:00:00 +0100\r\n"));
 	assert_non_null(strstr(msg,
-	                       "\r\nFrom: =?UTF-8?B?SsO2cmcgTcO8bGxlcg==?= "
-	                       "<digest@example.com>\r\n"));
+			       "\r\nFrom: =?UTF-8?B?SsO2cmcgTcO8bGxlcg==?= "
+			       "<digest@example.com>\r\n"));
 	assert_non_null(
-	    strstr(msg, "\r\nTo: Alex Smith <alex@example.com>\r\n"));
+		strstr(msg, "\r\nTo: Alex Smith <alex@example.com>\r\n"));
 	assert_non_null(strstr(msg, "\r\nSubject: =?UTF-8?B?"));
 	assert_non_null(strstr(
-	    msg, "\r\nMessage-ID: <digest.alex.2026-W49.0@example.com>\r\n"));
+		msg,
+		"\r\nMessage-ID: <digest.alex.2026-W49.0@example.com>\r\n"));
 	assert_non_null(strstr(msg, "\r\nAuto-Submitted: auto-generated\r\n"));
 	assert_non_null(strstr(msg, "\r\nMIME-Version: 1.0\r\n"));
 	assert_non_null(
-	    strstr(msg, "\r\nContent-Type: multipart/alternative;"));
+		strstr(msg, "\r\nContent-Type: multipart/alternative;"));
 	assert_non_null(strstr(msg, "boundary=\"=_digest_"));
 	char *plain = strstr(msg, "text/plain; charset=\"utf-8\"");
 	char *html = strstr(msg, "text/html; charset=\"utf-8\"");
@@ -478,7 +479,7 @@ static void test_build_basic(void **state)
 	assert_non_null(html);
 	assert_true(plain < html);
 	assert_non_null(
-	    strstr(msg, "Content-Transfer-Encoding: quoted-printable"));
+		strstr(msg, "Content-Transfer-Encoding: quoted-printable"));
 	/* Headers fold within 78 columns; QP lines within 76. */
 	assert_true(head_longest(msg) <= 78);
 	for (const char *p = msg + head_len(msg); *p;) {
@@ -542,21 +543,21 @@ static void test_build_names(void **state)
 		const char *name;
 		const char *want; /* the From line's start, or NULL */
 	} cases[] = {
-	    {"Alex Smith", "From: Alex Smith <"},
-	    {"O'Brien, Pat", "From: \"O'Brien, Pat\" <"},
-	    {"Dr. \"Who\" \\ x", "From: \"Dr. \\\"Who\\\" \\\\ x\" <"},
-	    {"<script>alert(1)</script>",
-	     "From: \"<script>alert(1)</script>\" <"},
-	    {"a  b", "From: \"a  b\" <"},
-	    {" lead", "From: =?UTF-8?B?"},
-	    {"=?UTF-8?B?Zm9v?=", "From: =?UTF-8?B?"},
-	    {"J\xc3\xb6rg M\xc3\xbcller", "From: =?UTF-8?B?"},
-	    {"\xe5\xb1\xb1\xe7\x94\xb0 \xe5\xa4\xaa\xe9\x83\x8e",
-	     "From: =?UTF-8?B?"},
-	    {long_atoms, "From: Word Word"},
-	    {long_comma, "From: =?UTF-8?B?"},
-	    {long_utf8, "From: =?UTF-8?B?"},
-	    {wide, "From: =?UTF-8?B?"},
+		{"Alex Smith", "From: Alex Smith <"},
+		{"O'Brien, Pat", "From: \"O'Brien, Pat\" <"},
+		{"Dr. \"Who\" \\ x", "From: \"Dr. \\\"Who\\\" \\\\ x\" <"},
+		{"<script>alert(1)</script>",
+		 "From: \"<script>alert(1)</script>\" <"},
+		{"a  b", "From: \"a  b\" <"},
+		{" lead", "From: =?UTF-8?B?"},
+		{"=?UTF-8?B?Zm9v?=", "From: =?UTF-8?B?"},
+		{"J\xc3\xb6rg M\xc3\xbcller", "From: =?UTF-8?B?"},
+		{"\xe5\xb1\xb1\xe7\x94\xb0 \xe5\xa4\xaa\xe9\x83\x8e",
+		 "From: =?UTF-8?B?"},
+		{long_atoms, "From: Word Word"},
+		{long_comma, "From: =?UTF-8?B?"},
+		{long_utf8, "From: =?UTF-8?B?"},
+		{wide, "From: =?UTF-8?B?"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		mime_message_t m = base;
@@ -593,21 +594,21 @@ static void test_build_subjects(void **state)
 		const char *subject;
 		bool plain; /* written as is (folded) */
 	} cases[] = {
-	    {"Your week", true},
-	    {"a  b   c", true},
-	    {"x", true},
-	    {"100% (of) <you> \"here\": ok?", true},
-	    {long_words, true},
-	    {" leading", false},
-	    {"trailing ", false},
-	    {"  ", false},
-	    {"see =?UTF-8?B?Zm9v?= here", false},
-	    {long_token, false},
-	    {cjk, false},
-	    {emoji, false},
-	    {"Caf\xc3\xa9 & cr\xc3\xa8me", false},
-	    {gap, true},
-	    {wide, false},
+		{"Your week", true},
+		{"a  b   c", true},
+		{"x", true},
+		{"100% (of) <you> \"here\": ok?", true},
+		{long_words, true},
+		{" leading", false},
+		{"trailing ", false},
+		{"  ", false},
+		{"see =?UTF-8?B?Zm9v?= here", false},
+		{long_token, false},
+		{cjk, false},
+		{emoji, false},
+		{"Caf\xc3\xa9 & cr\xc3\xa8me", false},
+		{gap, true},
+		{wide, false},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		mime_message_t m = base;
@@ -625,7 +626,7 @@ static void test_build_subjects(void **state)
 			free(d);
 		}
 		assert_false(str_starts(strstr(msg, "\r\nSubject:") + 2,
-		                        "Subject:\r\n"));
+					"Subject:\r\n"));
 		assert_true(head_longest(msg) <= 78);
 		free(v);
 		free(msg);
@@ -659,18 +660,19 @@ static void test_build_hostile(void **state)
 	char *ten_k_utf8 = repeat("\xc3\xa9", 5000);
 	char *ten_k_words = repeat("Bcc: evil@example.com ", 460);
 	char *subject = xasprintf(
-	    "<script>alert(\"x\")</script>\r\nBcc: evil@example.com\r\n"
-	    "\nTo: x@y\r%s\x01\x1b[31m\x7f",
-	    ten_k);
-	char *from_name = xasprintf(
-	    "Eve \"the\" <evil>\r\nBcc: evil@example.com\r\n%s", ten_k_utf8);
+		"<script>alert(\"x\")</script>\r\nBcc: evil@example.com\r\n"
+		"\nTo: x@y\r%s\x01\x1b[31m\x7f",
+		ten_k);
+	char *from_name =
+		xasprintf("Eve \"the\" <evil>\r\nBcc: evil@example.com\r\n%s",
+			  ten_k_utf8);
 	char *to_name =
-	    xasprintf("\r\nBcc: evil@example.com\r\n\r\n%s", ten_k_words);
-	char *text =
-	    xasprintf("Hi\r\nBcc: body@example.com\r\n.\r\n"
-	              "--=_digest_00000000000000000000000000000000--\r\n"
-	              "=_ =3D \x01\x0c tab\t\r\nlone\rcr \xff\xfe end \n%s\n",
-	              ten_k);
+		xasprintf("\r\nBcc: evil@example.com\r\n\r\n%s", ten_k_words);
+	char *text = xasprintf(
+		"Hi\r\nBcc: body@example.com\r\n.\r\n"
+		"--=_digest_00000000000000000000000000000000--\r\n"
+		"=_ =3D \x01\x0c tab\t\r\nlone\rcr \xff\xfe end \n%s\n",
+		ten_k);
 	const char *html = "<p>\xe2\x80\x94</p>\r\n</html>";
 	mime_message_t m = base;
 	m.subject = subject;
@@ -696,19 +698,19 @@ static void test_build_hostile(void **state)
 		}
 	}
 	expect_t e = {want_subject,
-	              want_from,
-	              m.from_addr,
-	              want_to,
-	              m.to_addr,
-	              want_text.s,
-	              "<p>\xe2\x80\x94</p>\n</html>"};
+		      want_from,
+		      m.from_addr,
+		      want_to,
+		      m.to_addr,
+		      want_text.s,
+		      "<p>\xe2\x80\x94</p>\n</html>"};
 	size_t len;
 	char *msg = build_checked(&m, &e, &len);
 	assert_false(head_has_line(msg, "To: x@y"));
 	assert_false(head_has_line(msg, "\x1b"));
 	/* Exactly one of each header at the start of a line. */
 	const char *once[] = {"Date:",    "From:",       "To:",
-	                      "Subject:", "Message-ID:", "MIME-Version:"};
+			      "Subject:", "Message-ID:", "MIME-Version:"};
 	for (size_t i = 0; i < sizeof once / sizeof *once; i++) {
 		size_t hl = head_len(msg), count = 0;
 		for (size_t j = 0; j < hl; j++)
@@ -742,30 +744,30 @@ static void test_build_bad_addresses(void **state)
 	char *a250 = repeat("a", 250);
 	char *too_long = xasprintf("%s@example.com", a250);
 	const char *bad[] = {
-	    NULL,
-	    "",
-	    "alex",
-	    "alex@@example.com",
-	    "a@b@example.com",
-	    "@example.com",
-	    "alex@",
-	    "a b@example.com",
-	    "alex@example.com ",
-	    "alex\r\n@example.com",
-	    "alex@example.com\r\nBcc: evil@example.com",
-	    "alex@example.com\nBcc: evil@example.com",
-	    "<alex@example.com>",
-	    "Alex <alex@example.com>",
-	    "\"alex\"@example.com",
-	    "alex@example.com,evil@example.com",
-	    "a\x01@example.com",
-	    "alex@exa\x7fmple.com",
-	    "alex\t@example.com",
-	    "j\xc3\xb6rg@example.com",
-	    "alex(comment)@example.com",
-	    "alex@[127.0.0.1]",
-	    "a;b@example.com",
-	    too_long,
+		NULL,
+		"",
+		"alex",
+		"alex@@example.com",
+		"a@b@example.com",
+		"@example.com",
+		"alex@",
+		"a b@example.com",
+		"alex@example.com ",
+		"alex\r\n@example.com",
+		"alex@example.com\r\nBcc: evil@example.com",
+		"alex@example.com\nBcc: evil@example.com",
+		"<alex@example.com>",
+		"Alex <alex@example.com>",
+		"\"alex\"@example.com",
+		"alex@example.com,evil@example.com",
+		"a\x01@example.com",
+		"alex@exa\x7fmple.com",
+		"alex\t@example.com",
+		"j\xc3\xb6rg@example.com",
+		"alex(comment)@example.com",
+		"alex@[127.0.0.1]",
+		"a;b@example.com",
+		too_long,
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		for (int which = 0; which < 2; which++) {
@@ -778,11 +780,12 @@ static void test_build_bad_addresses(void **state)
 				m.from_addr = bad[i];
 			sb_puts(&out, "keep");
 			assert_int_equal(mime_build(&m, &out, &err),
-			                 ST_DATAERR);
+					 ST_DATAERR);
 			assert_int_equal(err.status, ST_DATAERR);
 			assert_string_equal(out.s, "keep");
-			assert_non_null(strstr(
-			    err.msg, which ? "To address" : "From address"));
+			assert_non_null(
+				strstr(err.msg,
+				       which ? "To address" : "From address"));
 			assert_true(is_clean(err.msg, strlen(err.msg)));
 			sb_free(&out);
 		}
@@ -791,15 +794,15 @@ static void test_build_bad_addresses(void **state)
 	free(a250);
 
 	const char *bad_ids[] = {
-	    NULL,
-	    "",
-	    "no-at-sign",
-	    "<digest.alex@example.com>",
-	    "a b@example.com",
-	    "a@b@example.com",
-	    "digest@example.com\r\nBcc: evil@example.com",
-	    "@example.com",
-	    "digest@",
+		NULL,
+		"",
+		"no-at-sign",
+		"<digest.alex@example.com>",
+		"a b@example.com",
+		"a@b@example.com",
+		"digest@example.com\r\nBcc: evil@example.com",
+		"@example.com",
+		"digest@",
 	};
 	for (size_t i = 0; i < sizeof bad_ids / sizeof *bad_ids; i++) {
 		mime_message_t m = base;
@@ -813,7 +816,7 @@ static void test_build_bad_addresses(void **state)
 
 	/* Odd but valid addresses pass. */
 	const char *good[] = {"a.b+tag@example.com", "o'brien@example.ie",
-	                      "x@localhost", "first_last-1@sub.example.co.uk"};
+			      "x@localhost", "first_last-1@sub.example.co.uk"};
 	for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
 		mime_message_t m = base;
 		m.to_addr = good[i];
@@ -836,17 +839,17 @@ static void test_python_readback(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_date_zones),
-	    cmocka_unit_test(test_encode_ascii),
-	    cmocka_unit_test(test_encode_utf8),
-	    cmocka_unit_test(test_encode_long),
-	    cmocka_unit_test(test_build_basic),
-	    cmocka_unit_test(test_build_appends),
-	    cmocka_unit_test(test_build_names),
-	    cmocka_unit_test(test_build_subjects),
-	    cmocka_unit_test(test_build_hostile),
-	    cmocka_unit_test(test_build_bad_addresses),
-	    cmocka_unit_test(test_python_readback),
+		cmocka_unit_test(test_date_zones),
+		cmocka_unit_test(test_encode_ascii),
+		cmocka_unit_test(test_encode_utf8),
+		cmocka_unit_test(test_encode_long),
+		cmocka_unit_test(test_build_basic),
+		cmocka_unit_test(test_build_appends),
+		cmocka_unit_test(test_build_names),
+		cmocka_unit_test(test_build_subjects),
+		cmocka_unit_test(test_build_hostile),
+		cmocka_unit_test(test_build_bad_addresses),
+		cmocka_unit_test(test_python_readback),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -51,16 +51,16 @@ static void test_span(void **state)
 	expect_span(1, -1, -1, "~1 day");
 	expect_span(5, -1, -1, "~5 days");
 	expect_span(6.4, -1, -1, "~6 days");
-	expect_span(7, -1, -1, "~1 week");    /* not "~1 weeks" */
+	expect_span(7, -1, -1, "~1 week"); /* not "~1 weeks" */
 	expect_span(10, -1, -1, "~1 week");
 	expect_span(11, -1, -1, "~2 weeks");
-	expect_span(14, 12, 16, "~2 weeks");  /* the same in weeks */
+	expect_span(14, 12, 16, "~2 weeks"); /* the same in weeks */
 	expect_span(35, 21, 56, "3\u20138 weeks");
 	expect_span(9, 7, 14, "1\u20132 weeks");
 	expect_span(30.4, -1, -1, "~4 weeks");
 	expect_span(61, -1, -1, "~2 months");
 	expect_span(30.4, 30.4, 30.4, "~4 weeks");
-	expect_span(0.2, -1, -1, "~1 day");   /* never "~0 days" */
+	expect_span(0.2, -1, -1, "~1 day"); /* never "~0 days" */
 }
 
 int main(void)

@@ -27,22 +27,22 @@ static const char *json_partial(void *ctx, const char *name, const char **label)
 /* Render tmpl with data given as JSON text; returns the output (caller
  * frees) and sets *st. */
 static char *render(const char *tmpl, const char *data_json,
-                    const char *partials_json, status_t *st, err_t *err)
+		    const char *partials_json, status_t *st, err_t *err)
 {
 	json_t *data = json_loads(data_json, JSON_DECODE_ANY, NULL);
 	json_t *partials =
-	    partials_json ? json_loads(partials_json, 0, NULL) : NULL;
+		partials_json ? json_loads(partials_json, 0, NULL) : NULL;
 	strbuf_t out = {0};
 	assert_non_null(data);
 	*st = mustache_render(NULL, tmpl, data, partials ? json_partial : NULL,
-	                      partials, &out, err);
+			      partials, &out, err);
 	json_decref(data);
 	json_decref(partials);
 	return sb_steal(&out);
 }
 
 static void check(const char *tmpl, const char *data_json,
-                  const char *partials_json, const char *expected)
+		  const char *partials_json, const char *expected)
 {
 	err_t err = {0};
 	status_t st;
@@ -85,31 +85,32 @@ static int run_spec_file(const char *dir, const char *name)
 	for (i = 0; i < json_array_size(tests); i++) {
 		json_t *t = json_array_get(tests, i);
 		const char *tmpl =
-		    json_string_value(json_object_get(t, "template"));
+			json_string_value(json_object_get(t, "template"));
 		const char *want =
-		    json_string_value(json_object_get(t, "expected"));
+			json_string_value(json_object_get(t, "expected"));
 		json_t *partials = json_object_get(t, "partials");
 		strbuf_t out = {0};
 		err_t err = {0};
 		status_t st;
 
 		st = mustache_render(NULL, tmpl, json_object_get(t, "data"),
-		                     json_partial, partials, &out, &err);
+				     json_partial, partials, &out, &err);
 		if (st == ST_OK && strcmp(sb_str(&out), want) == 0) {
 			passed++;
 		} else {
 			failed++;
 			print_error(
-			    "FAIL %s: %s\n  template: %s\n  expected: "
-			    "[%s]\n  got:      [%s] %s\n",
-			    name, json_string_value(json_object_get(t, "name")),
-			    tmpl, want, sb_str(&out),
-			    st == ST_OK ? "" : err.msg);
+				"FAIL %s: %s\n  template: %s\n  expected: "
+				"[%s]\n  got:      [%s] %s\n",
+				name,
+				json_string_value(json_object_get(t, "name")),
+				tmpl, want, sb_str(&out),
+				st == ST_OK ? "" : err.msg);
 		}
 		sb_free(&out);
 	}
 	print_message("mustache spec %-14s %d/%d passed\n", name, passed,
-	              passed + failed);
+		      passed + failed);
 	if (passed + failed == 0)
 		failed = 1;
 	json_decref(spec);
@@ -120,8 +121,8 @@ static int run_spec_file(const char *dir, const char *name)
 static void test_spec(void **state)
 {
 	static const char *const files[] = {"interpolation", "sections",
-	                                    "inverted",      "comments",
-	                                    "partials",      "delimiters"};
+					    "inverted",      "comments",
+					    "partials",      "delimiters"};
 	char *dir = spec_dir();
 	int failed = 0;
 
@@ -169,8 +170,8 @@ static void test_long_string_escaped(void **state)
 		sb_puts(&big, i % 2 ? "<'" : "a\"");
 	json_object_set_new(data, "x", json_string(sb_str(&big)));
 	assert_int_equal(
-	    mustache_render(NULL, "{{x}}", data, NULL, NULL, &out, &err),
-	    ST_OK);
+		mustache_render(NULL, "{{x}}", data, NULL, NULL, &out, &err),
+		ST_OK);
 	/* 2500 each of a, ", <, ' */
 	assert_int_equal(out.len, 2500 * (1 + 6 + 4 + 5));
 	assert_null(strchr(out.s, '<'));
@@ -186,20 +187,23 @@ static void test_malformed(void **state)
 	static const struct {
 		const char *tmpl, *msg;
 	} cases[] = {
-	    {"a\n{{#x}}\nb", "line 2: unclosed section \"x\""},
-	    {"{{#a}}\n{{#b}}{{/a}}",
-	     "line 2: close tag \"a\" does not match section \"b\" of line 2"},
-	    {"\n\n{{/x}}", "line 3: close tag \"x\" without an open section"},
-	    {"x\n\n{{name", "line 3: unclosed tag"},
-	    {"{{{name}}", "line 1: unclosed tag"},
-	    {"{{! comment", "line 1: unclosed tag"},
-	    {"{{=<% %>}}", "line 1: unclosed tag"},
-	    {"\n{{= a b c =}}", "line 2: bad delimiter change"},
-	    {"{{=a=}}", "line 1: bad delimiter change"},
-	    {"{{=<%= %>=}}", "line 1: bad delimiter change"},
-	    {"ok\n{{ }}", "line 2: empty tag"},
-	    {"{{=<% %>=}}\n<%#a%>\n{{/a}}", "line 2: unclosed section \"a\""},
-	    {"{{#a}}{{>p}}{{/a}}", NULL}, /* fine: sanity check of the loop */
+		{"a\n{{#x}}\nb", "line 2: unclosed section \"x\""},
+		{"{{#a}}\n{{#b}}{{/a}}", "line 2: close tag \"a\" does not "
+					 "match section \"b\" of line 2"},
+		{"\n\n{{/x}}",
+		 "line 3: close tag \"x\" without an open section"},
+		{"x\n\n{{name", "line 3: unclosed tag"},
+		{"{{{name}}", "line 1: unclosed tag"},
+		{"{{! comment", "line 1: unclosed tag"},
+		{"{{=<% %>}}", "line 1: unclosed tag"},
+		{"\n{{= a b c =}}", "line 2: bad delimiter change"},
+		{"{{=a=}}", "line 1: bad delimiter change"},
+		{"{{=<%= %>=}}", "line 1: bad delimiter change"},
+		{"ok\n{{ }}", "line 2: empty tag"},
+		{"{{=<% %>=}}\n<%#a%>\n{{/a}}",
+		 "line 2: unclosed section \"a\""},
+		{"{{#a}}{{>p}}{{/a}}",
+		 NULL}, /* fine: sanity check of the loop */
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -209,7 +213,7 @@ static void test_malformed(void **state)
 		json_t *data = json_object();
 		sb_puts(&out, "kept");
 		st = mustache_render(NULL, cases[i].tmpl, data, NULL, NULL,
-		                     &out, &err);
+				     &out, &err);
 		json_decref(data);
 		if (!cases[i].msg) {
 			assert_int_equal(st, ST_OK);
@@ -268,13 +272,13 @@ static void test_appends(void **state)
 	(void)state;
 	sb_puts(&out, "pre:");
 	assert_int_equal(
-	    mustache_render(NULL, "{{x}}", data, NULL, NULL, &out, &err),
-	    ST_OK);
+		mustache_render(NULL, "{{x}}", data, NULL, NULL, &out, &err),
+		ST_OK);
 	assert_string_equal(sb_str(&out), "pre:y");
 	sb_free(&out);
 	/* an empty result into an empty buffer is fine */
 	assert_int_equal(
-	    mustache_render(NULL, "", data, NULL, NULL, &out, &err), ST_OK);
+		mustache_render(NULL, "", data, NULL, NULL, &out, &err), ST_OK);
 	assert_string_equal(sb_str(&out), "");
 	sb_free(&out);
 	json_decref(data);
@@ -283,7 +287,7 @@ static void test_appends(void **state)
 static void test_partial_recursion_stops(void **state)
 {
 	json_t *partials =
-	    json_pack("{s:s, s:s}", "p", "x{{>p}}", "q", "\n  {{>q}}\n");
+		json_pack("{s:s, s:s}", "p", "x{{>p}}", "q", "\n  {{>q}}\n");
 	json_t *data = json_object();
 	strbuf_t out = {0};
 	err_t err = {0};
@@ -292,7 +296,7 @@ static void test_partial_recursion_stops(void **state)
 	(void)state;
 	sb_puts(&out, "kept");
 	st = mustache_render(NULL, "a\n{{>p}}", data, json_partial, partials,
-	                     &out, &err);
+			     &out, &err);
 	assert_int_equal(st, ST_DATAERR);
 	assert_non_null(strstr(err.msg, "partial \"p\" nested more than 100"));
 	/* nothing of what was rendered before the error is left */
@@ -300,20 +304,20 @@ static void test_partial_recursion_stops(void **state)
 
 	/* a standalone, indented one grows each level: still stops */
 	st = mustache_render(NULL, "{{>q}}", data, json_partial, partials, &out,
-	                     &err);
+			     &err);
 	assert_int_equal(st, ST_DATAERR);
 	assert_string_equal(sb_str(&out), "kept");
 
 	/* recursion that ends on its own is fine (the innermost "c" must be
 	 * there: a missing one would be found again one level up) */
 	json_object_set_new(partials, "n",
-	                    json_string("{{v}}{{#c}}({{>n}}){{/c}}"));
+			    json_string("{{v}}{{#c}}({{>n}}){{/c}}"));
 	json_decref(data);
 	data = json_loads(
-	    "{\"v\": 1, \"c\": {\"v\": 2, \"c\": {\"v\": 3, \"c\": null}}}", 0,
-	    NULL);
+		"{\"v\": 1, \"c\": {\"v\": 2, \"c\": {\"v\": 3, \"c\": null}}}",
+		0, NULL);
 	st = mustache_render(NULL, "{{>n}}", data, json_partial, partials, &out,
-	                     &err);
+			     &err);
 	assert_int_equal(st, ST_OK);
 	assert_string_equal(sb_str(&out), "kept1(2(3))");
 	sb_free(&out);
@@ -330,10 +334,10 @@ static void test_malformed_partial(void **state)
 
 	(void)state;
 	assert_int_equal(mustache_render(NULL, "one\n{{>bad}}", data,
-	                                 json_partial, partials, &out, &err),
-	                 ST_DATAERR);
+					 json_partial, partials, &out, &err),
+			 ST_DATAERR);
 	assert_string_equal(err.msg, "bad:2: unclosed section \"x\" (included "
-	                             "from line 2)");
+				     "from line 2)");
 	assert_string_equal(sb_str(&out), "");
 	sb_free(&out);
 	json_decref(data);
@@ -343,15 +347,15 @@ static void test_malformed_partial(void **state)
 static void test_data_untouched(void **state)
 {
 	json_t *data = json_loads(
-	    "{\"a\": [1, {\"b\": \"<\"}], \"c\": {\"d\": null}}", 0, NULL);
+		"{\"a\": [1, {\"b\": \"<\"}], \"c\": {\"d\": null}}", 0, NULL);
 	char *before = json_dumps(data, JSON_SORT_KEYS), *after;
 	strbuf_t out = {0};
 	err_t err = {0};
 
 	(void)state;
 	assert_int_equal(mustache_render(NULL, "{{#a}}{{.}}{{b}}{{/a}}{{c.d}}",
-	                                 data, NULL, NULL, &out, &err),
-	                 ST_OK);
+					 data, NULL, NULL, &out, &err),
+			 ST_OK);
 	assert_string_equal(sb_str(&out), "1&lt;");
 	after = json_dumps(data, JSON_SORT_KEYS);
 	assert_string_equal(before, after);
@@ -381,16 +385,16 @@ static void test_named_errors(void **state)
 	err_t err = {0};
 
 	(void)state;
-	assert_int_equal(
-	    mustache_render("t.txt", "a\n{{#x}}", data, NULL, NULL, &out, &err),
-	    ST_DATAERR);
+	assert_int_equal(mustache_render("t.txt", "a\n{{#x}}", data, NULL, NULL,
+					 &out, &err),
+			 ST_DATAERR);
 	assert_string_equal(err.msg, "t.txt:2: unclosed section \"x\"");
 	assert_int_equal(mustache_render("t.txt", "a\n{{#s}}{{> p.html}}{{/s}}",
-	                                 data, file_partial, partials, &out,
-	                                 &err),
-	                 ST_DATAERR);
+					 data, file_partial, partials, &out,
+					 &err),
+			 ST_DATAERR);
 	assert_string_equal(err.msg, "/t/p.html:2: close tag \"y\" without an "
-	                             "open section (included from t.txt:2)");
+				     "open section (included from t.txt:2)");
 	assert_string_equal(sb_str(&out), "");
 	sb_free(&out);
 	json_decref(data);
@@ -404,7 +408,7 @@ static json_t *doubling(int levels, const char *last)
 	json_t *partials = json_object();
 	for (int i = 0; i < levels; i++) {
 		char name[16],
-		    *text = xasprintf("{{>p%d}}{{>p%d}}", i + 1, i + 1);
+			*text = xasprintf("{{>p%d}}{{>p%d}}", i + 1, i + 1);
 		snprintf(name, sizeof name, "p%d", i);
 		json_object_set_new(partials, name, json_string(text));
 		free(text);
@@ -416,7 +420,7 @@ static json_t *doubling(int levels, const char *last)
 }
 
 static void expect_bounded(const char *tmpl, json_t *data, json_t *partials,
-                           const char *msg)
+			   const char *msg)
 {
 	strbuf_t out = {0};
 	err_t err = {0};
@@ -425,7 +429,7 @@ static void expect_bounded(const char *tmpl, json_t *data, json_t *partials,
 
 	sb_puts(&out, "kept");
 	st = mustache_render("t", tmpl, data, json_partial, partials, &out,
-	                     &err);
+			     &err);
 	double cpu = (double)(clock() - start) / CLOCKS_PER_SEC;
 	assert_int_equal(st, ST_DATAERR);
 	if (!strstr(err.msg, msg))
@@ -447,11 +451,11 @@ static void test_expansion_bounded(void **state)
 	/* 2^30 bytes to write; then 2^30 partials that write nothing */
 	partials = doubling(30, "x");
 	expect_bounded("{{>p0}}", data, partials,
-	               "steps to render: do partials include each other");
+		       "steps to render: do partials include each other");
 	json_decref(partials);
 	partials = doubling(30, "");
 	expect_bounded("{{>p0}}", data, partials,
-	               "steps to render: do partials include each other");
+		       "steps to render: do partials include each other");
 	json_decref(partials);
 	/* a few steps, but 64 MiB to write */
 	for (int i = 0; i < 1 << 20; i++)
@@ -459,7 +463,7 @@ static void test_expansion_bounded(void **state)
 	json_object_set_new(data, "w", json_string(sb_str(&big)));
 	partials = doubling(5, "{{w}}{{w}}");
 	expect_bounded("{{>p0}}", data, partials,
-	               "p5:1: renders to more than 16 MiB");
+		       "p5:1: renders to more than 16 MiB");
 	json_decref(partials);
 	/* a list walked inside a walk of itself, six deep */
 	json_t *l = json_array();
@@ -467,8 +471,8 @@ static void test_expansion_bounded(void **state)
 		json_array_append_new(l, json_integer(i));
 	json_object_set_new(data, "l", l);
 	expect_bounded("{{#l}}{{#l}}{{#l}}{{#l}}{{#l}}{{#l}}.{{/l}}{{/l}}{{/l}}"
-	               "{{/l}}{{/l}}{{/l}}",
-	               data, NULL, "steps to render");
+		       "{{/l}}{{/l}}{{/l}}",
+		       data, NULL, "steps to render");
 	json_decref(data);
 	sb_free(&big);
 }
@@ -487,7 +491,7 @@ static void test_nesting_bounded(void **state)
 		sb_puts(&p, "{{/a}}");
 	partials = json_pack("{s:s}", "p", sb_str(&p));
 	expect_bounded("{{>p}}", data, partials,
-	               "sections and partials nested more than 1000 deep");
+		       "sections and partials nested more than 1000 deep");
 	json_decref(partials);
 	json_decref(data);
 	sb_free(&p);
@@ -503,15 +507,15 @@ static void test_partial_asked_once(void **state)
 	(void)state;
 	asked = 0;
 	assert_int_equal(mustache_render("t", "{{#l}}{{>p}}{{/l}}{{>p}}", data,
-	                                 file_partial, partials, &out, &err),
-	                 ST_OK);
+					 file_partial, partials, &out, &err),
+			 ST_OK);
 	assert_string_equal(sb_str(&out), "1,2,3,4,,");
 	assert_int_equal(asked, 1);
 	/* another indentation is another text */
 	sb_free(&out);
 	assert_int_equal(mustache_render("t", "{{>p}}\n  {{>p}}\n", data,
-	                                 file_partial, partials, &out, &err),
-	                 ST_OK);
+					 file_partial, partials, &out, &err),
+			 ST_OK);
 	assert_int_equal(asked, 3);
 	sb_free(&out);
 	json_decref(data);
@@ -521,8 +525,8 @@ static void test_partial_asked_once(void **state)
 static void test_check(void **state)
 {
 	json_t *partials =
-	    json_pack("{s:s, s:s, s:s}", "bad", "ok\n{{#x}}", "self",
-	              "{{#a}}{{>self}}{{/a}}", "ok", "{{>self}}{{>nope}}");
+		json_pack("{s:s, s:s, s:s}", "bad", "ok\n{{#x}}", "self",
+			  "{{#a}}{{>self}}{{/a}}", "ok", "{{>self}}{{>nope}}");
 	json_t *data = json_object();
 	strbuf_t out = {0};
 	err_t err = {0};
@@ -530,23 +534,23 @@ static void test_check(void **state)
 	(void)state;
 	/* rendering never reaches the partial; checking does */
 	assert_int_equal(mustache_render("t", "\n{{#no}}{{>bad}}{{/no}}", data,
-	                                 json_partial, partials, &out, &err),
-	                 ST_OK);
+					 json_partial, partials, &out, &err),
+			 ST_OK);
 	assert_int_equal(mustache_check("t", "\n{{#no}}{{>bad}}{{/no}}",
-	                                json_partial, partials, &err),
-	                 ST_DATAERR);
+					json_partial, partials, &err),
+			 ST_DATAERR);
 	assert_string_equal(err.msg, "bad:2: unclosed section \"x\" (included "
-	                             "from t:2)");
+				     "from t:2)");
 	/* recursion, missing partials and none at all are fine */
 	assert_int_equal(mustache_check("t", "{{>ok}}{{>self}}", json_partial,
-	                                partials, &err),
-	                 ST_OK);
+					partials, &err),
+			 ST_OK);
 	assert_int_equal(mustache_check("t", "{{>ok}}", NULL, NULL, &err),
-	                 ST_OK);
+			 ST_OK);
 	assert_int_equal(mustache_check("t", "{{/x}}", NULL, NULL, &err),
-	                 ST_DATAERR);
+			 ST_DATAERR);
 	assert_string_equal(err.msg,
-	                    "t:1: close tag \"x\" without an open section");
+			    "t:1: close tag \"x\" without an open section");
 	sb_free(&out);
 	json_decref(data);
 	json_decref(partials);
@@ -555,21 +559,21 @@ static void test_check(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_spec),
-	    cmocka_unit_test(test_hostile_data_escaped),
-	    cmocka_unit_test(test_long_string_escaped),
-	    cmocka_unit_test(test_malformed),
-	    cmocka_unit_test(test_unknown_names_empty),
-	    cmocka_unit_test(test_values),
-	    cmocka_unit_test(test_appends),
-	    cmocka_unit_test(test_partial_recursion_stops),
-	    cmocka_unit_test(test_malformed_partial),
-	    cmocka_unit_test(test_data_untouched),
-	    cmocka_unit_test(test_named_errors),
-	    cmocka_unit_test(test_expansion_bounded),
-	    cmocka_unit_test(test_nesting_bounded),
-	    cmocka_unit_test(test_partial_asked_once),
-	    cmocka_unit_test(test_check),
+		cmocka_unit_test(test_spec),
+		cmocka_unit_test(test_hostile_data_escaped),
+		cmocka_unit_test(test_long_string_escaped),
+		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_unknown_names_empty),
+		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_appends),
+		cmocka_unit_test(test_partial_recursion_stops),
+		cmocka_unit_test(test_malformed_partial),
+		cmocka_unit_test(test_data_untouched),
+		cmocka_unit_test(test_named_errors),
+		cmocka_unit_test(test_expansion_bounded),
+		cmocka_unit_test(test_nesting_bounded),
+		cmocka_unit_test(test_partial_asked_once),
+		cmocka_unit_test(test_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -54,9 +54,9 @@ static void test_secret(void **state)
 			 ST_TEMPFAIL);
 	assert_string_equal(err.msg, "password_command printed nothing");
 
-	assert_int_equal(proc_secret("password_command", "kill -9 $$", 5, &pw,
-				     &err),
-			 ST_TEMPFAIL);
+	assert_int_equal(
+		proc_secret("password_command", "kill -9 $$", 5, &pw, &err),
+		ST_TEMPFAIL);
 	assert_string_equal(err.msg, "password_command killed by signal 9");
 }
 
@@ -134,17 +134,17 @@ static void test_run_io(void **state)
 	sb_free(&out);
 
 	/* Output beyond max_out is read and dropped, not a deadlock. */
-	assert_int_equal(proc_run("cat", argv, in, len, 10, 10, &out, &ws,
-				  &taken, &err),
-			 ST_OK);
+	assert_int_equal(
+		proc_run("cat", argv, in, len, 10, 10, &out, &ws, &taken, &err),
+		ST_OK);
 	assert_int_equal(out.len, 10);
 	sb_free(&out);
 
 	/* A command that reads nothing: the input is not all taken. */
 	char *t[] = {"/bin/true", NULL};
-	assert_int_equal(proc_run("true", t, in, len, 10, 0, NULL, &ws, &taken,
-				  &err),
-			 ST_OK);
+	assert_int_equal(
+		proc_run("true", t, in, len, 10, 0, NULL, &ws, &taken, &err),
+		ST_OK);
 	assert_true(taken < len);
 
 	char *missing[] = {"/nonexistent/sendmail", NULL};
@@ -170,15 +170,15 @@ static void test_background_and_signals(void **state)
 
 	(void)state;
 	double t0 = seconds();
-	assert_int_equal(proc_run("sendmail", bg, NULL, 0, 10, 0, NULL, &ws,
-				  NULL, &err),
-			 ST_OK);
+	assert_int_equal(
+		proc_run("sendmail", bg, NULL, 0, 10, 0, NULL, &ws, NULL, &err),
+		ST_OK);
 	assert_true(seconds() - t0 < 3);
 	assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
 
-	assert_int_equal(proc_run("sh", sig, NULL, 0, 10, 256, &out, &ws, NULL,
-				  &err),
-			 ST_OK);
+	assert_int_equal(
+		proc_run("sh", sig, NULL, 0, 10, 256, &out, &ws, NULL, &err),
+		ST_OK);
 	assert_non_null(out.s);
 	unsigned long long ign = strtoull(strchr(out.s, ':') + 1, NULL, 16);
 	assert_int_equal(ign & (1ull << (SIGPIPE - 1)), 0);

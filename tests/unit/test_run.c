@@ -72,9 +72,9 @@ static int setup(void **state)
 	g.db = xasprintf("%s/digest.db", g.dir);
 	g.out = xasprintf("%s/out", g.dir);
 	assert_int_equal(mkdir(g.out, 0700), 0);
-	for (const char *const *d = (const char *const[]){"Sent", "Sent/cur",
-							    "Sent/new",
-							    "Sent/tmp", NULL};
+	for (const char *const *d =
+		     (const char *const[]){"Sent", "Sent/cur", "Sent/new",
+					   "Sent/tmp", NULL};
 	     *d; d++) {
 		p = xasprintf("%s/%s", g.dir, *d);
 		assert_int_equal(mkdir(p, 0700), 0);
@@ -146,8 +146,8 @@ static status_t deliver(bool force)
 	status_t s;
 
 	assert_int_equal(store_open(g.db, 1000, &st, &err), ST_OK);
-	run_t r = {.store = st, .cfg = g.cfg, .force = force,
-		   .error = on_error};
+	run_t r = {
+		.store = st, .cfg = g.cfg, .force = force, .error = on_error};
 	const config_leader_t *l = &g.cfg->leaders[0];
 	if (!(s = run_ingest(&r, l, g.now)) &&
 	    !(s = run_digest(&r, l, g.now, &d)))

@@ -39,7 +39,8 @@ static void busy(world_t *w, int from, int to, int away_from, int away_to)
 {
 	for (int d = from; d >= to; d--)
 		if (d > away_from || d < away_to)
-			add(w, d + 0.3, STORE_EMAIL, 1.0, (uint32_t)(w->h.naddrs - 1), -1);
+			add(w, d + 0.3, STORE_EMAIL, 1.0,
+			    (uint32_t)(w->h.naddrs - 1), -1);
 }
 
 /* People addrs[0..n) (sorted, so that w->s[i] is addrs[i]'s), and the
@@ -98,7 +99,8 @@ static void run(world_t *w, const store_said_t *said)
 	qsort(w->h.ias, w->h.nias, sizeof *w->h.ias, ia_cmp);
 	contacts_build(&w->cfg, &w->l, said, NULL, &w->h, &w->c);
 	score_aways_free(&w->away);
-	score_people(&w->cfg, &w->h, &w->c, w->in, NOW, NULL, 0, w->s, &w->away);
+	score_people(&w->cfg, &w->h, &w->c, w->in, NOW, NULL, 0, w->s,
+		     &w->away);
 }
 
 /* run again after changing the input or the config */
@@ -384,8 +386,8 @@ static void test_ranking(void **state)
 	world_t w;
 	(void)state;
 	world_init(&w, addrs, 2);
-	rhythm(&w, 0, 45, 7, 25);   /* weekly for most of a year, 25 days */
-	rhythm(&w, 1, 3, 22, 150);  /* three touches, five months ago */
+	rhythm(&w, 0, 45, 7, 25);  /* weekly for most of a year, 25 days */
+	rhythm(&w, 1, 3, 22, 150); /* three touches, five months ago */
 	run(&w, NULL);
 	assert_true(w.s[0].neglected && w.s[1].neglected);
 	assert_true(w.s[1].overdue > 1.5 * w.s[0].overdue);
@@ -404,8 +406,8 @@ static void test_snooze_cadence(void **state)
 	world_init(&w, addrs, 3);
 	for (uint32_t i = 0; i < 3; i++)
 		rhythm(&w, i, 10, 7, 30);
-	w.in[0].snoozed_until = NOW + DAY;   /* snoozed */
-	w.in[1].cadence_days = 60;           /* wanted every two months */
+	w.in[0].snoozed_until = NOW + DAY; /* snoozed */
+	w.in[1].cadence_days = 60;         /* wanted every two months */
 	run(&w, NULL);
 	assert_false(w.s[0].neglected);
 	assert_true(w.s[0].snoozed);
@@ -436,7 +438,7 @@ static void test_too_few_touches_and_weak(void **state)
 	world_init(&w, addrs, 2);
 	add(&w, 100, STORE_EMAIL, 1.0, 0, -1);
 	add(&w, 90, STORE_EMAIL, 1.0, 0, -1); /* two touches */
-	for (int k = 0; k < 10; k++)           /* only weak interactions */
+	for (int k = 0; k < 10; k++)          /* only weak interactions */
 		add(&w, 30 + 7 * k, STORE_EMAIL, 0.3, 1, -1);
 	run(&w, NULL);
 	assert_int_equal(w.s[0].state, SCORE_TOO_FEW);
@@ -472,7 +474,8 @@ static void test_merge_joins_histories(void **state)
 	run(&w, &said);
 	assert_int_equal(w.c.n, 1);
 	assert_int_equal(w.c.v[0].naddresses, 2);
-	assert_int_equal(w.c.v[0].interactions, 11); /* the mail to both: once */
+	assert_int_equal(w.c.v[0].interactions,
+			 11); /* the mail to both: once */
 	assert_true(w.s[0].rhythm_days == 7.0);
 	assert_true(w.s[0].neglected);
 	store_said_free(&said);
@@ -510,7 +513,7 @@ static void test_suggestion_and_history(void **state)
 	add(&w, 33, STORE_MEETING, 2.0, 0, -1);
 	add(&w, 26, STORE_MEETING, 2.0, 0, -1);
 	add(&w, 0.1, STORE_EMAIL, 1.0, 1, -1); /* this week (Monday) */
-	add(&w, 2, STORE_MEETING, 2.0, 1, -1);  /* last week (Saturday) */
+	add(&w, 2, STORE_MEETING, 2.0, 1, -1); /* last week (Saturday) */
 	add(&w, 3, STORE_EMAIL, 1.0, 1, -1);
 	run(&w, NULL);
 	assert_int_equal(w.s[0].suggestion, SCORE_NOTE);

@@ -117,7 +117,7 @@ static int free_port(void)
 
 /* Start smtp_server.py; 0 once it said "ready" (within 20 s). */
 static int server_start(int i, const char *mode, const char *cert,
-                        const char *key, bool fail_rcpt)
+			const char *key, bool fail_rcpt)
 {
 	char port[16], line[64];
 	size_t got = 0;
@@ -134,11 +134,12 @@ static int server_start(int i, const char *mode, const char *cert,
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
-		char *argv[] = {
-		    g.python,     g.script, "--port",     port,     "--mode",
-		    (char *)mode, "--cert", (char *)cert, "--key",  (char *)key,
-		    "--user",     "digest", "--password", "secret", "--maildir",
-		    g.maildir[i], NULL,     NULL};
+		char *argv[] = {g.python,     g.script,     "--port",
+				port,         "--mode",     (char *)mode,
+				"--cert",     (char *)cert, "--key",
+				(char *)key,  "--user",     "digest",
+				"--password", "secret",     "--maildir",
+				g.maildir[i], NULL,         NULL};
 		if (fail_rcpt)
 			argv[16] = "--fail-rcpt";
 		/* Do not outlive a test killed by a timeout. */
@@ -202,22 +203,22 @@ static bool have_aiosmtpd(const char *py)
 static int make_certs(void)
 {
 	static const char cnf[] = "[req]\n"
-	                          "distinguished_name = dn\n"
-	                          "x509_extensions = v3_ca\n"
-	                          "prompt = no\n"
-	                          "[dn]\n"
-	                          "CN = digest test CA\n"
-	                          "[v3_ca]\n"
-	                          "basicConstraints = critical,CA:TRUE\n"
-	                          "keyUsage = critical,keyCertSign,cRLSign\n"
-	                          "subjectKeyIdentifier = hash\n";
+				  "distinguished_name = dn\n"
+				  "x509_extensions = v3_ca\n"
+				  "prompt = no\n"
+				  "[dn]\n"
+				  "CN = digest test CA\n"
+				  "[v3_ca]\n"
+				  "basicConstraints = critical,CA:TRUE\n"
+				  "keyUsage = critical,keyCertSign,cRLSign\n"
+				  "subjectKeyIdentifier = hash\n";
 	static const char ext[] =
-	    "basicConstraints = CA:FALSE\n"
-	    "keyUsage = critical,digitalSignature,keyEncipherment\n"
-	    "extendedKeyUsage = serverAuth\n"
-	    "authorityKeyIdentifier = keyid\n"
-	    "subjectAltName = @alt\n"
-	    "[alt]\n";
+		"basicConstraints = CA:FALSE\n"
+		"keyUsage = critical,digitalSignature,keyEncipherment\n"
+		"extendedKeyUsage = serverAuth\n"
+		"authorityKeyIdentifier = keyid\n"
+		"subjectAltName = @alt\n"
+		"[alt]\n";
 	char *p, *cmd;
 	int r;
 
@@ -226,8 +227,8 @@ static int make_certs(void)
 	free(p);
 	p = xasprintf("%s/good.ext", g.dir);
 	{
-		char *s =
-		    xasprintf("%sIP.1 = 127.0.0.1\nDNS.1 = localhost\n", ext);
+		char *s = xasprintf("%sIP.1 = 127.0.0.1\nDNS.1 = localhost\n",
+				    ext);
 		put(p, s, 0600);
 		free(s);
 	}
@@ -240,18 +241,18 @@ static int make_certs(void)
 	}
 	free(p);
 	cmd = xasprintf(
-	    "cd '%s' && exec >openssl.log 2>&1 && "
-	    "openssl req -x509 -config ca.cnf -newkey ec "
-	    "-pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key "
-	    "-out ca.pem -days 2 && "
-	    "for n in good wrong; do "
-	    "openssl req -new -newkey ec "
-	    "-pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout $n.key "
-	    "-out $n.csr -subj /CN=$n -config ca.cnf && "
-	    "openssl x509 -req -in $n.csr -CA ca.pem -CAkey ca.key "
-	    "-set_serial $(od -An -N4 -tu4 /dev/urandom | tr -d ' ') "
-	    "-days 2 -extfile $n.ext -out $n.pem || exit 1; done",
-	    g.dir);
+		"cd '%s' && exec >openssl.log 2>&1 && "
+		"openssl req -x509 -config ca.cnf -newkey ec "
+		"-pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key "
+		"-out ca.pem -days 2 && "
+		"for n in good wrong; do "
+		"openssl req -new -newkey ec "
+		"-pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout $n.key "
+		"-out $n.csr -subj /CN=$n -config ca.cnf && "
+		"openssl x509 -req -in $n.csr -CA ca.pem -CAkey ca.key "
+		"-set_serial $(od -An -N4 -tu4 /dev/urandom | tr -d ' ') "
+		"-days 2 -extfile $n.ext -out $n.pem || exit 1; done",
+		g.dir);
 	r = system(cmd);
 	free(cmd);
 	return r == 0 ? 0 : -1;
@@ -281,8 +282,8 @@ static int setup(void **state)
 	g.dir = test_tmpdir("send");
 	if (make_certs() < 0) {
 		fprintf(stderr,
-		        "test_send: openssl failed, see %s/openssl.log\n",
-		        g.dir);
+			"test_send: openssl failed, see %s/openssl.log\n",
+			g.dir);
 		return -1;
 	}
 	g.ca = xasprintf("%s/ca.pem", g.dir);
@@ -338,7 +339,7 @@ static send_config_t cfg(int i, char *url, size_t urlsz)
 	send_config_t c = {0};
 
 	snprintf(url, urlsz, "%s://127.0.0.1:%d",
-	         i == SRV_TLS ? "smtps" : "smtp", g.port[i]);
+		 i == SRV_TLS ? "smtps" : "smtp", g.port[i]);
 	c.url = url;
 	c.user = "digest";
 	c.password_command = "echo secret";
@@ -361,8 +362,8 @@ static void assert_delivered(int i, int n)
 
 	assert_non_null(data);
 	assert_non_null(strstr(data, "Subject: test digest\r\n\r\nHello Alex."
-	                             "\r\n.a line starting with a dot\r\n"
-	                             "bye\r\n"));
+				     "\r\n.a line starting with a dot\r\n"
+				     "bye\r\n"));
 	assert_non_null(env);
 	assert_string_equal(env, FROM "\n" TO "\n");
 	free(data);
@@ -424,7 +425,8 @@ static bool localhost_in_hosts(void)
 
 		if (!w || strcmp(w, "127.0.0.1") != 0)
 			continue;
-		while (!found && (w = strtok_r(NULL, " \t\r\n", &save)) && *w != '#')
+		while (!found && (w = strtok_r(NULL, " \t\r\n", &save)) &&
+		       *w != '#')
 			found = strcmp(w, "localhost") == 0;
 	}
 	if (f)
@@ -441,7 +443,8 @@ static void test_localhost_name(void **state)
 	(void)state;
 	SKIP_IF_NEEDED();
 	if (!localhost_in_hosts()) {
-		fprintf(stderr, "skipped: /etc/hosts does not name 127.0.0.1 localhost\n");
+		fprintf(stderr, "skipped: /etc/hosts does not name 127.0.0.1 "
+				"localhost\n");
 		skip();
 	}
 	c = cfg(SRV_TLS, url, sizeof url);
@@ -620,8 +623,8 @@ static void test_rcpt_550(void **state)
 	c = cfg(SRV_STARTTLS, url, sizeof url);
 	before = count_eml(g.maildir[SRV_STARTTLS]);
 	assert_int_equal(send_message(&c, FROM, "reject@example.com", MSG,
-	                              strlen(MSG), &reply, &err),
-	                 ST_DATAERR);
+				      strlen(MSG), &reply, &err),
+			 ST_DATAERR);
 	assert_non_null(reply);
 	assert_true(str_starts(reply, "550 "));
 	assert_int_equal(count_eml(g.maildir[SRV_STARTTLS]), before);
@@ -633,15 +636,15 @@ static void test_rcpt_550(void **state)
 static void test_bad_envelope(void **state)
 {
 	static const char *bad[] = {
-	    "a@b.example\r\nRCPT TO:<x@y.example>",
-	    "a@b.example\n",
-	    "<a@b.example>",
-	    "a@b.example>",
-	    "a b@example.com",
-	    "nobody",
-	    "@example.com",
-	    "a@",
-	    "",
+		"a@b.example\r\nRCPT TO:<x@y.example>",
+		"a@b.example\n",
+		"<a@b.example>",
+		"a@b.example>",
+		"a b@example.com",
+		"nobody",
+		"@example.com",
+		"a@",
+		"",
 	};
 	send_config_t c = {.url = "smtp://127.0.0.1:1", .timeout_s = 5};
 	err_t err = {0};
@@ -650,32 +653,32 @@ static void test_bad_envelope(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		assert_int_equal(send_message(&c, bad[i], TO, MSG, strlen(MSG),
-		                              &reply, &err),
-		                 ST_USAGE);
+					      &reply, &err),
+				 ST_USAGE);
 		assert_int_equal(send_message(&c, FROM, bad[i], MSG,
-		                              strlen(MSG), &reply, &err),
-		                 ST_USAGE);
+					      strlen(MSG), &reply, &err),
+				 ST_USAGE);
 		assert_null(reply);
 	}
 	assert_int_equal(
-	    send_message(&c, FROM, NULL, MSG, strlen(MSG), NULL, &err),
-	    ST_USAGE);
+		send_message(&c, FROM, NULL, MSG, strlen(MSG), NULL, &err),
+		ST_USAGE);
 }
 
 static void test_bad_url(void **state)
 {
 	static const char *bad[] = {
-	    "http://127.0.0.1",
-	    "smtp://",
-	    "smtp://:25",
-	    "smtp://user:pw0rd@127.0.0.1",
-	    "smtp://127.0.0.1:99999",
-	    "smtp://127.0.0.1:0",
-	    "smtp://127.0.0.1:25x",
-	    "smtp://127.0.0.1:",
-	    "smtp://127.0.0.1/path",
-	    "smtp://[::1",
-	    "smtp://host name",
+		"http://127.0.0.1",
+		"smtp://",
+		"smtp://:25",
+		"smtp://user:pw0rd@127.0.0.1",
+		"smtp://127.0.0.1:99999",
+		"smtp://127.0.0.1:0",
+		"smtp://127.0.0.1:25x",
+		"smtp://127.0.0.1:",
+		"smtp://127.0.0.1/path",
+		"smtp://[::1",
+		"smtp://host name",
 	};
 	send_config_t c = {.timeout_s = 5};
 	err_t err = {0};
@@ -683,15 +686,15 @@ static void test_bad_url(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		c.url = bad[i];
-		assert_int_equal(
-		    send_message(&c, FROM, TO, MSG, strlen(MSG), NULL, &err),
-		    ST_CONFIG);
+		assert_int_equal(send_message(&c, FROM, TO, MSG, strlen(MSG),
+					      NULL, &err),
+				 ST_CONFIG);
 		assert_null(strstr(err.msg, "pw0rd"));
 	}
 	c.url = NULL; /* and no sendmail either */
 	assert_int_equal(
-	    send_message(&c, FROM, TO, MSG, strlen(MSG), NULL, &err),
-	    ST_CONFIG);
+		send_message(&c, FROM, TO, MSG, strlen(MSG), NULL, &err),
+		ST_CONFIG);
 }
 
 /* ---- sendmail ------------------------------------------------------- */
@@ -701,12 +704,12 @@ static char *stub(const char *dir, const char *name, int code)
 {
 	char *p = xasprintf("%s/%s", dir, name);
 	char *s = xasprintf("#!/bin/sh\n"
-	                    "d=$(dirname \"$0\")\n"
-	                    "for a in \"$@\"; do printf '%%s\\n' \"$a\"; done"
-	                    " >\"$d/args.txt\"\n"
-	                    "cat >\"$d/stdin.txt\"\n"
-	                    "exit %d\n",
-	                    code);
+			    "d=$(dirname \"$0\")\n"
+			    "for a in \"$@\"; do printf '%%s\\n' \"$a\"; done"
+			    " >\"$d/args.txt\"\n"
+			    "cat >\"$d/stdin.txt\"\n"
+			    "exit %d\n",
+			    code);
 	put(p, s, 0700);
 	free(s);
 	return p;
@@ -732,14 +735,15 @@ static void test_sendmail(void **state)
 	strvec_push(&argv, ok);
 	strvec_push(&argv, "-oem");
 	assert_int_equal(
-	    send_message(&c, FROM, TO, msg, strlen(msg), &reply, &err), ST_OK);
+		send_message(&c, FROM, TO, msg, strlen(msg), &reply, &err),
+		ST_OK);
 	assert_string_equal(reply, "sendmail exit 0");
 	free(reply);
 	{
 		char *a = test_slurp(args, NULL), *s = test_slurp(in, NULL);
 		assert_string_equal(a, "-oem\n-i\n-f\n" FROM "\n--\n" TO "\n");
 		assert_string_equal(s,
-		                    "Subject: x\n\nline 1\n.\nbare\rcr\nend");
+				    "Subject: x\n\nline 1\n.\nbare\rcr\nend");
 		free(a);
 		free(s);
 	}
@@ -747,16 +751,16 @@ static void test_sendmail(void **state)
 	free(argv.v[0]);
 	argv.v[0] = xstrdup(tf);
 	assert_int_equal(
-	    send_message(&c, FROM, TO, msg, strlen(msg), &reply, &err),
-	    ST_TEMPFAIL);
+		send_message(&c, FROM, TO, msg, strlen(msg), &reply, &err),
+		ST_TEMPFAIL);
 	assert_string_equal(reply, "sendmail exit 75");
 	free(reply);
 
 	free(argv.v[0]);
 	argv.v[0] = xstrdup(fail);
 	assert_int_equal(
-	    send_message(&c, FROM, TO, msg, strlen(msg), &reply, &err),
-	    ST_DATAERR);
+		send_message(&c, FROM, TO, msg, strlen(msg), &reply, &err),
+		ST_DATAERR);
 	assert_string_equal(reply, "sendmail exit 1");
 	assert_non_null(strstr(err.msg, "exit 1"));
 	free(reply);
@@ -765,8 +769,8 @@ static void test_sendmail(void **state)
 	free(argv.v[0]);
 	argv.v[0] = missing;
 	assert_int_equal(
-	    send_message(&c, FROM, TO, msg, strlen(msg), &reply, &err),
-	    ST_CONFIG);
+		send_message(&c, FROM, TO, msg, strlen(msg), &reply, &err),
+		ST_CONFIG);
 	assert_null(reply);
 
 	/* A sendmail that hangs is killed at the timeout: a temporary
@@ -778,8 +782,8 @@ static void test_sendmail(void **state)
 	c.timeout_s = 1;
 	time_t t0 = time(NULL);
 	assert_int_equal(
-	    send_message(&c, FROM, TO, msg, strlen(msg), &reply, &err),
-	    ST_TEMPFAIL);
+		send_message(&c, FROM, TO, msg, strlen(msg), &reply, &err),
+		ST_TEMPFAIL);
 	assert_true(time(NULL) - t0 < 10);
 	assert_string_equal(err.msg, "sendmail timed out after 1s");
 	assert_null(reply);
@@ -797,21 +801,21 @@ static void test_sendmail(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_starttls_auth_plain),
-	    cmocka_unit_test(test_implicit_tls),
-	    cmocka_unit_test(test_localhost_name),
-	    cmocka_unit_test(test_wrong_password),
-	    cmocka_unit_test(test_password_command_fails),
-	    cmocka_unit_test(test_server_down),
-	    cmocka_unit_test(test_server_silent),
-	    cmocka_unit_test(test_untrusted_ca),
-	    cmocka_unit_test(test_trusted_ca_file),
-	    cmocka_unit_test(test_wrong_host_name),
-	    cmocka_unit_test(test_rcpt_451),
-	    cmocka_unit_test(test_rcpt_550),
-	    cmocka_unit_test(test_bad_envelope),
-	    cmocka_unit_test(test_bad_url),
-	    cmocka_unit_test(test_sendmail),
+		cmocka_unit_test(test_starttls_auth_plain),
+		cmocka_unit_test(test_implicit_tls),
+		cmocka_unit_test(test_localhost_name),
+		cmocka_unit_test(test_wrong_password),
+		cmocka_unit_test(test_password_command_fails),
+		cmocka_unit_test(test_server_down),
+		cmocka_unit_test(test_server_silent),
+		cmocka_unit_test(test_untrusted_ca),
+		cmocka_unit_test(test_trusted_ca_file),
+		cmocka_unit_test(test_wrong_host_name),
+		cmocka_unit_test(test_rcpt_451),
+		cmocka_unit_test(test_rcpt_550),
+		cmocka_unit_test(test_bad_envelope),
+		cmocka_unit_test(test_bad_url),
+		cmocka_unit_test(test_sendmail),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

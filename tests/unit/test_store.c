@@ -94,7 +94,9 @@ static void test_newer_refused(void **state)
 	store_close(st);
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(
+		sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL),
+		SQLITE_OK);
 	sqlite3_close(db);
 	st = NULL;
 	assert_int_equal(store_open(path, 1000, &st, &err), ST_SOFTWARE);
@@ -107,13 +109,20 @@ static void add(store_t *st, int64_t leader, int64_t source, const char *dedup,
 		int64_t time, const store_party_t *p, size_t n, bool want_added)
 {
 	store_interaction_t ia = {
-		.leader = leader, .source = source, .channel = STORE_EMAIL,
-		.time = time, .size = (int)n, .weight = 1.0, .dedup = dedup,
-		.parties = p, .nparties = n,
+		.leader = leader,
+		.source = source,
+		.channel = STORE_EMAIL,
+		.time = time,
+		.size = (int)n,
+		.weight = 1.0,
+		.dedup = dedup,
+		.parties = p,
+		.nparties = n,
 	};
 	bool added = !want_added;
 	err_t err = {0};
-	assert_int_equal(store_add_interaction(st, &ia, &added, NULL, &err), ST_OK);
+	assert_int_equal(store_add_interaction(st, &ia, &added, NULL, &err),
+			 ST_OK);
 	assert_int_equal(added, want_added);
 }
 
@@ -129,7 +138,8 @@ static void test_interactions(void **state)
 	assert_int_equal(store_leader(st, "kim", true, &other, &err), ST_OK);
 	assert_true(leader != other);
 	assert_int_equal(store_source(st, leader, "maildir:~/Sent", "maildir",
-				      &source, &cursor, &err), ST_OK);
+				      &source, &cursor, &err),
+			 ST_OK);
 	assert_null(cursor);
 	store_party_t p1[] = {{"b@x.example", "Bee"}, {"a@x.example", "Ay"}};
 	store_party_t p2[] = {{"a@x.example", "Ay Ay"}};
@@ -141,14 +151,17 @@ static void test_interactions(void **state)
 	/* the same Message-ID for another leader is not a duplicate */
 	int64_t osrc;
 	assert_int_equal(store_source(st, other, "maildir:~/Sent", "maildir",
-				      &osrc, &cursor, &err), ST_OK);
+				      &osrc, &cursor, &err),
+			 ST_OK);
 	add(st, other, osrc, "mid:1", 100, p1, 2, true);
-	assert_int_equal(store_source_done(st, source, "c1", 1000, true, &err), ST_OK);
+	assert_int_equal(store_source_done(st, source, "c1", 1000, true, &err),
+			 ST_OK);
 	assert_int_equal(store_commit(st, &err), ST_OK);
 
 	int64_t again;
 	assert_int_equal(store_source(st, leader, "maildir:~/Sent", "maildir",
-				      &again, &cursor, &err), ST_OK);
+				      &again, &cursor, &err),
+			 ST_OK);
 	assert_int_equal(again, source);
 	assert_string_equal(cursor, "c1");
 	free(cursor);
@@ -184,13 +197,21 @@ static void copy(store_t *st, int64_t leader, int64_t source, const char *dedup,
 		 bool want_added, bool want_copy)
 {
 	store_interaction_t ia = {
-		.leader = leader, .source = source, .channel = STORE_EMAIL,
-		.time = time, .size = 1, .weight = 1.0, .dedup = dedup,
-		.copy_key = key, .parties = p, .nparties = 1,
+		.leader = leader,
+		.source = source,
+		.channel = STORE_EMAIL,
+		.time = time,
+		.size = 1,
+		.weight = 1.0,
+		.dedup = dedup,
+		.copy_key = key,
+		.parties = p,
+		.nparties = 1,
 	};
 	bool added = !want_added, copied = !want_copy;
 	err_t err = {0};
-	assert_int_equal(store_add_interaction(st, &ia, &added, &copied, &err), ST_OK);
+	assert_int_equal(store_add_interaction(st, &ia, &added, &copied, &err),
+			 ST_OK);
 	assert_int_equal(added, want_added);
 	assert_int_equal(copied, want_copy);
 }
@@ -206,9 +227,15 @@ static void test_copies(void **state)
 	(void)state;
 	assert_int_equal(store_begin(st, &err), ST_OK);
 	assert_int_equal(store_leader(st, "alex", true, &leader, &err), ST_OK);
-	assert_int_equal(store_source(st, leader, "A", "maildir", &a, &cursor, &err), ST_OK);
-	assert_int_equal(store_source(st, leader, "B", "maildir", &b, &cursor, &err), ST_OK);
-	assert_int_equal(store_source(st, leader, "C", "maildir", &c, &cursor, &err), ST_OK);
+	assert_int_equal(
+		store_source(st, leader, "A", "maildir", &a, &cursor, &err),
+		ST_OK);
+	assert_int_equal(
+		store_source(st, leader, "B", "maildir", &b, &cursor, &err),
+		ST_OK);
+	assert_int_equal(
+		store_source(st, leader, "C", "maildir", &c, &cursor, &err),
+		ST_OK);
 	store_party_t bare[] = {{"wen@x.example", NULL}};
 	store_party_t named[] = {{"wen@x.example", "Wen Li"}};
 	/* Two messages of A with one key: never copies of each other. */
@@ -231,7 +258,8 @@ static void test_copies(void **state)
 	assert_int_equal(store_commit(st, &err), ST_OK);
 
 	store_history_t h;
-	assert_int_equal(store_history(st, leader, 0, 1000 * H, &h, &err), ST_OK);
+	assert_int_equal(store_history(st, leader, 0, 1000 * H, &h, &err),
+			 ST_OK);
 	int64_t want[] = {90 * H, 101 * H, 101 * H, 112 * H, 300 * H};
 	assert_int_equal(h.nias, 5);
 	for (size_t i = 0; i < h.nias; i++)
@@ -244,13 +272,15 @@ static void test_copies(void **state)
 	 * copies of a1 and a2; before 200 hours C holds c3 and a copy. */
 	store_source_info_t *src = NULL;
 	size_t n = 0;
-	assert_int_equal(store_sources(st, leader, 1000 * H, &src, &n, &err), ST_OK);
+	assert_int_equal(store_sources(st, leader, 1000 * H, &src, &n, &err),
+			 ST_OK);
 	assert_int_equal(n, 3);
 	assert_int_equal(src[0].newest, 101 * H);
 	assert_int_equal(src[1].newest, 112 * H);
 	assert_int_equal(src[2].newest, 300 * H);
 	store_sources_free(src, n);
-	assert_int_equal(store_sources(st, leader, 200 * H, &src, &n, &err), ST_OK);
+	assert_int_equal(store_sources(st, leader, 200 * H, &src, &n, &err),
+			 ST_OK);
 	assert_int_equal(src[2].newest, 101 * H);
 	store_sources_free(src, n);
 	store_close(st);
@@ -268,7 +298,8 @@ static void test_rollback_and_seen(void **state)
 	assert_int_equal(store_begin(st, &err), ST_OK);
 	assert_int_equal(store_leader(st, "alex", true, &leader, &err), ST_OK);
 	assert_int_equal(store_source(st, leader, "mbox:x", "mbox", &source,
-				      &cursor, &err), ST_OK);
+				      &cursor, &err),
+			 ST_OK);
 	assert_int_equal(store_commit(st, &err), ST_OK);
 
 	assert_int_equal(store_begin(st, &err), ST_OK);
@@ -277,7 +308,8 @@ static void test_rollback_and_seen(void **state)
 	add(st, leader, source, "mid:9", 5, p, 1, true);
 	store_rollback(st);
 
-	assert_int_equal(store_seen(st, source, "k1", &seen, &status, &err), ST_OK);
+	assert_int_equal(store_seen(st, source, "k1", &seen, &status, &err),
+			 ST_OK);
 	assert_false(seen);
 	store_history_t h;
 	assert_int_equal(store_history(st, leader, 0, 100, &h, &err), ST_OK);
@@ -287,7 +319,8 @@ static void test_rollback_and_seen(void **state)
 	assert_int_equal(store_begin(st, &err), ST_OK);
 	assert_int_equal(store_seen_add(st, source, "k1", 1, &err), ST_OK);
 	assert_int_equal(store_commit(st, &err), ST_OK);
-	assert_int_equal(store_seen(st, source, "k1", &seen, &status, &err), ST_OK);
+	assert_int_equal(store_seen(st, source, "k1", &seen, &status, &err),
+			 ST_OK);
 	assert_true(seen);
 	assert_int_equal(status, 1);
 	store_close(st);
@@ -337,7 +370,8 @@ static void fill(int64_t *leader)
 	assert_int_equal(store_begin(st, &err), ST_OK);
 	assert_int_equal(store_leader(st, "alex", true, leader, &err), ST_OK);
 	assert_int_equal(store_source(st, *leader, "mbox:x", "mbox", &source,
-				      &cursor, &err), ST_OK);
+				      &cursor, &err),
+			 ST_OK);
 	assert_int_equal(store_commit(st, &err), ST_OK);
 	for (int i = 0; i < 20; i++) {
 		char mid[32];
@@ -482,11 +516,15 @@ static void test_write_refused(void **state)
 				snprintf(addr, sizeof addr, "p%d@x.example", k);
 				store_party_t p[] = {{addr, "Some Name"}};
 				store_interaction_t ia = {
-					.leader = leader, .source = source,
+					.leader = leader,
+					.source = source,
 					.channel = STORE_EMAIL,
-					.time = 1000 + k, .size = 1,
-					.weight = 1.0, .dedup = mid,
-					.parties = p, .nparties = 1,
+					.time = 1000 + k,
+					.size = 1,
+					.weight = 1.0,
+					.dedup = mid,
+					.parties = p,
+					.nparties = 1,
 				};
 				bool added;
 				s = store_add_interaction(st, &ia, &added, NULL,
@@ -564,8 +602,7 @@ static void test_readonly_shm(void **state)
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		/* Dies with the database open: -wal and -shm stay. */
-		if (store_open(path, 100, &st, &err) ||
-		    store_begin(st, &err) ||
+		if (store_open(path, 100, &st, &err) || store_begin(st, &err) ||
 		    store_leader(st, "sam", true, &leader, &err) ||
 		    store_commit(st, &err))
 			_exit(1);

@@ -41,7 +41,7 @@ char *test_tmpdir(const char *tag)
 }
 
 static int rm_one(const char *path, const struct stat *sb, int type,
-                  struct FTW *ftw)
+		  struct FTW *ftw)
 {
 	(void)sb;
 	(void)ftw;
@@ -68,9 +68,8 @@ char *test_src_path(const char *rel)
 char *test_shared_path(const char *rel)
 {
 	const char *shared = getenv("DIGEST_SHARED");
-	char *path = xasprintf("%s/%s", shared && *shared ? shared
-	                                                  : DIGEST_SHARED_DIR,
-	                       rel);
+	char *path = xasprintf(
+		"%s/%s", shared && *shared ? shared : DIGEST_SHARED_DIR, rel);
 	struct stat sb;
 
 	if (stat(path, &sb) != 0) {
