@@ -30,11 +30,7 @@
 # delays around it ("1100 1150 1200").
 . "$(dirname "$0")/../e2e/lib.sh"
 
-PY=
-for p in "${PYTHON:-}" /usr/bin/python3 python3; do
-	[ -n "$p" ] && "$p" -c 'import aiosmtpd' 2>/dev/null && { PY=$p; break; }
-done
-[ -n "$PY" ] || skip "no python3 with aiosmtpd"
+need_aiosmtpd
 command -v openssl >/dev/null || skip "no openssl"
 command -v sqlite3 >/dev/null || skip "no sqlite3"
 

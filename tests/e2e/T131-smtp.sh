@@ -6,11 +6,7 @@
 # exactly once.
 . "$(dirname "$0")/lib.sh"
 
-PY=
-for p in "${PYTHON:-}" /usr/bin/python3 python3; do
-	[ -n "$p" ] && "$p" -c 'import aiosmtpd' 2>/dev/null && { PY=$p; break; }
-done
-[ -n "$PY" ] || skip "no python3 with aiosmtpd"
+need_aiosmtpd
 command -v openssl >/dev/null || skip "no openssl"
 
 # A CA and a certificate for 127.0.0.1.

@@ -26,6 +26,16 @@ skip() {
 	exit 77
 }
 
+# need_aiosmtpd: PY, a python3 that has aiosmtpd (for smtp_server.py), or
+# skip the test.
+need_aiosmtpd() {
+	PY=
+	for p in "${PYTHON:-}" /usr/bin/python3 python3; do
+		[ -n "$p" ] && "$p" -c 'import aiosmtpd' 2>/dev/null && { PY=$p; return; }
+	done
+	skip "no python3 with aiosmtpd"
+}
+
 # run EXPECTED_EXIT CMD...: run digest, keep stdout/stderr in $TMP/out,
 # $TMP/err, and fail unless it exits with EXPECTED_EXIT.
 run() {
