@@ -36,8 +36,9 @@ typedef struct {
 	store_t *store;
 	const config_t *cfg;
 	bool force; /* send again a digest the ledger says went */
-	/* Warnings and progress while reading sources; diag.ctx is also
-	 * the ctx of the two below. */
+	/* Warnings and progress while reading sources (progress with a
+	 * NULL source: that source is done); diag.ctx is also the ctx of
+	 * the two below. */
 	ingest_diag_t diag;
 	/* A failure (one source, a delivery), or a note for -v: one line. */
 	void (*error)(void *ctx, const char *msg);
