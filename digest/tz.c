@@ -97,6 +97,20 @@ static bool digits(const char **s, int n, int *out)
 	return true;
 }
 
+/* The instants tz_parse accepts: 1900-01-01T00:00:00Z to
+ * 9999-12-31T23:59:59Z, so that tz_format_utc prints each back in its
+ * 20 characters. */
+#define TZ_PARSE_MIN (-2208988800LL)
+#define TZ_PARSE_MAX 253402300799LL
+
+static int days_in_month(int y, int mo)
+{
+	static const int days[12] = {31, 28, 31, 30, 31, 30,
+				     31, 31, 30, 31, 30, 31};
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return days[mo - 1] + (mo == 2 && leap);
+}
+
 bool tz_parse(const char *s, const char *zone, int64_t *out)
 {
 	struct tm tm = {0};
@@ -111,8 +125,8 @@ bool tz_parse(const char *s, const char *zone, int64_t *out)
 		if (*s == ':' && (s++, !digits(&s, 2, &sec)))
 			return false;
 	}
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-	    sec > 60)
+	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 ||
+	    mi > 59 || sec > 60)
 		return false;
 	tm.tm_year = y - 1900;
 	tm.tm_mon = mo - 1;
@@ -120,9 +134,10 @@ bool tz_parse(const char *s, const char *zone, int64_t *out)
 	tm.tm_hour = h;
 	tm.tm_min = mi;
 	tm.tm_sec = sec;
+	int64_t t;
 	if (*s == '\0') {
-		*out = tz_mktime(zone, &tm);
-		return true;
+		t = tz_mktime(zone, &tm);
+		goto range;
 	}
 	int off;
 	if (*s == 'Z' || *s == 'z') {
@@ -142,7 +157,11 @@ bool tz_parse(const char *s, const char *zone, int64_t *out)
 	}
 	if (*s)
 		return false;
-	*out = (int64_t)timegm(&tm) - off;
+	t = (int64_t)timegm(&tm) - off;
+range:
+	if (t < TZ_PARSE_MIN || t > TZ_PARSE_MAX)
+		return false;
+	*out = t;
 	return true;
 }
 

@@ -63,6 +63,12 @@ run 64 check --format json
 expect_grep "'--format' is not an option of this command" "$TMP/err"
 run 64 --now yesterday version
 expect_grep "--now: not a date" "$TMP/err"
+# A day the month does not have, and instants digest cannot print back.
+for bad in 2026-02-31 2100-02-29 0999-01-01 9999-12-31T23:59-01:00; do
+	run 64 --now $bad version
+	expect_grep "--now: not a date" "$TMP/err"
+done
+run 0 --now 2028-02-29 version
 
 # No config file at all: the default path is named.
 run 66 check
