@@ -225,6 +225,43 @@ static status_t send_step_fail(const mailsmtp *s, const char *where,
 	return st;
 }
 
+/* libetpan 1.9.4's EHLO parser (mailesmtp_parse_ehlo) loops for ever
+ * when a tab separates the mechanisms of an AUTH line, so a broken or
+ * hostile relay could hang digest past every timeout (found by
+ * fuzz_smtp).  During EHLO the session's stream reads through
+ * ehlo_read, which turns the reply's tabs into spaces: in a reply they
+ * only ever separate words.  Only then: libetpan tells its TLS streams
+ * apart by their driver. */
+static const mailstream_low_driver *ehlo_driver;
+
+static ssize_t ehlo_read(mailstream_low *low, void *buf, size_t n)
+{
+	ssize_t r = ehlo_driver->mailstream_read(low, buf, n);
+
+	for (ssize_t i = 0; i < r; i++)
+		if (((char *)buf)[i] == '\t')
+			((char *)buf)[i] = ' ';
+	return r;
+}
+
+static int send_ehlo(mailsmtp *s)
+{
+	mailstream_low *low = mailstream_get_low(s->stream);
+	mailstream_low_driver untab;
+	int r;
+
+	if (!low)
+		return mailesmtp_ehlo(s);
+	ehlo_driver = low->driver;
+	untab = *low->driver;
+	untab.mailstream_read = ehlo_read;
+	low->driver = &untab;
+	r = mailesmtp_ehlo(s);
+	low->driver = (mailstream_low_driver *)ehlo_driver;
+	ehlo_driver = NULL;
+	return r;
+}
+
 static status_t send_smtp(const send_config_t *c, const char *from,
 			  const char *to, const char *msg, size_t len,
 			  char **reply, err_t *err)
@@ -280,7 +317,7 @@ static status_t send_smtp(const send_config_t *c, const char *from,
 		st = tls_verify(s->stream, host, c->tls_ca_file, where, err);
 		if (st != ST_OK)
 			goto done;
-		r = mailesmtp_ehlo(s);
+		r = send_ehlo(s);
 		if (r != MAILSMTP_NO_ERROR) {
 			st = send_step_fail(s, where, "EHLO", r, false, err);
 			goto done;
@@ -291,7 +328,7 @@ static status_t send_smtp(const send_config_t *c, const char *from,
 			st = send_step_fail(s, where, "connect", r, false, err);
 			goto done;
 		}
-		r = mailesmtp_ehlo(s);
+		r = send_ehlo(s);
 		if (r != MAILSMTP_NO_ERROR) {
 			st = send_step_fail(s, where, "EHLO", r, false, err);
 			goto done;
@@ -312,7 +349,7 @@ static status_t send_smtp(const send_config_t *c, const char *from,
 		if (st != ST_OK)
 			goto done;
 		/* Until the second EHLO, s->auth holds the pre-TLS list. */
-		r = mailesmtp_ehlo(s);
+		r = send_ehlo(s);
 		if (r != MAILSMTP_NO_ERROR) {
 			st = send_step_fail(s, where, "EHLO", r, false, err);
 			goto done;

@@ -58,9 +58,10 @@ static void check_reply(const mailsmtp *s)
 /*
  * libetpan 1.9.4 loops for ever on an EHLO reply line "AUTH ..." or
  * "AUTH=..." with a tab among its mechanisms: mailesmtp_parse_ehlo does
- * not step over a tab.  Input with a line that holds "AUTH" and, after
- * it, a tab is left out (more than needed, simply) so that the fuzzer
- * goes on; see the fuzzing section of README.md.
+ * not step over a tab.  send.c reads EHLO replies with their tabs
+ * turned into spaces (send_ehlo; test_send's test_ehlo_tab), but this
+ * target calls libetpan directly: input with a line that holds "AUTH"
+ * and, after it, a tab is left out (more than needed, simply).
  */
 static bool hangs_libetpan(const uint8_t *data, size_t size)
 {
