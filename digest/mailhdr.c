@@ -234,8 +234,14 @@ static char *decode_text(const char *raw)
 	size_t idx = 0;
 	size_t inlen = strlen(in);
 	bool words = strstr(in, "=?") != NULL;
-	int r = mailmime_encoded_phrase_parse("utf-8", in, inlen, &idx, "utf-8",
-					      &out);
+	int r = MAILIMF_ERROR_PARSE;
+	/* Without an encoded word, ASCII text decodes to itself with its
+	 * blanks collapsed, as clean_text does anyway: libetpan would only
+	 * open an iconv converter (UTF-8 to UTF-8) for each word, the
+	 * larger part of the cost of reading a header. */
+	if (words || !str_ascii(in))
+		r = mailmime_encoded_phrase_parse("utf-8", in, inlen, &idx,
+						  "utf-8", &out);
 	if (r == MAILIMF_NO_ERROR && out) {
 		res = xstrdup(out);
 	} else {

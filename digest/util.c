@@ -291,6 +291,14 @@ bool str_iends(const char *s, const char *suffix)
 	return n >= m && strcasecmp(s + n - m, suffix) == 0;
 }
 
+bool str_ascii(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s > 0x7f)
+			return false;
+	return true;
+}
+
 size_t str_utf8_len(const unsigned char *s)
 {
 	size_t n;

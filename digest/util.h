@@ -96,6 +96,8 @@ bool str_starts(const char *s, const char *prefix);
 bool str_iends(const char *s, const char *suffix); /* case-insensitive */
 /* strcmp of two char * pointed to: for qsort and bsearch of strings. */
 int str_ptr_cmp(const void *a, const void *b);
+/* Is s all ASCII (no byte above 0x7f)? */
+bool str_ascii(const char *s);
 /* Length of the valid UTF-8 sequence at s (1 to 4), or 0 when it is not
  * one (overlong forms and surrogates included). */
 size_t str_utf8_len(const unsigned char *s);
