@@ -12,10 +12,10 @@
  * about like an unreadable message.
  *
  * The cursor records the mtimes of cur/ and new/ at open time, once a
- * walk has finished.  Opening again with an equal cursor, when both
- * mtimes are more than a second old (so a file delivered in the same
- * clock tick cannot hide), yields nothing without reading the
- * directories.
+ * walk has finished.  Opening again, a directory whose mtime equals the
+ * cursor's and is more than a second old (so a file delivered in the
+ * same clock tick cannot hide) is not listed: nothing was added,
+ * removed or renamed in it.  With both so, nothing is read at all.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* O_NOATIME, fdopendir */
@@ -324,21 +324,29 @@ static status_t md_open(const mailsrc_spec_t *spec, void **state, err_t *err)
 	}
 	s->stamp = xasprintf("maildir1 %s %s", stamp[0], stamp[1]);
 
-	if (cursor && strcmp(cursor, s->stamp) == 0) {
-		struct timespec now;
-		clock_gettime(CLOCK_REALTIME, &now);
-		int64_t now_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
-		bool old = true;
-		for (int i = 0; i < 2; i++)
-			if (mtime[i] != INT64_MIN &&
-			    now_ns - mtime[i] <= 1000000000)
-				old = false;
-		if (old) {
-			s->finished = true;
-			goto done;
-		}
+	/* A directory whose mtime is the cursor's and more than a second
+	 * old has had no name added, removed or renamed since the walk that
+	 * made the cursor: every message in it was yielded then, and it is
+	 * not listed again (a large cur/ costs more to list than the few
+	 * new messages beside it). */
+	char was[2][48] = {"", ""};
+	if (cursor && sscanf(cursor, "maildir1 %47s %47s", was[0], was[1]) != 2)
+		was[0][0] = was[1][0] = '\0';
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	int64_t now_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+	bool unchanged[2];
+	for (int i = 0; i < 2; i++)
+		unchanged[i] = strcmp(was[i], stamp[i]) == 0 &&
+			       (mtime[i] == INT64_MIN ||
+				now_ns - mtime[i] > 1000000000);
+	if (unchanged[0] && unchanged[1]) {
+		s->finished = true;
+		goto done;
 	}
 	for (int i = 0; i < 2; i++) {
+		if (unchanged[i])
+			continue;
 		free(sub);
 		sub = xasprintf("%s/%s", path, subdirs[i]);
 		st = list_dir(sub, &s->ents[i], &s->nents[i], err);

@@ -349,21 +349,41 @@ static void test_maildir_cursor(void **state)
 	assert_string_equal(q.cursor, p.cursor);
 	pass_free(&q);
 
-	/* A new message moves new/'s mtime: walked again. */
+	/* A new message moves new/'s mtime: new/ is walked again, and only
+	 * new/.  A file slipped into cur/ behind an mtime set back proves
+	 * that cur/ was not listed. */
 	put(d, "new/1006.f.host", MSG("f@example.com"));
+	struct stat cur_sb;
+	char *cur = path_of(d, "cur");
+	assert_int_equal(stat(cur, &cur_sb), 0);
+	put(d, "cur/1007.g.host:2,S", MSG("g@example.com"));
+	struct timespec was[2] = {cur_sb.st_atim, cur_sb.st_mtim};
+	assert_int_equal(utimensat(AT_FDCWD, cur, was, 0), 0);
+	free(cur);
 	assert_int_equal(
 		run_pass(MAILSRC_MAILDIR, d, p.cursor, seen_cb, &c, 0, &q),
 		ST_OK);
-	assert_int_equal(q.keys.n, 6);
+	assert_int_equal(q.keys.n, 3); /* what new/ holds; seen() says new */
 	assert_true(strvec_contains(&q.keys, "1006.f.host"));
+	assert_true(strvec_contains(&q.keys, "1002.c.host"));
+	assert_false(strvec_contains(&q.keys, "1007.g.host"));
 	assert_string_not_equal(q.cursor, p.cursor);
+	pass_free(&q);
+
+	/* cur/'s mtime moved: both walked. */
+	age(d, "cur", 50);
+	assert_int_equal(
+		run_pass(MAILSRC_MAILDIR, d, p.cursor, seen_cb, &c, 0, &q),
+		ST_OK);
+	assert_int_equal(q.keys.n, 7);
+	assert_true(strvec_contains(&q.keys, "1007.g.host"));
 	pass_free(&q);
 
 	/* A cursor from something else means from the start. */
 	assert_int_equal(
 		run_pass(MAILSRC_MAILDIR, d, "garbage", NULL, NULL, 0, &q),
 		ST_OK);
-	assert_int_equal(q.keys.n, 6);
+	assert_int_equal(q.keys.n, 7);
 	pass_free(&q);
 	pass_free(&p);
 	strvec_free(&c.asked);
