@@ -956,6 +956,35 @@ static void handle_field(struct hctx *c, const struct mailimf_field *f,
 
 /* ---- the header block ----------------------------------------------- */
 
+/*
+ * Is the field at f (n bytes, its first line and continuation lines) one
+ * that nothing here reads?  Most of a header is Received, DKIM and X-
+ * lines, and libetpan would parse each char by char into structures to
+ * be thrown away.  Only a well-formed name counts (printable ASCII but
+ * ':', then the colon): a broken line still goes to the parser, to be
+ * warned about as before.
+ */
+static bool unused_field(const char *f, size_t n)
+{
+	static const char *const used[] = {
+		"Auto-Submitted", "Bcc",         "Cc",         "Date",
+		"From",           "In-Reply-To", "Message-ID", "Precedence",
+		"Sender",         "Subject",     "To",
+	};
+	size_t k = 0;
+
+	while (k < n && f[k] > ' ' && f[k] < 127 && f[k] != ':')
+		k++;
+	/* RFC 5322 allows blanks before the colon; they are rare: leave
+	 * those to the parser. */
+	if (k == 0 || k >= n || f[k] != ':')
+		return false;
+	for (size_t i = 0; i < sizeof used / sizeof *used; i++)
+		if (strlen(used[i]) == k && strncasecmp(f, used[i], k) == 0)
+			return false;
+	return true;
+}
+
 /* Offset of the empty line that ends the header (or len), and the length
  * of the block including that line. */
 static void header_bounds(const char *buf, size_t len, size_t *content_end,
@@ -1071,6 +1100,11 @@ void mailsrc_parse_header(const char *buf, size_t len, bool want_subject,
 			nlines++;
 		} while (end < wlen && (w[end] == ' ' || w[end] == '\t'));
 
+		if (unused_field(w + pos, end - pos)) {
+			lineno += nlines;
+			pos = end;
+			continue;
+		}
 		size_t idx = pos;
 		struct mailimf_fields *fields = NULL;
 		int r = mailimf_envelope_and_optional_fields_parse(w, end, &idx,
