@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "tz.h"
 
@@ -82,6 +83,16 @@ typedef struct {
 	size_t outcap;
 	strmap_t seen; /* warnings given */
 	strmap_t sysz; /* system zone names: 1 known, 0 not */
+	/* While an event is read (item_init), its warnings wait here with
+	 * its position: they come first, in text order, as they would if
+	 * every event were read before any is expanded. */
+	bool reading;
+	size_t reading_order;
+	struct cal_early {
+		size_t order, seq;
+		char *s;
+	} * early;
+	size_t nearly;
 } cal_ctx_t;
 
 static void i64_push(i64vec_t *a, int64_t x)
@@ -133,7 +144,15 @@ static void warn(cal_ctx_t *c, const char *label, const char *fmt, ...)
 	char *s = str_sanitize(sb_steal(&b));
 	if (!strmap_get(&c->seen, s, NULL)) {
 		strmap_put(&c->seen, s, 1);
-		strvec_take(&c->out->warnings, s);
+		if (c->reading) {
+			c->early = xrealloc(
+				c->early, (c->nearly + 1) * sizeof(*c->early));
+			c->early[c->nearly] = (struct cal_early){
+				c->reading_order, c->nearly, s};
+			c->nearly++;
+		} else {
+			strvec_take(&c->out->warnings, s);
+		}
 	} else {
 		free(s);
 	}
@@ -1166,15 +1185,205 @@ static int item_cmp(const void *pa, const void *pb)
 	return a->order < b->order ? -1 : a->order > b->order;
 }
 
+/* ---- the text, one event at a time ---------------------------------- */
+
+/*
+ * libical holds a parsed calendar as a tree some ten times the size of
+ * its text (90 MB for a 6.5 MB file of 16,000 events).  So the tidied
+ * text is cut first: each top-level VCALENDAR without its VEVENTs (its
+ * properties, VTIMEZONEs and other components) is parsed on its own,
+ * and the VEVENTs are parsed, expanded and freed one UID at a time,
+ * each hung under its VCALENDAR meanwhile so that its TZIDs resolve.
+ */
+
+/* One VEVENT of the text before it is parsed. */
+typedef struct {
+	size_t off, len; /* in the tidied text */
+	size_t cal;      /* its VCALENDAR */
+	char *key;       /* its UID as written, unfolded and unescaped, or
+			  * NULL: what groups the events of one UID */
+	size_t order;    /* position in the text */
+} cal_span_t;
+
+typedef struct {
+	strbuf_t *skel; /* each VCALENDAR without its VEVENTs */
+	size_t ncals;
+	cal_span_t *spans;
+	size_t nspans, capspans;
+} cal_cut_t;
+
+/* The end of the logical line at i (its folded continuations too). */
+static size_t line_end(const char *t, size_t len, size_t i)
+{
+	for (;;) {
+		const char *nl = memchr(t + i, '\n', len - i);
+		i = nl ? (size_t)(nl - t) + 1 : len;
+		if (i >= len || (t[i] != ' ' && t[i] != '\t'))
+			return i;
+	}
+}
+
+/* The logical line [i, e) unfolded, CR and LF dropped.  Caller frees. */
+static char *unfold_line(const char *t, size_t i, size_t e)
+{
+	strbuf_t b = {0};
+	for (size_t k = i; k < e; k++) {
+		if (t[k] == '\r')
+			continue;
+		if (t[k] == '\n') {
+			k++; /* and the blank of the fold */
+			continue;
+		}
+		sb_putc(&b, t[k]);
+	}
+	return sb_steal(&b);
+}
+
+/* Is line (unfolded) "NAME:..." or "NAME;...": the property or
+ * BEGIN/END name, case-insensitively? */
+static bool line_is(const char *line, const char *name)
+{
+	size_t n = strlen(name);
+	return strncasecmp(line, name, n) == 0 &&
+	       (line[n] == ':' || line[n] == ';');
+}
+
+/* The value of a property line: after the first ':' outside a quoted
+ * parameter value. */
+static const char *line_value(const char *line)
+{
+	bool q = false;
+	for (const char *p = line; *p; p++) {
+		if (*p == '"')
+			q = !q;
+		else if (*p == ':' && !q)
+			return p + 1;
+	}
+	return "";
+}
+
+/* BEGIN:NAME or END:NAME: is it, and for NAME? */
+static bool line_component(const char *line, const char *what, const char *name)
+{
+	return line_is(line, what) &&
+	       strcasecmp(str_trim((char *)line_value(line)), name) == 0;
+}
+
+/* A TEXT value unescaped: "\\," and the like, "\\n" a newline.  Caller
+ * frees. */
+static char *unescape(const char *v)
+{
+	strbuf_t b = {0};
+	for (; *v; v++) {
+		if (*v == '\\' && v[1]) {
+			v++;
+			sb_putc(&b, *v == 'n' || *v == 'N' ? '\n' : *v);
+		} else {
+			sb_putc(&b, *v);
+		}
+	}
+	return sb_steal(&b);
+}
+
+static void cut_text(const char *t, size_t len, cal_cut_t *cut)
+{
+	int depth = 0;
+	bool in_cal = false, in_event = false;
+	cal_span_t *ev = NULL;
+
+	for (size_t i = 0; i < len;) {
+		size_t e = line_end(t, len, i);
+		char *line = unfold_line(t, i, e);
+		bool begin = line_is(line, "BEGIN"), end = line_is(line, "END");
+
+		if (begin && depth == 0 &&
+		    line_component(line, "BEGIN", "VCALENDAR")) {
+			cut->skel =
+				xrealloc(cut->skel,
+					 (cut->ncals + 1) * sizeof(*cut->skel));
+			memset(&cut->skel[cut->ncals++], 0, sizeof(strbuf_t));
+			in_cal = true;
+		}
+		if (in_cal && begin && depth == 1 &&
+		    line_component(line, "BEGIN", "VEVENT")) {
+			if (cut->nspans == cut->capspans) {
+				cut->capspans =
+					cut->capspans ? cut->capspans * 2 : 64;
+				cut->spans = xrealloc(
+					cut->spans,
+					cut->capspans * sizeof(*cut->spans));
+			}
+			ev = &cut->spans[cut->nspans];
+			*ev = (cal_span_t){.off = i,
+					   .cal = cut->ncals - 1,
+					   .order = cut->nspans};
+			cut->nspans++;
+			in_event = true;
+		} else if (in_event && depth == 2 && !ev->key &&
+			   line_is(line, "UID")) {
+			/* libical skips the blanks around the value. */
+			char *k = unescape(str_trim((char *)line_value(line)));
+			if (*k)
+				ev->key = k;
+			else
+				free(k);
+		}
+		if (in_cal && !in_event)
+			sb_add(&cut->skel[cut->ncals - 1], t + i, e - i);
+		if (begin)
+			depth++;
+		else if (end && depth > 0)
+			depth--;
+		if (in_event && end && depth == 1) {
+			ev->len = e - ev->off;
+			in_event = false;
+		}
+		if (in_cal && depth == 0)
+			in_cal = false;
+		free(line);
+		i = e;
+	}
+}
+
+static void cut_free(cal_cut_t *cut)
+{
+	for (size_t i = 0; i < cut->ncals; i++)
+		sb_free(&cut->skel[i]);
+	free(cut->skel);
+	for (size_t i = 0; i < cut->nspans; i++)
+		free(cut->spans[i].key);
+	free(cut->spans);
+}
+
+static int early_cmp(const void *pa, const void *pb)
+{
+	const struct cal_early *a = pa, *b = pb;
+	if (a->order != b->order)
+		return a->order < b->order ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* Events with a UID first, by UID, then in text order. */
+static int span_cmp(const void *pa, const void *pb)
+{
+	const cal_span_t *a = pa, *b = pb;
+	if (!a->key != !b->key)
+		return a->key ? -1 : 1;
+	int r = a->key ? strcmp(a->key, b->key) : 0;
+	if (r)
+		return r;
+	return a->order < b->order ? -1 : a->order > b->order;
+}
+
 status_t cal_expand(const char *text, size_t len, const char *zone,
 		    int64_t from, int64_t to, cal_result_t *out, err_t *err)
 {
 	status_t st = ST_OK;
 	cal_ctx_t c = {0};
-	icalcomponent *root = NULL;
+	cal_cut_t cut = {0};
 	icalcomponent **cals = NULL;
 	cal_item_t *items = NULL;
-	size_t ncals = 0, nitems = 0, capitems = 0;
+	size_t ncals = 0;
 	char *buf = NULL;
 
 	memset(out, 0, sizeof(*out));
@@ -1184,18 +1393,18 @@ status_t cal_expand(const char *text, size_t len, const char *zone,
 	c.zone = zone && *zone ? zone : "UTC";
 
 	buf = tidy(text, len);
-	root = icalparser_parse_string(buf);
-	if (root && icalcomponent_isa(root) == ICAL_VCALENDAR_COMPONENT) {
-		cals = xmalloc(sizeof(*cals));
-		cals[ncals++] = root;
-	} else if (root && icalcomponent_isa(root) == ICAL_XROOT_COMPONENT) {
-		for (icalcomponent *k = icalcomponent_get_first_component(
-			     root, ICAL_VCALENDAR_COMPONENT);
-		     k; k = icalcomponent_get_next_component(
-				root, ICAL_VCALENDAR_COMPONENT)) {
-			cals = xrealloc(cals, (ncals + 1) * sizeof(*cals));
-			cals[ncals++] = k;
-		}
+	size_t blen = strlen(buf);
+	cut_text(buf, blen, &cut);
+	cals = xcalloc(cut.ncals ? cut.ncals : 1, sizeof(*cals));
+	for (size_t i = 0; i < cut.ncals; i++) {
+		icalcomponent *k =
+			icalparser_parse_string(sb_str(&cut.skel[i]));
+		if (k && icalcomponent_isa(k) == ICAL_VCALENDAR_COMPONENT)
+			cals[i] = k;
+		else if (k)
+			icalcomponent_free(k);
+		ncals += cals[i] != NULL;
+		sb_free(&cut.skel[i]);
 	}
 	if (!ncals) {
 		st = err_set(err, ST_DATAERR, "no VCALENDAR in the text");
@@ -1211,41 +1420,83 @@ status_t cal_expand(const char *text, size_t len, const char *zone,
 		c.defz = icaltimezone_get_utc_timezone();
 	}
 
-	for (size_t i = 0; i < ncals; i++)
-		prefer_system_zones(&c, cals[i]);
-	for (size_t i = 0; i < ncals; i++) {
-		for (icalcomponent *ev = icalcomponent_get_first_component(
-			     cals[i], ICAL_VEVENT_COMPONENT);
-		     ev; ev = icalcomponent_get_next_component(
-				 cals[i], ICAL_VEVENT_COMPONENT)) {
-			if (nitems == capitems) {
-				capitems = capitems ? capitems * 2 : 16;
-				items = xrealloc(items,
-						 capitems * sizeof(*items));
-			}
-			item_init(&c, &items[nitems], cals[i], ev, nitems);
-			nitems++;
-		}
-	}
-	if (nitems)
-		qsort(items, nitems, sizeof(*items), item_cmp);
-	for (size_t i = 0; i < nitems;) {
-		size_t j = i + 1;
-		while (j < nitems && items[i].has_uid && items[j].has_uid &&
-		       strcmp(items[i].uid, items[j].uid) == 0)
+	for (size_t i = 0; i < cut.ncals; i++)
+		if (cals[i])
+			prefer_system_zones(&c, cals[i]);
+	if (cut.nspans)
+		qsort(cut.spans, cut.nspans, sizeof(*cut.spans), span_cmp);
+	items = xcalloc(cut.nspans ? cut.nspans : 1, sizeof(*items));
+	for (size_t i = 0; i < cut.nspans;) {
+		size_t j = i + 1, n = 0;
+		while (j < cut.nspans && cut.spans[i].key && cut.spans[j].key &&
+		       strcmp(cut.spans[i].key, cut.spans[j].key) == 0)
 			j++;
-		expand_uid(&c, items + i, j - i);
+		for (size_t k = i; k < j; k++) {
+			cal_span_t *sp = &cut.spans[k];
+			icalcomponent *cal = cals[sp->cal];
+			if (!cal || !sp->len)
+				continue;
+			char save = buf[sp->off + sp->len];
+			buf[sp->off + sp->len] = '\0';
+			icalcomponent *ev =
+				icalparser_parse_string(buf + sp->off);
+			buf[sp->off + sp->len] = save;
+			if (ev &&
+			    icalcomponent_isa(ev) != ICAL_VEVENT_COMPONENT) {
+				icalcomponent_free(ev);
+				ev = NULL;
+			}
+			if (!ev)
+				continue;
+			icalcomponent_add_component(cal, ev);
+			c.reading = true;
+			c.reading_order = sp->order;
+			item_init(&c, &items[n++], cal, ev, sp->order);
+			c.reading = false;
+		}
+		/* Several events parsed as one UID group may still differ
+		 * once sanitized: expand each run of equal UIDs. */
+		if (n)
+			qsort(items, n, sizeof(*items), item_cmp);
+		for (size_t a = 0; a < n;) {
+			size_t b = a + 1;
+			while (b < n && items[a].has_uid && items[b].has_uid &&
+			       strcmp(items[a].uid, items[b].uid) == 0)
+				b++;
+			expand_uid(&c, items + a, b - a);
+			a = b;
+		}
+		for (size_t k = 0; k < n; k++) {
+			icalcomponent_remove_component(items[k].cal,
+						       items[k].ev);
+			icalcomponent_free(items[k].ev);
+			free(items[k].uid);
+		}
 		i = j;
 	}
 	if (out->n)
 		qsort(out->v, out->n, sizeof(*out->v), instance_cmp);
+	if (c.nearly) {
+		strvec_t all = {0};
+		qsort(c.early, c.nearly, sizeof(*c.early), early_cmp);
+		for (size_t i = 0; i < c.nearly; i++)
+			strvec_take(&all, c.early[i].s);
+		for (size_t i = 0; i < out->warnings.n; i++)
+			strvec_take(&all, out->warnings.v[i]);
+		free(out->warnings.v);
+		out->warnings = all;
+		c.nearly = 0;
+	}
 done:
-	for (size_t i = 0; i < nitems; i++)
-		free(items[i].uid);
+	for (size_t i = 0; i < c.nearly; i++)
+		free(c.early[i].s);
+	free(c.early);
 	free(items);
+	for (size_t i = 0; i < cut.ncals; i++)
+		if (cals[i])
+			icalcomponent_free(cals[i]);
 	free(cals);
-	if (root)
-		icalcomponent_free(root);
+	cut_free(&cut);
 	free(buf);
 	strmap_free(&c.seen);
 	strmap_free(&c.sysz);
