@@ -61,35 +61,6 @@ static char *unfold(const char *s, size_t n)
 	return r;
 }
 
-/* Sanitize s in place, collapse runs of blanks into one space and trim.
- * Returns s, or NULL (s freed) when nothing is left. */
-static char *clean_text(char *s)
-{
-	if (!s)
-		return NULL;
-	str_sanitize(s);
-	char *w = s;
-	bool blank = true; /* drops leading blanks */
-	for (const char *r = s; *r; r++) {
-		if (*r == ' ' || *r == '\t') {
-			if (!blank)
-				*w++ = ' ';
-			blank = true;
-		} else {
-			*w++ = *r;
-			blank = false;
-		}
-	}
-	if (w > s && w[-1] == ' ')
-		w--;
-	*w = '\0';
-	if (!*s) {
-		free(s);
-		return NULL;
-	}
-	return s;
-}
-
 /* A short, sanitized quote of s for a warning.  Caller frees. */
 static char *quote_for_warning(const char *s)
 {
@@ -218,7 +189,9 @@ static char *defuse_nuls(const char *s)
  * Decode RFC 2047 encoded words in a display name, group name or Subject
  * to UTF-8 (raw 8-bit bytes are taken as UTF-8), drop the quotes around
  * encoded words (libetpan keeps those of "=?...?=", and some mailers put
- * them inside: =?iso-8859-1?Q?"=F6tzi"?=), sanitize.  Quotes around a
+ * them inside: =?iso-8859-1?Q?"=F6tzi"?=), clean it as a stored name
+ * is (ident_clean_name: no controls or bidi overrides, blanks
+ * collapsed).  Quotes around a
  * name or subject without encoded words are part of it and stay.  NULL
  * when empty.  Caller frees.
  */
@@ -236,8 +209,8 @@ static char *decode_text(const char *raw)
 	bool words = strstr(in, "=?") != NULL;
 	int r = MAILIMF_ERROR_PARSE;
 	/* Without an encoded word, ASCII text decodes to itself with its
-	 * blanks collapsed, as clean_text does anyway: libetpan would only
-	 * open an iconv converter (UTF-8 to UTF-8) for each word, the
+	 * blanks collapsed, as ident_clean_name does anyway: libetpan would
+	 * only open an iconv converter (UTF-8 to UTF-8) for each word, the
 	 * larger part of the cost of reading a header. */
 	if (words || !str_ascii(in))
 		r = mailmime_encoded_phrase_parse("utf-8", in, inlen, &idx,
@@ -248,12 +221,12 @@ static char *decode_text(const char *raw)
 		res = in;
 		in = NULL;
 	}
-	res = clean_text(res);
+	res = ident_clean_name(res);
 	size_t n = res ? strlen(res) : 0;
 	if (words && n >= 2 && res[0] == '"' && res[n - 1] == '"') {
 		memmove(res, res + 1, n - 2);
 		res[n - 2] = '\0';
-		res = clean_text(res);
+		res = ident_clean_name(res);
 	}
 	free(out); /* libetpan-allocated */
 	free(in);
