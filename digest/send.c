@@ -234,13 +234,19 @@ static status_t send_step_fail(const mailsmtp *s, const char *where,
  * apart by their driver. */
 static const mailstream_low_driver *ehlo_driver;
 
+static void untab_bytes(char *buf, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (buf[i] == '\t')
+			buf[i] = ' ';
+}
+
 static ssize_t ehlo_read(mailstream_low *low, void *buf, size_t n)
 {
 	ssize_t r = ehlo_driver->mailstream_read(low, buf, n);
 
-	for (ssize_t i = 0; i < r; i++)
-		if (((char *)buf)[i] == '\t')
-			((char *)buf)[i] = ' ';
+	if (r > 0)
+		untab_bytes(buf, (size_t)r);
 	return r;
 }
 
@@ -252,6 +258,10 @@ static int send_ehlo(mailsmtp *s)
 
 	if (!low)
 		return mailesmtp_ehlo(s);
+	/* What the relay sent before it was asked (the reply in the same
+	 * packet as the greeting, or right after STARTTLS's 220) is already
+	 * in the stream's buffer. */
+	untab_bytes(s->stream->read_buffer, s->stream->read_buffer_len);
 	ehlo_driver = low->driver;
 	untab = *low->driver;
 	untab.mailstream_read = ehlo_read;
