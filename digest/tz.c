@@ -165,17 +165,31 @@ range:
 	return true;
 }
 
+/* An instant that fits the 4-digit years of the formats below: a week
+ * or a snooze past 9999 (or before 1900) prints as its last (first)
+ * second, never as a cut string. */
+static int64_t printable(int64_t t)
+{
+	/* A day inside, so that no zone's offset takes it out again. */
+	const int64_t day = 86400;
+	return t < TZ_PARSE_MIN + day   ? TZ_PARSE_MIN + day
+	       : t > TZ_PARSE_MAX - day ? TZ_PARSE_MAX - day
+					: t;
+}
+
 void tz_format_utc(int64_t t, char buf[21])
 {
 	struct tm tm;
-	time_t tt = (time_t)t;
+	time_t tt = (time_t)printable(t);
 	gmtime_r(&tt, &tm);
-	strftime(buf, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (strftime(buf, 21, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		buf[0] = '\0';
 }
 
 void tz_format_date(const char *zone, int64_t t, char buf[11])
 {
 	struct tm tm;
-	tz_localtime(zone, t, &tm);
-	strftime(buf, 11, "%Y-%m-%d", &tm);
+	tz_localtime(zone, printable(t), &tm);
+	if (strftime(buf, 11, "%Y-%m-%d", &tm) == 0)
+		buf[0] = '\0';
 }

@@ -1,6 +1,7 @@
 /* Unit tests of how the digest tells durations (model_elapsed,
  * model_span): rounded to the nearest unit as a person says them, and
- * singular or plural as the number wants. */
+ * singular or plural as the number wants; and weeks at the edges of the
+ * years --now accepts. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "model.h"
+#include "tz.h"
 
 static void expect_elapsed(int64_t days, const char *want)
 {
@@ -63,11 +65,33 @@ static void test_span(void **state)
 	expect_span(0.2, -1, -1, "~1 day"); /* never "~0 days" */
 }
 
+/* The last week --now accepts ends in 10000: its dates print as the last
+ * day of 9999, never as a string strftime cut short ("10000-01-"). */
+static void test_week_edges(void **state)
+{
+	(void)state;
+	char id[16], start[11], end[11], utc[21];
+	int64_t t;
+
+	assert_true(tz_parse("9999-12-31T12:00:00Z", "UTC", &t));
+	memset(end, 'x', sizeof end);
+	model_week(t, "UTC", id, start, end);
+	assert_string_equal(id, "9999-W52");
+	assert_string_equal(start, "9999-12-27");
+	assert_string_equal(end, "9999-12-30");
+	tz_format_utc(t + 400 * 86400, utc);
+	assert_string_equal(utc, "9999-12-30T23:59:59Z");
+	assert_true(tz_parse("1900-01-01", "UTC", &t));
+	model_week(t, "UTC", id, start, end);
+	assert_string_equal(start, "1900-01-02");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_elapsed),
 		cmocka_unit_test(test_span),
+		cmocka_unit_test(test_week_edges),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
