@@ -12,10 +12,11 @@
  * about like an unreadable message.
  *
  * The cursor records the mtimes of cur/ and new/ at open time, once a
- * walk has finished.  Opening again, a directory whose mtime equals the
- * cursor's and is more than a second old (so a file delivered in the
- * same clock tick cannot hide) is not listed: nothing was added,
- * removed or renamed in it.  With both so, nothing is read at all.
+ * walk has finished ("~" for one changed in the last two seconds, which
+ * a file delivered in the same clock tick might not have moved).
+ * Opening again, a directory whose mtime equals the cursor's is not
+ * listed: nothing was added, removed or renamed in it.  With both so,
+ * nothing is read at all.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* O_NOATIME, fdopendir */
@@ -322,24 +323,31 @@ static status_t md_open(const mailsrc_spec_t *spec, void **state, err_t *err)
 		if (st != ST_OK)
 			goto done;
 	}
-	s->stamp = xasprintf("maildir1 %s %s", stamp[0], stamp[1]);
 
-	/* A directory whose mtime is the cursor's and more than a second
-	 * old has had no name added, removed or renamed since the walk that
-	 * made the cursor: every message in it was yielded then, and it is
-	 * not listed again (a large cur/ costs more to list than the few
-	 * new messages beside it). */
-	char was[2][48] = {"", ""};
-	if (cursor && sscanf(cursor, "maildir1 %47s %47s", was[0], was[1]) != 2)
-		was[0][0] = was[1][0] = '\0';
+	/* A directory whose mtime is the cursor's has had no name added,
+	 * removed or renamed since the walk that made the cursor: every
+	 * message in it was yielded then, and it is not listed again (a
+	 * large cur/ costs more to list than the few new messages beside
+	 * it).  But an mtime is only as fine as the file system's clock (a
+	 * second on some): a file delivered in the same tick as this
+	 * listing would not move it.  So a directory changed in the last
+	 * two seconds is given a stamp ("~") that no later mtime equals,
+	 * and the next run lists it again. */
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
 	int64_t now_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+	bool fresh[2];
+	for (int i = 0; i < 2; i++)
+		fresh[i] = mtime[i] != INT64_MIN &&
+			   now_ns - mtime[i] <= 2000000000;
+	s->stamp = xasprintf("maildir1 %s %s", fresh[0] ? "~" : stamp[0],
+			     fresh[1] ? "~" : stamp[1]);
+	char was[2][48] = {"", ""};
+	if (cursor && sscanf(cursor, "maildir1 %47s %47s", was[0], was[1]) != 2)
+		was[0][0] = was[1][0] = '\0';
 	bool unchanged[2];
 	for (int i = 0; i < 2; i++)
-		unchanged[i] = strcmp(was[i], stamp[i]) == 0 &&
-			       (mtime[i] == INT64_MIN ||
-				now_ns - mtime[i] > 1000000000);
+		unchanged[i] = !fresh[i] && strcmp(was[i], stamp[i]) == 0;
 	if (unchanged[0] && unchanged[1]) {
 		s->finished = true;
 		goto done;
