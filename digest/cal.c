@@ -1200,8 +1200,7 @@ static int item_cmp(const void *pa, const void *pb)
 typedef struct {
 	size_t off, len; /* in the tidied text */
 	size_t cal;      /* its VCALENDAR */
-	char *key;       /* its UID as written, unfolded and unescaped, or
-			  * NULL: what groups the events of one UID */
+	char *key;       /* uid_key of its UID, or NULL */
 	size_t order;    /* position in the text */
 } cal_span_t;
 
@@ -1269,18 +1268,22 @@ static bool line_component(const char *line, const char *what, const char *name)
 	       strcasecmp(str_trim((char *)line_value(line)), name) == 0;
 }
 
-/* A TEXT value unescaped: "\\," and the like, "\\n" a newline.  Caller
- * frees. */
-static char *unescape(const char *v)
+/* What groups the events of one UID: the value without its escapes
+ * (a backslash and what follows) and blanks.  Coarser than libical's
+ * reading of it on purpose: events grouped too much are told apart by
+ * their real UIDs after parsing, while events of one UID spelled two
+ * ways must never be kept apart.  Caller frees. */
+static char *uid_key(const char *v)
 {
 	strbuf_t b = {0};
 	for (; *v; v++) {
-		if (*v == '\\' && v[1]) {
-			v++;
-			sb_putc(&b, *v == 'n' || *v == 'N' ? '\n' : *v);
-		} else {
-			sb_putc(&b, *v);
+		if (*v == '\\') {
+			if (v[1])
+				v++;
+			continue;
 		}
+		if (*v != ' ' && *v != '\t')
+			sb_putc(&b, *v);
 	}
 	return sb_steal(&b);
 }
@@ -1321,8 +1324,7 @@ static void cut_text(const char *t, size_t len, cal_cut_t *cut)
 			in_event = true;
 		} else if (in_event && depth == 2 && !ev->key &&
 			   line_is(line, "UID")) {
-			/* libical skips the blanks around the value. */
-			char *k = unescape(str_trim((char *)line_value(line)));
+			char *k = uid_key(line_value(line));
 			if (*k)
 				ev->key = k;
 			else
