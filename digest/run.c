@@ -427,8 +427,14 @@ static status_t record_outcome(run_t *r, int64_t id, run_digest_t *d, int n,
 		err_t again = {0};
 
 		store_rollback(r->store);
-		store_delivery_set(r->store, id, week, n, state, mid, d->now,
-				   detail, &again);
+		if (store_delivery_set(r->store, id, week, n, state, mid,
+				       d->now, detail, &again) == ST_OK) {
+			warn(r,
+			     "%s: %s; the outcome is recorded, but the "
+			     "merges this digest showed may be listed again",
+			     d->l->id, err->msg);
+			s = ST_OK;
+		}
 	}
 	return s;
 }
@@ -488,7 +494,6 @@ status_t run_deliver(run_t *r, run_digest_t *d)
 	err_t lerr = {0};
 	status_t rs = record_outcome(r, id, d, n, !s, mid, s ? err.msg : reply,
 				     &lerr);
-	sigprocmask(SIG_SETMASK, &old, NULL);
 	log_delivery(r, l, week, to, s ? "failed" : "sent", s ? err.msg : reply,
 		     mid);
 	if (s)
@@ -496,6 +501,9 @@ status_t run_deliver(run_t *r, run_digest_t *d)
 	if (rs)
 		fail(r, l, "%s, but the ledger could not record it: %s",
 		     s ? "not sent" : "sent", lerr.msg);
+	/* Only now may a held stop signal arrive: the outcome is said
+	 * before the run stops. */
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (!s)
 		s = rs;
 	goto done;

@@ -47,14 +47,11 @@ typedef struct {
 
 /* ---- stopping on a signal -------------------------------------------- */
 
-/* The signal that asked digest to stop (SIGTERM, SIGINT, SIGHUP), or 0.
- * Set by run_catch_signals' handler; the loops of ingest, proc and the
- * pipeline look at it between steps, roll back what is open and return
- * ST_TEMPFAIL, so the next run goes on where this one stopped. */
-extern volatile sig_atomic_t run_stop;
-
-/* Catch SIGTERM, SIGINT and SIGHUP into run_stop (the second one kills
- * as usual, for a run that does not come to a stop). */
+/* Catch SIGTERM, SIGINT and SIGHUP into util_stop (util.h): the loops of
+ * ingest, proc, the lock wait and the pipeline look at it between steps,
+ * roll back what is open and return ST_TEMPFAIL, so the next run goes on
+ * where this one stopped.  The second signal kills as usual, for a run
+ * that does not come to a stop. */
 void run_catch_signals(void);
 
 /* ---- the pipeline ------------------------------------------------------ */

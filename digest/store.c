@@ -462,6 +462,12 @@ status_t store_lock(const char *db_path, int64_t timeout_ms, int *fd,
 				    strerror(errno));
 			break;
 		}
+		if (util_stop) {
+			s = err_set(err, ST_TEMPFAIL,
+				    "%s: stopped by a signal while waiting",
+				    path);
+			break;
+		}
 		if (waited >= timeout_ms) {
 			s = err_set(err, ST_TEMPFAIL,
 				    "%s: another digest is running (waited "
