@@ -179,6 +179,7 @@ typedef struct {
 	double progress; /* of the source, when the last message was queued */
 	strmap_t seen;   /* keys read before, loaded on first use */
 	bool seen_loaded;
+	bool handed; /* the reader queued a message (reader thread only) */
 	status_t seen_status;
 } reader_t;
 
@@ -195,15 +196,24 @@ static void msg_free(msg_t *m)
 }
 
 /* The Maildir backend asks before reading a file.  Runs on the reader
- * thread: the keys are loaded once (the connection is opened in
- * serialized mode), then looked up in memory. */
+ * thread: the keys are loaded once, then looked up in memory.  The store's
+ * connection is not made for two threads (no mutex): the load is safe
+ * because the writer is waiting for the first message meanwhile, and
+ * only then.  Every backend asks before it yields anything; one that
+ * asked later would fail the source rather than race. */
 static bool seen_cb(void *ctx, const char *key)
 {
 	reader_t *r = ctx;
 	if (!r->seen_loaded) {
 		r->seen_loaded = true;
-		r->seen_status = store_seen_keys(r->in->st, r->in->source_id,
-						 &r->seen, &r->err);
+		if (r->handed)
+			r->seen_status = err_set(
+				&r->err, ST_SOFTWARE,
+				"%s: seen keys asked for after a message",
+				r->in->src->spec);
+		else
+			r->seen_status = store_seen_keys(
+				r->in->st, r->in->source_id, &r->seen, &r->err);
 	}
 	int64_t status;
 	return r->seen_status || (strmap_get(&r->seen, key, &status) &&
@@ -255,6 +265,7 @@ static void *reader_main(void *arg)
 			break;
 		}
 		r->q[(r->head + r->count++) % QUEUE_SIZE] = m;
+		r->handed = true;
 		r->progress = mailsrc_progress(r->ms);
 		msg_t *used = r->used;
 		r->used = NULL;
@@ -270,9 +281,10 @@ static void *reader_main(void *arg)
 	return NULL;
 }
 
-/* Hand back the message written last (or NULL), and take the next one;
- * NULL when the reader is done. */
-static msg_t *reader_pop(reader_t *r, msg_t *used)
+/* Hand back the message written last (or NULL), and take the next one
+ * with the reader's progress at that point; NULL when the reader is
+ * done. */
+static msg_t *reader_pop(reader_t *r, msg_t *used, double *progress)
 {
 	msg_t *m = NULL;
 	pthread_mutex_lock(&r->lock);
@@ -282,6 +294,7 @@ static msg_t *reader_pop(reader_t *r, msg_t *used)
 	}
 	while (r->count == 0 && !r->finished)
 		pthread_cond_wait(&r->changed, &r->lock);
+	*progress = r->progress;
 	if (r->count) {
 		m = r->q[r->head];
 		r->head = (r->head + 1) % QUEUE_SIZE;
@@ -431,13 +444,14 @@ status_t ingest_mail(ingest_t *in, const char *cursor, char **new_cursor,
 		goto done;
 	}
 	m = NULL;
-	while ((m = reader_pop(&r, m))) {
+	double progress = 0;
+	while ((m = reader_pop(&r, m, &progress))) {
 		/* A stop signal: what this source wrote is rolled back. */
 		if (!s && util_stop)
 			s = err_set(in->err, ST_TEMPFAIL,
 				    "%s: stopped by a signal", in->src->spec);
 		if (!s)
-			s = write_msg(in, m, r.progress, got_new);
+			s = write_msg(in, m, progress, got_new);
 		if (s) {
 			pthread_mutex_lock(&r.lock);
 			r.stop = true;
