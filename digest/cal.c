@@ -1040,6 +1040,17 @@ done:
 
 /* --- the calendar ------------------------------------------------------- */
 
+/* The end of the logical line at i (its folded continuations too). */
+static size_t line_end(const char *t, size_t len, size_t i)
+{
+	for (;;) {
+		const char *nl = memchr(t + i, '\n', len - i);
+		i = nl ? (size_t)(nl - t) + 1 : len;
+		if (i >= len || (t[i] != ' ' && t[i] != '\t'))
+			return i;
+	}
+}
+
 /*
  * A NUL-terminated copy of text for libical's parser, without what makes
  * the parser misbehave: a UTF-8 BOM, END lines that close nothing (it
@@ -1059,13 +1070,7 @@ static char *tidy(const char *text, size_t len)
 		i = 3;
 	while (i < len) {
 		/* One logical line [i, e), with its folded continuations. */
-		size_t e = i;
-		for (;;) {
-			const char *nl = memchr(text + e, '\n', len - e);
-			e = nl ? (size_t)(nl - text) + 1 : len;
-			if (e >= len || (text[e] != ' ' && text[e] != '\t'))
-				break;
-		}
+		size_t e = line_end(text, len, i);
 		/* Its unfolded start, enough for BEGIN:/END: and a name. */
 		char head[48];
 		size_t h = 0;
@@ -1210,17 +1215,6 @@ typedef struct {
 	cal_span_t *spans;
 	size_t nspans, capspans;
 } cal_cut_t;
-
-/* The end of the logical line at i (its folded continuations too). */
-static size_t line_end(const char *t, size_t len, size_t i)
-{
-	for (;;) {
-		const char *nl = memchr(t + i, '\n', len - i);
-		i = nl ? (size_t)(nl - t) + 1 : len;
-		if (i >= len || (t[i] != ' ' && t[i] != '\t'))
-			return i;
-	}
-}
 
 /* The logical line [i, e) unfolded, CR and LF dropped.  Caller frees. */
 static char *unfold_line(const char *t, size_t i, size_t e)
