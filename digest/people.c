@@ -238,12 +238,6 @@ done:
 	return s;
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return (x > y) - (x < y);
-}
-
 status_t people_stale_sources(store_t *st, const config_leader_t *l,
 			      int64_t leader_id, const people_t *p,
 			      strvec_t *stale, err_t *err)
@@ -262,8 +256,7 @@ status_t people_stale_sources(store_t *st, const config_leader_t *l,
 		int64_t *g = xcalloc(h->nias - 1, sizeof *g);
 		for (size_t i = 1; i < h->nias; i++)
 			g[i - 1] = h->ias[i].time - h->ias[i - 1].time;
-		qsort(g, h->nias - 1, sizeof *g, cmp_i64);
-		gap = g[(h->nias - 1) / 2];
+		gap = i64_select(g, h->nias - 1, (h->nias - 1) / 2);
 		free(g);
 	}
 	int64_t limit = 2 * gap > 2 * WEEK ? 2 * gap : 2 * WEEK;

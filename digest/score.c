@@ -69,12 +69,6 @@ static int64_t floor_div(int64_t a, int64_t b)
 	return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return (x > y) - (x < y);
-}
-
 /* The p-quantile of n sorted values, linearly interpolated. */
 static double quantile(const int64_t *v, size_t n, double p)
 {

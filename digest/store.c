@@ -1520,8 +1520,14 @@ status_t store_sources(store_t *st, int64_t leader, int64_t until,
 	if (sqlite3_prepare_v2(
 		    st->db,
 		    "SELECT spec, coalesce(last_new, 0),"
+		    /* mail has no item: its newest is one step down the
+		     * (source_id, item, time) index */
 		    " max(coalesce((SELECT max(time) FROM interaction i"
-		    " WHERE i.source_id = s.id AND i.time < ?2), 0),"
+		    " WHERE i.source_id = s.id AND i.item IS NULL"
+		    " AND i.time < ?2), 0),"
+		    " coalesce((SELECT max(time) FROM interaction i"
+		    " WHERE i.source_id = s.id AND i.item IS NOT NULL"
+		    " AND i.time < ?2), 0),"
 		    " coalesce((SELECT max(i.time) FROM interaction_copy c"
 		    " JOIN interaction i ON i.id = c.interaction_id"
 		    " WHERE c.source_id = s.id AND i.time < ?2), 0))"
@@ -1551,35 +1557,104 @@ void store_sources_free(store_source_info_t *v, size_t n)
 
 /* ---- reading history ------------------------------------------------ */
 
+/* A set of ids as a bitmap over [lo, lo + 64 * nwords), with the rank of
+ * each member (its place among the members in ascending order) at hand. */
 typedef struct {
-	int64_t id;
-	uint32_t idx;
-} idmap_t;
+	int64_t lo;
+	size_t nwords;
+	uint64_t *bits;
+	uint32_t *before; /* members in the words before each word */
+} idset_t;
 
-static int idmap_cmp(const void *a, const void *b)
+static void idset_init(idset_t *set, const int64_t *ids, size_t n)
 {
-	const idmap_t *x = a, *y = b;
-	return (x->id > y->id) - (x->id < y->id);
+	int64_t lo = INT64_MAX, hi = INT64_MIN;
+	for (size_t i = 0; i < n; i++) {
+		lo = ids[i] < lo ? ids[i] : lo;
+		hi = ids[i] > hi ? ids[i] : hi;
+	}
+	set->lo = lo;
+	set->nwords = n ? (uint64_t)(hi - lo) / 64 + 1 : 0;
+	set->bits = xcalloc(set->nwords ? set->nwords : 1, sizeof *set->bits);
+	set->before =
+		xcalloc(set->nwords ? set->nwords : 1, sizeof *set->before);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t d = (uint64_t)(ids[i] - lo);
+		set->bits[d / 64] |= UINT64_C(1) << (d % 64);
+	}
+	uint32_t c = 0;
+	for (size_t w = 0; w < set->nwords; w++) {
+		set->before[w] = c;
+		c += (uint32_t)__builtin_popcountll(set->bits[w]);
+	}
 }
 
-static int u32_cmp(const void *a, const void *b)
+static bool idset_has(const idset_t *set, int64_t id)
 {
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return (x > y) - (x < y);
+	if (id < set->lo || (uint64_t)(id - set->lo) / 64 >= set->nwords)
+		return false;
+	uint64_t d = (uint64_t)(id - set->lo);
+	return set->bits[d / 64] >> (d % 64) & 1;
 }
 
-static const char *intern_source(store_history_t *h, const char *spec)
+/* The rank of a member. */
+static uint32_t idset_rank(const idset_t *set, int64_t id)
 {
-	for (size_t i = 0; i < h->nsources; i++)
-		if (strcmp(h->sources[i], spec) == 0)
-			return h->sources[i];
-	h->sources =
-		xrealloc(h->sources, (h->nsources + 1) * sizeof *h->sources);
-	h->sources[h->nsources] = xstrdup(spec);
-	return h->sources[h->nsources++];
+	uint64_t d = (uint64_t)(id - set->lo);
+	uint64_t below = set->bits[d / 64] & ((UINT64_C(1) << (d % 64)) - 1);
+	return set->before[d / 64] + (uint32_t)__builtin_popcountll(below);
 }
 
-/* Interactions (or upcoming meetings) with their participants. */
+/* Ids closer than this are read as one run of rows: reading a few rows
+ * too many costs less than another seek. */
+#define RUN_GAP 64
+
+/* The runs of members, each [first, last], ascending; returns how many. */
+static size_t idset_runs(const idset_t *set, int64_t (**out)[2])
+{
+	size_t n = 0, cap = 0;
+	int64_t last = 0;
+	*out = NULL;
+	for (size_t w = 0; w < set->nwords; w++)
+		for (uint64_t b = set->bits[w]; b; b &= b - 1) {
+			int64_t id = set->lo + (int64_t)(64 * w) +
+				     __builtin_ctzll(b);
+			if (!n || id - last > RUN_GAP) {
+				if (n == cap) {
+					cap = cap ? 2 * cap : 16;
+					*out = xrealloc(*out,
+							cap * sizeof **out);
+				}
+				(*out)[n++][0] = id;
+			}
+			(*out)[n - 1][1] = last = id;
+		}
+	return n;
+}
+
+static void idset_free(idset_t *set)
+{
+	free(set->bits);
+	free(set->before);
+}
+
+/* Few participants each: an insertion sort. */
+static void sort_parts(uint32_t *v, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		uint32_t x = v[i];
+		size_t j = i;
+		for (; j > 0 && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
+/* Interactions (or upcoming meetings) with their participants.  The
+ * window's ids come from the time index, oldest first; the rows and
+ * their participants are then read by runs of nearby ids, in the order
+ * of the tables (for a year of mail one sequential pass instead of a
+ * lookup per row), and each put in its place by its id's rank. */
 static status_t load_history(store_t *st, int64_t leader, int64_t since,
 			     int64_t until, bool upcoming, store_history_t *out,
 			     err_t *err)
@@ -1588,37 +1663,45 @@ static status_t load_history(store_t *st, int64_t leader, int64_t since,
 		"SELECT a.id, a.addr, (SELECT name FROM address_name n"
 		" WHERE n.address_id = a.id ORDER BY uses DESC, name LIMIT 1)"
 		" FROM address a WHERE leader_id = ?1 ORDER BY addr";
+	static const char src_sql[] =
+		"SELECT id, spec FROM source WHERE leader_id = ?1";
+	static const char *const id_sqls[2] = {
+		"SELECT id FROM interaction"
+		" WHERE leader_id = ?1 AND time >= ?2 AND time < ?3"
+		" ORDER BY time, id",
+		"SELECT id FROM upcoming"
+		" WHERE leader_id = ?1 AND time >= ?2 AND time < ?3"
+		" ORDER BY time, id",
+	};
+	/* by rowid: the unary + keeps the time index out of it */
 	static const char *const ia_sqls[2] = {
-		"SELECT i.id, i.time, i.channel, i.size, i.weight, i.title,"
-		" s.spec, 0 FROM interaction i JOIN source s ON s.id = "
-		"i.source_id"
-		" WHERE i.leader_id = ?1 AND i.time >= ?2 AND i.time < ?3"
-		" ORDER BY i.time, i.id",
-		"SELECT i.id, i.time, 'meeting', i.size, i.weight, i.title,"
-		" s.spec, i.recurring FROM upcoming i"
-		" JOIN source s ON s.id = i.source_id"
-		" WHERE i.leader_id = ?1 AND i.time >= ?2 AND i.time < ?3"
-		" ORDER BY i.time, i.id",
+		"SELECT id, time, channel, size, weight, title, source_id, 0"
+		" FROM interaction WHERE id BETWEEN ?4 AND ?5"
+		" AND +leader_id = ?1 AND +time >= ?2 AND +time < ?3",
+		"SELECT id, time, 'meeting', size, weight, title, source_id,"
+		" recurring FROM upcoming WHERE id BETWEEN ?4 AND ?5"
+		" AND +leader_id = ?1 AND +time >= ?2 AND +time < ?3",
 	};
 	static const char *const part_sqls[2] = {
-		"SELECT p.interaction_id, p.address_id FROM interaction i"
-		" JOIN participant p ON p.interaction_id = i.id"
-		" WHERE i.leader_id = ?1 AND i.time >= ?2 AND i.time < ?3"
-		" ORDER BY i.time, i.id",
-		"SELECT p.upcoming_id, p.address_id FROM upcoming i"
-		" JOIN upcoming_participant p ON p.upcoming_id = i.id"
-		" WHERE i.leader_id = ?1 AND i.time >= ?2 AND i.time < ?3"
-		" ORDER BY i.time, i.id",
+		"SELECT interaction_id, address_id FROM participant"
+		" WHERE interaction_id BETWEEN ?1 AND ?2",
+		"SELECT upcoming_id, address_id FROM upcoming_participant"
+		" WHERE upcoming_id BETWEEN ?1 AND ?2",
 	};
-	const char *ia_sql = ia_sqls[upcoming], *part_sql = part_sqls[upcoming];
 	sqlite3_stmt *q = NULL;
-	idmap_t *ids = NULL;
-	size_t cap = 0;
+	int64_t *ids = NULL, (*runs)[2] = NULL;
+	int64_t *src_ids = NULL, *addr_ids = NULL;
+	uint32_t *addr_of = NULL, *place = NULL, *group = NULL;
+	size_t nids = 0, nruns = 0, cap = 0, gcap = 0, placed = 0;
+	idset_t set = {0}, aset = {0};
 	status_t s = ST_OK;
 	int rc;
-	int64_t *ia_ids = NULL;
+	/* one snapshot for all the queries, unless already in one */
+	bool own = sqlite3_get_autocommit(st->db);
 
 	memset(out, 0, sizeof *out);
+	if (own && sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		goto dberr;
 	if (sqlite3_prepare_v2(st->db, addr_sql, -1, &q, NULL) != SQLITE_OK)
 		goto dberr;
 	sqlite3_bind_int64(q, 1, leader);
@@ -1627,94 +1710,171 @@ static status_t load_history(store_t *st, int64_t leader, int64_t since,
 			cap = cap ? 2 * cap : 256;
 			out->addrs =
 				xrealloc(out->addrs, cap * sizeof *out->addrs);
-			ids = xrealloc(ids, cap * sizeof *ids);
+			addr_ids = xrealloc(addr_ids, cap * sizeof *addr_ids);
 		}
 		store_addr_t *a = &out->addrs[out->naddrs];
 		a->addr = xstrdup((const char *)sqlite3_column_text(q, 1));
 		a->name = xstrdup((const char *)sqlite3_column_text(q, 2));
-		ids[out->naddrs].id = sqlite3_column_int64(q, 0);
-		ids[out->naddrs].idx = (uint32_t)out->naddrs;
-		out->naddrs++;
+		addr_ids[out->naddrs++] = sqlite3_column_int64(q, 0);
 	}
 	if (rc != SQLITE_DONE)
 		goto dberr;
 	sqlite3_finalize(q);
 	q = NULL;
-	if (out->naddrs)
-		qsort(ids, out->naddrs, sizeof *ids, idmap_cmp);
+	/* address id -> index in addrs, by the ids' ranks */
+	idset_init(&aset, addr_ids, out->naddrs);
+	addr_of = xcalloc(out->naddrs ? out->naddrs : 1, sizeof *addr_of);
+	for (size_t i = 0; i < out->naddrs; i++)
+		addr_of[idset_rank(&aset, addr_ids[i])] = (uint32_t)i;
 
-	if (sqlite3_prepare_v2(st->db, ia_sql, -1, &q, NULL) != SQLITE_OK)
+	/* the leader's sources, by id */
+	if (sqlite3_prepare_v2(st->db, src_sql, -1, &q, NULL) != SQLITE_OK)
+		goto dberr;
+	sqlite3_bind_int64(q, 1, leader);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		out->sources =
+			xrealloc(out->sources,
+				 (out->nsources + 1) * sizeof *out->sources);
+		src_ids = xrealloc(src_ids,
+				   (out->nsources + 1) * sizeof *src_ids);
+		src_ids[out->nsources] = sqlite3_column_int64(q, 0);
+		out->sources[out->nsources++] =
+			xstrdup((const char *)sqlite3_column_text(q, 1));
+	}
+	if (rc != SQLITE_DONE)
+		goto dberr;
+	sqlite3_finalize(q);
+	q = NULL;
+
+	/* the window's ids, oldest first */
+	if (sqlite3_prepare_v2(st->db, id_sqls[upcoming], -1, &q, NULL) !=
+	    SQLITE_OK)
 		goto dberr;
 	sqlite3_bind_int64(q, 1, leader);
 	sqlite3_bind_int64(q, 2, since);
 	sqlite3_bind_int64(q, 3, until);
 	cap = 0;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (out->nias == cap) {
+		if (nids == cap) {
 			cap = cap ? 2 * cap : 1024;
-			out->ias = xrealloc(out->ias, cap * sizeof *out->ias);
-			ia_ids = xrealloc(ia_ids, cap * sizeof *ia_ids);
+			ids = xrealloc(ids, cap * sizeof *ids);
 		}
-		store_ia_t *ia = &out->ias[out->nias];
-		memset(ia, 0, sizeof *ia);
-		ia_ids[out->nias] = sqlite3_column_int64(q, 0);
-		ia->time = sqlite3_column_int64(q, 1);
-		ia->channel = strcmp((const char *)sqlite3_column_text(q, 2),
-				     "meeting") == 0
-				      ? STORE_MEETING
-				      : STORE_EMAIL;
-		ia->size = sqlite3_column_int(q, 3);
-		ia->weight = sqlite3_column_double(q, 4);
-		ia->title = xstrdup((const char *)sqlite3_column_text(q, 5));
-		ia->source = intern_source(
-			out, (const char *)sqlite3_column_text(q, 6));
-		ia->recurring = sqlite3_column_int(q, 7) != 0;
-		out->nias++;
+		ids[nids++] = sqlite3_column_int64(q, 0);
 	}
 	if (rc != SQLITE_DONE)
 		goto dberr;
 	sqlite3_finalize(q);
 	q = NULL;
+	idset_init(&set, ids, nids);
+	place = xcalloc(nids ? nids : 1, sizeof *place);
+	for (size_t k = 0; k < nids; k++)
+		place[idset_rank(&set, ids[k])] = (uint32_t)k;
+	nruns = idset_runs(&set, &runs);
+	out->ias = xcalloc(nids ? nids : 1, sizeof *out->ias);
 
-	/* Participants come in the same order as the interactions. */
-	if (sqlite3_prepare_v2(st->db, part_sql, -1, &q, NULL) != SQLITE_OK)
+	/* the rows */
+	if (sqlite3_prepare_v2(st->db, ia_sqls[upcoming], -1, &q, NULL) !=
+	    SQLITE_OK)
 		goto dberr;
-	sqlite3_bind_int64(q, 1, leader);
-	sqlite3_bind_int64(q, 2, since);
-	sqlite3_bind_int64(q, 3, until);
-	size_t at = 0, pcap = 0;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		int64_t iid = sqlite3_column_int64(q, 0);
-		idmap_t key = {sqlite3_column_int64(q, 1), 0};
-		while (at < out->nias && ia_ids[at] != iid) {
-			at++;
-			pcap = 0;
+	for (size_t r = 0; r < nruns; r++) {
+		sqlite3_reset(q);
+		sqlite3_bind_int64(q, 1, leader);
+		sqlite3_bind_int64(q, 2, since);
+		sqlite3_bind_int64(q, 3, until);
+		sqlite3_bind_int64(q, 4, runs[r][0]);
+		sqlite3_bind_int64(q, 5, runs[r][1]);
+		while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+			int64_t id = sqlite3_column_int64(q, 0);
+			if (!idset_has(&set, id))
+				continue;
+			store_ia_t *ia = &out->ias[place[idset_rank(&set, id)]];
+			ia->time = sqlite3_column_int64(q, 1);
+			ia->channel =
+				strcmp((const char *)sqlite3_column_text(q, 2),
+				       "meeting") == 0
+					? STORE_MEETING
+					: STORE_EMAIL;
+			ia->size = sqlite3_column_int(q, 3);
+			ia->weight = sqlite3_column_double(q, 4);
+			ia->title = xstrdup(
+				(const char *)sqlite3_column_text(q, 5));
+			int64_t sid = sqlite3_column_int64(q, 6);
+			ia->source = "";
+			for (size_t i = 0; i < out->nsources; i++)
+				if (src_ids[i] == sid)
+					ia->source = out->sources[i];
+			ia->recurring = sqlite3_column_int(q, 7) != 0;
+			placed++;
 		}
-		idmap_t *m =
-			bsearch(&key, ids, out->naddrs, sizeof *ids, idmap_cmp);
-		if (at == out->nias || !m)
-			continue; /* cannot happen with foreign keys on */
-		store_ia_t *ia = &out->ias[at];
-		if (ia->nparts == pcap) {
-			pcap = pcap ? 2 * pcap : 4;
-			ia->parts =
-				xrealloc(ia->parts, pcap * sizeof *ia->parts);
-		}
-		ia->parts[ia->nparts++] = m->idx;
+		if (rc != SQLITE_DONE)
+			goto dberr;
 	}
-	if (rc != SQLITE_DONE)
+	out->nias = nids;
+	sqlite3_finalize(q);
+	q = NULL;
+	if (placed != nids) { /* one snapshot: the index and the table agree */
+		s = sql_fail(st, err, SQLITE_CORRUPT, "reading history",
+			     "the time index and the table disagree");
+		store_history_free(out);
+		goto done;
+	}
+
+	/* Their participants, grouped by interaction. */
+	if (sqlite3_prepare_v2(st->db, part_sqls[upcoming], -1, &q, NULL) !=
+	    SQLITE_OK)
 		goto dberr;
-	for (size_t i = 0; i < out->nias; i++)
-		qsort(out->ias[i].parts, out->ias[i].nparts,
-		      sizeof *out->ias[i].parts, u32_cmp);
+	for (size_t r = 0; r < nruns; r++) {
+		sqlite3_reset(q);
+		sqlite3_bind_int64(q, 1, runs[r][0]);
+		sqlite3_bind_int64(q, 2, runs[r][1]);
+		int64_t gid = 0;
+		size_t gn = 0;
+		for (;;) {
+			rc = sqlite3_step(q);
+			int64_t iid = rc == SQLITE_ROW
+					      ? sqlite3_column_int64(q, 0)
+					      : INT64_MAX;
+			if (gn && iid != gid) { /* a group ends */
+				store_ia_t *ia =
+					&out->ias[place[idset_rank(&set, gid)]];
+				ia->parts = xcalloc(gn, sizeof *ia->parts);
+				memcpy(ia->parts, group, gn * sizeof *group);
+				ia->nparts = gn;
+				sort_parts(ia->parts, gn);
+				gn = 0;
+			}
+			if (rc != SQLITE_ROW)
+				break;
+			int64_t aid = sqlite3_column_int64(q, 1);
+			if (!idset_has(&set, iid) || !idset_has(&aset, aid))
+				continue; /* another's, or out of the window */
+			if (gn == gcap) {
+				gcap = gcap ? 2 * gcap : 64;
+				group = xrealloc(group, gcap * sizeof *group);
+			}
+			gid = iid;
+			group[gn++] = addr_of[idset_rank(&aset, aid)];
+		}
+		if (rc != SQLITE_DONE)
+			goto dberr;
+	}
 	goto done;
 dberr:
 	s = db_error(st, err, "reading history");
 	store_history_free(out);
 done:
 	sqlite3_finalize(q);
+	if (own && !sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+	idset_free(&set);
+	idset_free(&aset);
 	free(ids);
-	free(ia_ids);
+	free(runs);
+	free(src_ids);
+	free(addr_ids);
+	free(addr_of);
+	free(place);
+	free(group);
 	return s;
 }
 

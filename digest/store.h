@@ -307,7 +307,7 @@ typedef struct {
 	size_t naddrs;
 	store_ia_t *ias; /* interactions in [since, until), oldest first */
 	size_t nias;
-	char **sources; /* the specs that ias[].source point to */
+	char **sources; /* the leader's specs, which ias[].source point to */
 	size_t nsources;
 } store_history_t;
 

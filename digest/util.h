@@ -89,6 +89,11 @@ void strmap_put(strmap_t *m, const char *key, int64_t val);
 bool strmap_get(const strmap_t *m, const char *key, int64_t *val);
 void strmap_free(strmap_t *m);
 
+/* int64_t comparison for qsort; the k-th smallest of v[0..n), k < n, found
+ * in linear time by reordering v. */
+int cmp_i64(const void *a, const void *b);
+int64_t i64_select(int64_t *v, size_t n, size_t k);
+
 /* Strings. */
 char *str_lower(char *s); /* ASCII, in place; returns s */
 char *str_trim(char *s);  /* in place; returns the start */

@@ -189,6 +189,94 @@ static void test_interactions(void **state)
 	store_close(st);
 }
 
+/* A window read by runs of ids: another leader's rows between and beside
+ * the leader's (gaps wider than a run), rows out of the window inside a
+ * run, times against the order of the ids, ties, two sources. */
+typedef struct {
+	int64_t time;
+	int i;
+} want_t;
+
+static int want_cmp(const void *a, const void *b)
+{
+	const want_t *x = a, *y = b;
+	if (x->time != y->time)
+		return x->time < y->time ? -1 : 1;
+	return x->i - y->i;
+}
+
+static void test_history_runs(void **state)
+{
+	store_t *st = fresh();
+	err_t err = {0};
+	int64_t alex, kim, s1, s2, sk;
+	char *cursor = NULL;
+	enum { N = 1000 };
+	want_t want[N];
+	size_t nwant = 0;
+
+	assert_int_equal(store_begin(st, &err), ST_OK);
+	assert_int_equal(store_leader(st, "alex", true, &alex, &err), ST_OK);
+	assert_int_equal(store_leader(st, "kim", true, &kim, &err), ST_OK);
+	assert_int_equal(
+		store_source(st, alex, "S1", "maildir", &s1, &cursor, &err),
+		ST_OK);
+	assert_int_equal(
+		store_source(st, alex, "S2", "mbox", &s2, &cursor, &err),
+		ST_OK);
+	assert_int_equal(
+		store_source(st, kim, "K", "maildir", &sk, &cursor, &err),
+		ST_OK);
+	for (int i = 0; i < N; i++) {
+		bool k = i / 100 % 3 == 2; /* kim's blocks of a hundred */
+		char dedup[32], addr[32];
+		snprintf(dedup, sizeof dedup, "mid:%d", i);
+		snprintf(addr, sizeof addr, "p%d@x.example", i % 7);
+		store_party_t p[] = {{addr, NULL}, {"q@x.example", NULL}};
+		int64_t time = (N - i) / 2 * 10; /* descending, in pairs */
+		add(st, k ? kim : alex, k ? sk : (i % 2 ? s1 : s2), dedup, time,
+		    p, i % 3 ? 1 : 2, true);
+		if (!k && time >= 1000 && time < 4000)
+			want[nwant++] = (want_t){time, i};
+	}
+	assert_int_equal(store_commit(st, &err), ST_OK);
+	qsort(want, nwant, sizeof *want, want_cmp);
+
+	store_history_t h;
+	assert_int_equal(store_history(st, alex, 1000, 4000, &h, &err), ST_OK);
+	assert_int_equal(h.nias, nwant);
+	for (size_t j = 0; j < h.nias; j++) {
+		const store_ia_t *ia = &h.ias[j];
+		int i = want[j].i;
+		assert_int_equal(ia->time, want[j].time);
+		assert_string_equal(ia->source, i % 2 ? "S1" : "S2");
+		assert_int_equal(ia->nparts, i % 3 ? 1 : 2);
+		char addr[32];
+		snprintf(addr, sizeof addr, "p%d@x.example", i % 7);
+		/* ascending indices into addrs, which are sorted */
+		assert_string_equal(h.addrs[ia->parts[0]].addr, addr);
+		if (ia->nparts == 2) {
+			assert_true(ia->parts[0] < ia->parts[1]);
+			assert_string_equal(h.addrs[ia->parts[1]].addr,
+					    "q@x.example");
+		}
+	}
+	store_history_free(&h);
+
+	/* kim's own, unmixed */
+	assert_int_equal(store_history(st, kim, 0, INT64_MAX, &h, &err), ST_OK);
+	assert_int_equal(h.nias, 300);
+	for (size_t j = 0; j < h.nias; j++)
+		assert_string_equal(h.ias[j].source, "K");
+	store_history_free(&h);
+
+	/* an empty window */
+	assert_int_equal(store_history(st, alex, 1, 2, &h, &err), ST_OK);
+	assert_int_equal(h.nias, 0);
+	store_history_free(&h);
+	store_close(st);
+}
+
 /* A copy under another Message-ID (same copy_key) from another source and
  * within a day is the same interaction, at the earlier time; one copy per
  * source; never a copy of a message of the same source. */
@@ -650,6 +738,7 @@ int main(void)
 		cmocka_unit_test(test_create),
 		cmocka_unit_test(test_newer_refused),
 		cmocka_unit_test(test_interactions),
+		cmocka_unit_test(test_history_runs),
 		cmocka_unit_test(test_copies),
 		cmocka_unit_test(test_rollback_and_seen),
 		cmocka_unit_test(test_busy),

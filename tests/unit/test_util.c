@@ -1,0 +1,65 @@
+/* Unit tests of util's small algorithms: the k-th smallest by selection
+ * agrees with sorting on every k, duplicates and runs included. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+/* Every k of v[0..n) against a sorted copy. */
+static void check_all_k(const int64_t *v, size_t n)
+{
+	int64_t *sorted = xcalloc(n, sizeof *sorted);
+	int64_t *work = xcalloc(n, sizeof *work);
+	memcpy(sorted, v, n * sizeof *v);
+	qsort(sorted, n, sizeof *sorted, cmp_i64);
+	for (size_t k = 0; k < n; k++) {
+		memcpy(work, v, n * sizeof *v);
+		assert_int_equal(i64_select(work, n, k), sorted[k]);
+		/* a reordering: the same values */
+		qsort(work, n, sizeof *work, cmp_i64);
+		assert_memory_equal(work, sorted, n * sizeof *v);
+	}
+	free(sorted);
+	free(work);
+}
+
+static void test_select(void **state)
+{
+	(void)state;
+	int64_t one[] = {7};
+	check_all_k(one, 1);
+	int64_t two[] = {9, -3};
+	check_all_k(two, 2);
+	int64_t same[] = {4, 4, 4, 4, 4};
+	check_all_k(same, 5);
+	int64_t up[] = {1, 2, 3, 4, 5, 6, 7, 8};
+	check_all_k(up, 8);
+	int64_t down[] = {8, 7, 6, 5, 4, 3, 2, 1, 0};
+	check_all_k(down, 9);
+	int64_t ext[] = {INT64_MAX, INT64_MIN, 0, INT64_MAX, INT64_MIN};
+	check_all_k(ext, 5);
+
+	/* random arrays, few distinct values and many */
+	unsigned seed = 12345;
+	int64_t v[200];
+	for (int round = 0; round < 200; round++) {
+		size_t n = 1 + (size_t)(rand_r(&seed) % 200);
+		int spread = round % 2 ? 3 : 1000000;
+		for (size_t i = 0; i < n; i++)
+			v[i] = rand_r(&seed) % spread - spread / 2;
+		check_all_k(v, n);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_select),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
