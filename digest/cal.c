@@ -1052,22 +1052,26 @@ static size_t line_end(const char *t, size_t len, size_t i)
 }
 
 /*
- * A NUL-terminated copy of text for libical's parser, without what makes
- * the parser misbehave: a UTF-8 BOM, END lines that close nothing (it
- * writes "Encountered END before BEGIN" on stderr), components nested
- * deeper than CAL_MAX_DEPTH (it recurses per level: 200000 nested BEGIN
- * lines crashed it; the text is cut there) and components still open at
- * the end (closed here).  Caller frees.
+ * Mend what makes libical's parser misbehave: END lines that close
+ * nothing (it writes "Encountered END before BEGIN" on stderr),
+ * components nested deeper than CAL_MAX_DEPTH (it recurses per level:
+ * 200000 nested BEGIN lines crashed it; the text is cut there) and
+ * components still open at the end (closed here).  *start is set past a
+ * UTF-8 BOM.  Returns NULL when there is nothing to mend, the usual case
+ * (the text is used as it is: no second copy of a large file), else the
+ * mended text from *start, NUL-terminated; caller frees.
  */
-static char *tidy(const char *text, size_t len)
+static char *tidy(const char *text, size_t len, size_t *start)
 {
 	strbuf_t b = {0};
+	bool mend = false, cut = false;
 	char names[CAL_MAX_DEPTH][32];
 	int depth = 0;
 	size_t i = 0;
 
 	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
 		i = 3;
+	*start = i;
 	while (i < len) {
 		/* One logical line [i, e), with its folded continuations. */
 		size_t e = line_end(text, len, i);
@@ -1089,8 +1093,10 @@ static char *tidy(const char *text, size_t len)
 		const char *colon = strchr(head, ':');
 		bool keep = true;
 		if (nl == 5 && strncasecmp(head, "BEGIN", 5) == 0) {
-			if (depth == CAL_MAX_DEPTH)
+			if (depth == CAL_MAX_DEPTH) {
+				cut = true;
 				break;
+			}
 			const char *v = colon ? colon + 1 : "";
 			size_t n = strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 					     "abcdefghijklmnopqrstuvwxyz"
@@ -1104,10 +1110,18 @@ static char *tidy(const char *text, size_t len)
 			else
 				depth--;
 		}
-		if (keep)
+		if (!keep && !mend) { /* the first change: copy what came */
+			mend = true;
+			sb_add(&b, text + *start, i - *start);
+		} else if (keep && mend) {
 			sb_add(&b, text + i, e - i);
+		}
 		i = e;
 	}
+	if (!mend && !cut && !depth)
+		return NULL;
+	if (!mend)
+		sb_add(&b, text + *start, i - *start);
 	if (depth && b.len && b.s[b.len - 1] != '\n')
 		sb_puts(&b, "\r\n");
 	while (depth > 0)
@@ -1381,6 +1395,7 @@ status_t cal_expand(const char *text, size_t len, const char *zone,
 	cal_item_t *items = NULL;
 	size_t ncals = 0;
 	char *buf = NULL;
+	strbuf_t one = {0}; /* the VEVENT being parsed */
 
 	memset(out, 0, sizeof(*out));
 	c.out = out;
@@ -1388,9 +1403,12 @@ status_t cal_expand(const char *text, size_t len, const char *zone,
 	c.to = to;
 	c.zone = zone && *zone ? zone : "UTC";
 
-	buf = tidy(text, len);
-	size_t blen = strlen(buf);
-	cut_text(buf, blen, &cut);
+	/* the text up to a NUL, mended where it has to be */
+	size_t start;
+	buf = tidy(text, len, &start);
+	const char *t = buf ? buf : text + start;
+	size_t tlen = buf ? strlen(buf) : strnlen(t, len - start);
+	cut_text(t, tlen, &cut);
 	cals = xcalloc(cut.ncals ? cut.ncals : 1, sizeof(*cals));
 	for (size_t i = 0; i < cut.ncals; i++) {
 		icalcomponent *k =
@@ -1432,11 +1450,9 @@ status_t cal_expand(const char *text, size_t len, const char *zone,
 			icalcomponent *cal = cals[sp->cal];
 			if (!cal || !sp->len)
 				continue;
-			char save = buf[sp->off + sp->len];
-			buf[sp->off + sp->len] = '\0';
-			icalcomponent *ev =
-				icalparser_parse_string(buf + sp->off);
-			buf[sp->off + sp->len] = save;
+			one.len = 0;
+			sb_add(&one, t + sp->off, sp->len);
+			icalcomponent *ev = icalparser_parse_string(one.s);
 			if (ev &&
 			    icalcomponent_isa(ev) != ICAL_VEVENT_COMPONENT) {
 				icalcomponent_free(ev);
@@ -1494,6 +1510,7 @@ done:
 	free(cals);
 	cut_free(&cut);
 	free(buf);
+	sb_free(&one);
 	strmap_free(&c.seen);
 	strmap_free(&c.sysz);
 	if (st != ST_OK)

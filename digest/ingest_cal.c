@@ -91,6 +91,9 @@ static char *read_file(const char *path, size_t *len, const char **why,
 		*st = e.status;
 		return NULL;
 	}
+	/* a buffer of the size it has now, not the next power of two */
+	if ((size_t)sb.st_size <= CAL_FILE_MAX)
+		sb_reserve(&b, (size_t)sb.st_size);
 	/* Checked as it is read too: it may grow meanwhile. */
 	while (b.len <= CAL_FILE_MAX && (size_t)sb.st_size <= CAL_FILE_MAX) {
 		char chunk[65536];

@@ -96,6 +96,14 @@ static void sb_grow(strbuf_t *b, size_t extra)
 	b->cap = cap;
 }
 
+void sb_reserve(strbuf_t *b, size_t n)
+{
+	if (b->len + n + 1 <= b->cap)
+		return;
+	b->cap = b->len + n + 1;
+	b->s = xrealloc(b->s, b->cap);
+}
+
 void sb_add(strbuf_t *b, const char *s, size_t n)
 {
 	sb_grow(b, n);

@@ -57,6 +57,8 @@ typedef struct {
 } strbuf_t;
 
 void sb_add(strbuf_t *b, const char *s, size_t n);
+/* Room for n more bytes, exactly: for a size known in advance. */
+void sb_reserve(strbuf_t *b, size_t n);
 void sb_puts(strbuf_t *b, const char *s);
 void sb_putc(strbuf_t *b, char c);
 void sb_printf(strbuf_t *b, const char *fmt, ...) UTIL_PRINTF(2, 3);
