@@ -1638,9 +1638,19 @@ static void idset_free(idset_t *set)
 	free(set->before);
 }
 
-/* Few participants each: an insertion sort. */
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Mostly few participants: an insertion sort, unless there are many. */
 static void sort_parts(uint32_t *v, size_t n)
 {
+	if (n > 16) {
+		qsort(v, n, sizeof *v, u32_cmp);
+		return;
+	}
 	for (size_t i = 1; i < n; i++) {
 		uint32_t x = v[i];
 		size_t j = i;
