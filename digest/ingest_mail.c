@@ -177,7 +177,7 @@ typedef struct {
 	int rc;
 	err_t err;
 	double progress; /* of the source, when the last message was queued */
-	strmap_t seen;   /* keys read before, loaded on first use */
+	strtab_t seen;   /* keys read before, loaded on first use */
 	bool seen_loaded;
 	bool handed; /* the reader queued a message (reader thread only) */
 	status_t seen_status;
@@ -216,7 +216,7 @@ static bool seen_cb(void *ctx, const char *key)
 				r->in->st, r->in->source_id, &r->seen, &r->err);
 	}
 	int64_t status;
-	return r->seen_status || (strmap_get(&r->seen, key, &status) &&
+	return r->seen_status || (strtab_get(&r->seen, key, &status) &&
 				  status != SEEN_UNREADABLE);
 }
 
@@ -243,7 +243,7 @@ static void *reader_main(void *arg)
 		msg_t *m = xcalloc(1, sizeof *m);
 		int64_t prior = -1;
 		if (item.key)
-			strmap_get(&r->seen, item.key, &prior);
+			strtab_get(&r->seen, item.key, &prior);
 		m->prior = (int)prior;
 		m->key = xstrdup(item.key);
 		m->where = xstrdup(item.where);
@@ -476,7 +476,7 @@ status_t ingest_mail(ingest_t *in, const char *cursor, char **new_cursor,
 done:
 	pthread_cond_destroy(&r.changed);
 	pthread_mutex_destroy(&r.lock);
-	strmap_free(&r.seen);
+	strtab_free(&r.seen);
 	mailsrc_close(r.ms);
 	return s;
 }

@@ -39,9 +39,18 @@
 
 static const char *const subdirs[2] = {"cur", "new"};
 
+/* The names of one directory, packed in one buffer (a large cur/ holds a
+ * few hundred thousand): each entry is a name's offset there, its key
+ * the name's first keylen bytes. */
 struct md_entry {
-	char *name; /* file name in its subdirectory */
-	char *key;  /* name up to the flags */
+	size_t off;
+	size_t keylen;
+};
+
+struct md_list {
+	strbuf_t names; /* "name\0name\0..." */
+	struct md_entry *v;
+	size_t n;
 };
 
 struct md_state {
@@ -50,9 +59,9 @@ struct md_state {
 	void *seen_ctx;
 	char *stamp;   /* "maildir1 CUR NEW": the cursor of this open */
 	bool finished; /* nothing more to yield, the walk was complete */
-	struct md_entry *ents[2];
-	size_t nents[2];
-	size_t dir, pos; /* next entry: ents[dir][pos] */
+	struct md_list ents[2];
+	size_t dir, pos; /* next entry: ents[dir].v[pos] */
+	char key[256];   /* the key of the item last yielded */
 	/* The item last yielded. */
 	char *where;
 	char *buf;
@@ -72,36 +81,66 @@ static int open_dir_noatime(const char *path)
 	return fd;
 }
 
-char *mailsrc_maildir_key(const char *name)
+/* The length of a name's key; 0 for none (dot-files, an empty key). */
+static size_t key_len(const char *name)
 {
 	size_t n = strcspn(name, ":");
 	const char *bang = strstr(name, "!2,");
 	if (bang && (size_t)(bang - name) < n)
 		n = (size_t)(bang - name);
-	if (name[0] == '.' || n == 0)
-		return NULL;
-	return xstrndup(name, n);
+	return name[0] == '.' ? 0 : n;
 }
 
-static int entry_cmp(const void *a, const void *b)
+char *mailsrc_maildir_key(const char *name)
 {
+	size_t n = key_len(name);
+	return n ? xstrndup(name, n) : NULL;
+}
+
+/* Keys in strcmp's order: bytes, then the shorter first. */
+static int key_cmp(const char *a, size_t an, const char *b, size_t bn)
+{
+	int c = memcmp(a, b, an < bn ? an : bn);
+	return c ? c : (an > bn) - (an < bn);
+}
+
+static const char *entry_name(const struct md_list *l, size_t i)
+{
+	return l->names.s + l->v[i].off;
+}
+
+/* By key, then name. */
+static int entry_cmp(const void *a, const void *b, void *list)
+{
+	const char *names = ((const struct md_list *)list)->names.s;
 	const struct md_entry *x = a, *y = b;
-	int c = strcmp(x->key, y->key);
-	return c ? c : strcmp(x->name, y->name);
+	int c = key_cmp(names + x->off, x->keylen, names + y->off, y->keylen);
+	return c ? c : strcmp(names + x->off, names + y->off);
 }
 
-static int key_cmp(const void *k, const void *e)
+/* Is there an entry with this key in l? */
+static bool list_has(const struct md_list *l, const char *key, size_t keylen)
 {
-	return strcmp(k, ((const struct md_entry *)e)->key);
-}
-
-static void entries_free(struct md_entry *e, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(e[i].name);
-		free(e[i].key);
+	size_t lo = 0, hi = l->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = key_cmp(entry_name(l, mid), l->v[mid].keylen, key,
+				keylen);
+		if (c == 0)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	free(e);
+	return false;
+}
+
+static void list_free(struct md_list *l)
+{
+	sb_free(&l->names);
+	free(l->v);
+	memset(l, 0, sizeof *l);
 }
 
 /* "SEC.NSEC" of dir's mtime, or "-" when it does not exist; *ns gets the
@@ -125,12 +164,10 @@ static status_t stamp_of(const char *dir, char *out, size_t outsz, int64_t *ns,
 }
 
 /* Read the names in dir (missing = empty), sorted by key then name. */
-static status_t list_dir(const char *dir, struct md_entry **out, size_t *n,
-			 err_t *err)
+static status_t list_dir(const char *dir, struct md_list *out, err_t *err)
 {
 	status_t st = ST_OK;
-	struct md_entry *e = NULL;
-	size_t ne = 0, cap = 0;
+	size_t cap = 0;
 	DIR *d = NULL;
 	int fd = open_dir_noatime(dir);
 
@@ -158,29 +195,24 @@ static status_t list_dir(const char *dir, struct md_entry **out, size_t *n,
 		/* Dot-files and names with an empty key.  Anything else that
 		 * is not a message (a directory, a FIFO) is yielded with
 		 * why, so that it is warned about. */
-		char *key = mailsrc_maildir_key(de->d_name);
-		if (!key)
+		size_t kn = key_len(de->d_name);
+		if (!kn)
 			continue;
-		if (ne == cap) {
+		if (out->n == cap) {
 			cap = cap ? cap * 2 : 64;
-			e = xrealloc(e, cap * sizeof *e);
+			out->v = xrealloc(out->v, cap * sizeof *out->v);
 		}
-		e[ne].name = xstrdup(de->d_name);
-		e[ne].key = key;
-		ne++;
+		out->v[out->n].off = out->names.len;
+		out->v[out->n++].keylen = kn;
+		sb_add(&out->names, de->d_name, strlen(de->d_name) + 1);
 	}
-	if (st == ST_OK && ne)
-		qsort(e, ne, sizeof *e, entry_cmp);
+	if (st == ST_OK && out->n)
+		qsort_r(out->v, out->n, sizeof *out->v, entry_cmp, out);
 done:
 	if (d)
 		closedir(d);
-	if (st != ST_OK) {
-		entries_free(e, ne);
-		e = NULL;
-		ne = 0;
-	}
-	*out = e;
-	*n = ne;
+	if (st != ST_OK)
+		list_free(out);
 	return st;
 }
 
@@ -251,7 +283,7 @@ static void md_close(void *state)
 	if (!s)
 		return;
 	for (int i = 0; i < 2; i++)
-		entries_free(s->ents[i], s->nents[i]);
+		list_free(&s->ents[i]);
 	free(s->path);
 	free(s->stamp);
 	free(s->where);
@@ -357,7 +389,7 @@ static status_t md_open(const mailsrc_spec_t *spec, void **state, err_t *err)
 			continue;
 		free(sub);
 		sub = xasprintf("%s/%s", path, subdirs[i]);
-		st = list_dir(sub, &s->ents[i], &s->nents[i], err);
+		st = list_dir(sub, &s->ents[i], err);
 		if (st != ST_OK)
 			goto done;
 	}
@@ -377,7 +409,8 @@ static int md_next(void *state, mailsrc_item_t *item, err_t *err)
 	(void)err;
 
 	while (!s->finished) {
-		if (s->pos >= s->nents[s->dir]) {
+		const struct md_list *l = &s->ents[s->dir];
+		if (s->pos >= l->n) {
 			if (s->dir == 1) {
 				s->finished = true;
 				break;
@@ -387,24 +420,28 @@ static int md_next(void *state, mailsrc_item_t *item, err_t *err)
 			continue;
 		}
 		size_t i = s->pos++;
-		const struct md_entry *e = &s->ents[s->dir][i];
+		const char *name = entry_name(l, i);
+		size_t kn = l->v[i].keylen;
 		/* One message per key: its first name in cur/, else new/. */
-		if (i > 0 && strcmp(e[-1].key, e->key) == 0)
+		if (i > 0 && key_cmp(entry_name(l, i - 1), l->v[i - 1].keylen,
+				     name, kn) == 0)
 			continue;
-		if (s->dir == 1 && s->nents[0] &&
-		    bsearch(e->key, s->ents[0], s->nents[0], sizeof *e,
-			    key_cmp))
+		if (s->dir == 1 && list_has(&s->ents[0], name, kn))
 			continue;
-		if (s->seen && s->seen(s->seen_ctx, e->key))
+		if (kn >= sizeof s->key) /* cannot happen: NAME_MAX is 255 */
+			kn = sizeof s->key - 1;
+		memcpy(s->key, name, kn);
+		s->key[kn] = '\0';
+		if (s->seen && s->seen(s->seen_ctx, s->key))
 			continue;
 
 		free(s->where);
-		s->where = xasprintf("%s/%s/%s", s->path, subdirs[s->dir],
-				     e->name);
+		s->where =
+			xasprintf("%s/%s/%s", s->path, subdirs[s->dir], name);
 		ssize_t n = read_header(s, s->where);
 		if (n == -2)
 			continue; /* gone since the listing */
-		item->key = e->key;
+		item->key = s->key;
 		item->where = s->where;
 		if (n < 0) {
 			item->header = NULL;
@@ -423,8 +460,9 @@ static int md_next(void *state, mailsrc_item_t *item, err_t *err)
 static double md_progress(const void *state)
 {
 	const struct md_state *s = state;
-	size_t total = s->nents[0] + s->nents[1];
-	size_t done = s->finished ? total : s->pos + (s->dir ? s->nents[0] : 0);
+	size_t total = s->ents[0].n + s->ents[1].n;
+	size_t done =
+		s->finished ? total : s->pos + (s->dir ? s->ents[0].n : 0);
 	return total ? (double)done / (double)total : 1.0;
 }
 

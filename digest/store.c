@@ -692,18 +692,21 @@ done:
 	return s;
 }
 
-status_t store_seen_keys(store_t *st, int64_t source, strmap_t *keys,
+status_t store_seen_keys(store_t *st, int64_t source, strtab_t *keys,
 			 err_t *err)
 {
 	sqlite3_stmt *q = NULL;
 	int rc;
+	/* in the primary key's order: BINARY, which is strcmp's */
 	if (sqlite3_prepare_v2(
-		    st->db, "SELECT key, status FROM seen WHERE source_id = ?1",
+		    st->db,
+		    "SELECT key, status FROM seen WHERE source_id = ?1"
+		    " ORDER BY key",
 		    -1, &q, NULL) != SQLITE_OK)
 		return db_error(st, err, "seen");
 	sqlite3_bind_int64(q, 1, source);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		strmap_put(keys, (const char *)sqlite3_column_text(q, 0),
+		strtab_add(keys, (const char *)sqlite3_column_text(q, 0),
 			   sqlite3_column_int(q, 1));
 	sqlite3_finalize(q);
 	return rc == SQLITE_DONE ? ST_OK : db_error(st, err, "seen");

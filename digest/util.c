@@ -266,6 +266,74 @@ void strmap_free(strmap_t *m)
 	memset(m, 0, sizeof *m);
 }
 
+bool strtab_add(strtab_t *t, const char *key, int64_t val)
+{
+	if (t->n && strcmp(t->text.s + t->off[t->n - 1], key) >= 0)
+		return false;
+	if (t->n == t->cap) {
+		t->cap = t->cap ? 2 * t->cap : 256;
+		t->off = xrealloc(t->off, t->cap * sizeof *t->off);
+		t->vals = xrealloc(t->vals, t->cap * sizeof *t->vals);
+	}
+	t->off[t->n] = t->text.len;
+	t->vals[t->n++] = val;
+	sb_add(&t->text, key, strlen(key) + 1);
+	return true;
+}
+
+bool strtab_get(strtab_t *t, const char *key, int64_t *val)
+{
+	size_t lo = 0, hi = t->n;
+	/* the usual walk in order: the key just found again, the next one,
+	 * or the one after it */
+	if (t->next > 0 && strcmp(t->text.s + t->off[t->next - 1], key) == 0) {
+		lo = t->next - 1;
+		goto found;
+	}
+	if (t->next < t->n) {
+		int c = strcmp(t->text.s + t->off[t->next], key);
+		if (c == 0) {
+			lo = t->next;
+			goto found;
+		}
+		if (c < 0) {
+			lo = t->next + 1;
+			if (lo < t->n &&
+			    strcmp(t->text.s + t->off[lo], key) == 0)
+				goto found;
+		} else {
+			hi = t->next;
+		}
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(t->text.s + t->off[mid], key);
+		if (c == 0) {
+			lo = mid;
+			goto found;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	t->next = lo;
+	return false;
+found:
+	if (val)
+		*val = t->vals[lo];
+	t->next = lo + 1;
+	return true;
+}
+
+void strtab_free(strtab_t *t)
+{
+	sb_free(&t->text);
+	free(t->off);
+	free(t->vals);
+	memset(t, 0, sizeof *t);
+}
+
 char *str_lower(char *s)
 {
 	for (char *p = s; p && *p; p++)

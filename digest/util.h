@@ -91,6 +91,24 @@ void strmap_put(strmap_t *m, const char *key, int64_t val);
 bool strmap_get(const strmap_t *m, const char *key, int64_t *val);
 void strmap_free(strmap_t *m);
 
+/* Strings with int64 values, added in ascending (strcmp) order and packed
+ * in one buffer: half the memory of a strmap_t and no hashing, for keys
+ * that come sorted out of an index.  A lookup after the key last found
+ * (in ascending order again) costs a comparison or two; any other, a
+ * binary search. */
+typedef struct {
+	strbuf_t text; /* "key\0key\0..." */
+	size_t *off;
+	int64_t *vals;
+	size_t n, cap;
+	size_t next; /* where the next lookup starts */
+} strtab_t;
+
+/* false (and nothing added) unless key sorts after the last one added. */
+bool strtab_add(strtab_t *t, const char *key, int64_t val);
+bool strtab_get(strtab_t *t, const char *key, int64_t *val);
+void strtab_free(strtab_t *t);
+
 /* int64_t comparison for qsort; the k-th smallest of v[0..n), k < n, found
  * in linear time by reordering v. */
 int cmp_i64(const void *a, const void *b);

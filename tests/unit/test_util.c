@@ -1,10 +1,12 @@
 /* Unit tests of util's small algorithms: the k-th smallest by selection
- * agrees with sorting on every k, duplicates and runs included. */
+ * agrees with sorting on every k, duplicates and runs included; a sorted
+ * string table finds what it holds in any order of lookups. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,10 +58,50 @@ static void test_select(void **state)
 	}
 }
 
+/* A table of "k0000".."k1998" (even numbers): every key, and the odd
+ * ones between that are absent, looked up in ascending, descending and
+ * scattered order, and twice in a row. */
+static void test_strtab(void **state)
+{
+	(void)state;
+	strtab_t t = {0};
+	char k[16];
+	int64_t v;
+	for (int i = 0; i < 2000; i += 2) {
+		snprintf(k, sizeof k, "k%04d", i);
+		assert_true(strtab_add(&t, k, i * 10));
+	}
+	assert_false(strtab_add(&t, "k0000", 1)); /* not after the last */
+	assert_false(strtab_add(&t, "k1998", 1));
+	assert_int_equal(t.n, 1000);
+	for (int pass = 0; pass < 3; pass++)
+		for (int j = 0; j < 2000; j++) {
+			int i = pass == 0   ? j
+				: pass == 1 ? 1999 - j
+					    : (j * 7919) % 2000;
+			snprintf(k, sizeof k, "k%04d", i);
+			for (int again = 0; again < 2; again++) {
+				v = -1;
+				if (i % 2 == 0) {
+					assert_true(strtab_get(&t, k, &v));
+					assert_int_equal(v, i * 10);
+				} else {
+					assert_false(strtab_get(&t, k, &v));
+					assert_int_equal(v, -1);
+				}
+			}
+		}
+	assert_false(strtab_get(&t, "a", NULL)); /* before all, after all */
+	assert_false(strtab_get(&t, "z", NULL));
+	strtab_free(&t);
+	assert_false(strtab_get(&t, "k0000", NULL)); /* empty */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_select),
+		cmocka_unit_test(test_strtab),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
