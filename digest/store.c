@@ -37,8 +37,10 @@ enum {
 	Q_CAL_GET,
 	Q_CAL_SET,
 	Q_COPY_FIND,
-	Q_COPY_ADD,
+	Q_COPY_ADD, /* record_copy runs these three in turn */
 	Q_COPY_TIME,
+	Q_COPY_FIRST,
+	Q_FIRST_SET,
 	Q_SENDER_ADD,
 	Q_IA_BY_DEDUP,
 	Q_COUNT
@@ -82,6 +84,13 @@ static const char *const queries[Q_COUNT] = {
 		       " (interaction_id, source_id) VALUES (?1, ?2)",
 	[Q_COPY_TIME] = "UPDATE interaction SET time = min(time, ?2)"
 			" WHERE id = ?1",
+	[Q_COPY_FIRST] = "UPDATE address"
+			 " SET first_time = min(coalesce(first_time, ?2), ?2)"
+			 " WHERE id IN (SELECT address_id FROM participant"
+			 " WHERE interaction_id = ?1)",
+	[Q_FIRST_SET] = "UPDATE address"
+			" SET first_time = min(coalesce(first_time, ?2), ?2)"
+			" WHERE id = ?1",
 	[Q_IA_BY_DEDUP] = "SELECT id, source_id FROM interaction"
 			  " WHERE leader_id = ?1 AND dedup = ?2",
 	[Q_SENDER_ADD] =
@@ -117,6 +126,9 @@ struct store {
 	/* uses of display names in this transaction, "ADDRESS-ID NAME" →
 	 * count: written once at commit instead of once per recipient */
 	strmap_t name_uses;
+	/* "ADDRESS-ID" → the earliest time of an interaction added with it
+	 * in this transaction: address.first_time, written at commit */
+	strmap_t first_times;
 };
 
 /*
@@ -244,6 +256,9 @@ static status_t migrate(store_t *st, err_t *err)
 		goto done;
 	}
 	have = sqlite3_column_int(q, 0);
+	/* done with it: DROP fails while a statement is open (LOCKED) */
+	sqlite3_finalize(q);
+	q = NULL;
 	if (have > want) {
 		s = err_set(err, ST_SOFTWARE,
 			    "%s: database schema version %d is newer than this "
@@ -259,8 +274,6 @@ static status_t migrate(store_t *st, err_t *err)
 		if ((s = exec(st, sql, err)))
 			goto done;
 	}
-	sqlite3_finalize(q);
-	q = NULL;
 	return store_commit(st, err);
 done:
 	sqlite3_finalize(q);
@@ -405,6 +418,7 @@ void store_close(store_t *st)
 	sqlite3_close(st->db);
 	strmap_free(&st->addr_ids);
 	strmap_free(&st->name_uses);
+	strmap_free(&st->first_times);
 	free(st->path);
 	free(st);
 }
@@ -505,6 +519,7 @@ void store_rollback(store_t *st)
 {
 	strmap_free(&st->addr_ids); /* ids of rolled-back rows */
 	strmap_free(&st->name_uses);
+	strmap_free(&st->first_times);
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
@@ -547,9 +562,41 @@ static status_t flush_names(store_t *st, err_t *err)
 	return s;
 }
 
+/* Write the addresses' first times gathered in this transaction. */
+static status_t flush_first_times(store_t *st, err_t *err)
+{
+	status_t s = ST_OK;
+	for (size_t i = 0; i < st->first_times.cap && !s; i++) {
+		const char *key = st->first_times.keys[i];
+		if (!key)
+			continue;
+		sqlite3_stmt *q = stmt(st, Q_FIRST_SET);
+		if (!q)
+			return db_error(st, err, "first times");
+		sqlite3_bind_int64(q, 1, strtoll(key, NULL, 10));
+		sqlite3_bind_int64(q, 2, st->first_times.vals[i]);
+		if (step(q) != SQLITE_DONE)
+			s = db_error(st, err, "recording first times");
+	}
+	strmap_free(&st->first_times);
+	return s;
+}
+
+/* Address aid was part of an interaction at time t. */
+static void note_first_time(store_t *st, int64_t aid, int64_t t)
+{
+	char key[24];
+	int64_t was;
+	snprintf(key, sizeof key, "%lld", (long long)aid);
+	if (!strmap_get(&st->first_times, key, &was) || t < was)
+		strmap_put(&st->first_times, key, t);
+}
+
 status_t store_commit(store_t *st, err_t *err)
 {
 	status_t s = flush_names(st, err);
+	if (!s)
+		s = flush_first_times(st, err);
 	return s ? s : exec(st, "COMMIT", err);
 }
 
@@ -823,7 +870,7 @@ static status_t party_id(store_t *st, const store_interaction_t *ia, size_t i,
 static status_t record_copy(store_t *st, const store_interaction_t *ia,
 			    int64_t id, err_t *err)
 {
-	for (int k = Q_COPY_ADD; k <= Q_COPY_TIME; k++) {
+	for (int k = Q_COPY_ADD; k <= Q_COPY_FIRST; k++) {
 		sqlite3_stmt *q = stmt(st, k);
 		if (!q)
 			return db_error(st, err, "recording a copy");
@@ -951,6 +998,8 @@ static status_t add_meeting_or_mail(store_t *st, const store_interaction_t *ia,
 		sqlite3_bind_int64(q, 2, aid);
 		if (step(q) != SQLITE_DONE)
 			return db_error(st, err, "adding participant");
+		if (q_add == Q_IA_ADD)
+			note_first_time(st, aid, ia->time);
 	}
 	*added = true;
 	return ST_OK;
@@ -1897,11 +1946,9 @@ status_t store_seen_before(store_t *st, int64_t leader, const char *addr,
 	sqlite3_stmt *q = NULL;
 	*seen = false;
 	if (sqlite3_prepare_v2(st->db,
-			       "SELECT EXISTS (SELECT 1 FROM address a"
-			       " JOIN participant p ON p.address_id = a.id"
-			       " JOIN interaction i ON i.id = p.interaction_id"
-			       " WHERE a.leader_id = ?1 AND a.addr = ?2"
-			       " AND i.time < ?3)",
+			       "SELECT EXISTS (SELECT 1 FROM address"
+			       " WHERE leader_id = ?1 AND addr = ?2"
+			       " AND first_time < ?3)",
 			       -1, &q, NULL) != SQLITE_OK)
 		return db_error(st, err, "reading history");
 	sqlite3_bind_int64(q, 1, leader);

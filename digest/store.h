@@ -315,7 +315,8 @@ typedef struct {
  * store_history_free. */
 status_t store_history(store_t *st, int64_t leader, int64_t since,
 		       int64_t until, store_history_t *out, err_t *err);
-/* Was addr part of an interaction of the leader before `before`? */
+/* Was addr part of an interaction of the leader before `before` (one
+ * forgotten since included)?  Asks what was committed. */
 status_t store_seen_before(store_t *st, int64_t leader, const char *addr,
 			   int64_t before, bool *seen, err_t *err);
 

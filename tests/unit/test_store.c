@@ -374,6 +374,113 @@ static void test_copies(void **state)
 	store_close(st);
 }
 
+static bool seen_before(store_t *st, int64_t leader, const char *addr,
+			int64_t before)
+{
+	bool seen = false;
+	err_t err = {0};
+	assert_int_equal(
+		store_seen_before(st, leader, addr, before, &seen, &err),
+		ST_OK);
+	return seen;
+}
+
+/* Who was seen before a time: by the earliest interaction of each
+ * address, in and across transactions, lowered by an earlier copy from
+ * another source, never by a coming-up meeting, and unchanged by a rolled
+ * back one; and, migrating a version 8 database, computed from the
+ * participants it holds. */
+static void test_first_time(void **state)
+{
+	store_t *st = fresh();
+	err_t err = {0};
+	int64_t leader, a, b;
+	char *cursor = NULL;
+	store_party_t wen[] = {{"wen@x.example", NULL}};
+	store_party_t kim[] = {{"kim@x.example", NULL}};
+	store_party_t both[] = {{"kim@x.example", NULL},
+				{"wen@x.example", NULL}};
+
+	assert_int_equal(store_begin(st, &err), ST_OK);
+	assert_int_equal(store_leader(st, "alex", true, &leader, &err), ST_OK);
+	assert_int_equal(
+		store_source(st, leader, "A", "maildir", &a, &cursor, &err),
+		ST_OK);
+	assert_int_equal(
+		store_source(st, leader, "B", "maildir", &b, &cursor, &err),
+		ST_OK);
+	add(st, leader, a, "mid:1", 500, wen, 1, true);
+	add(st, leader, a, "mid:2", 300, both, 2, true); /* older, later */
+	add(st, leader, a, "mid:3", 900, wen, 1, true);
+	assert_false(seen_before(st, leader, "wen@x.example", 1000));
+	assert_int_equal(store_commit(st, &err), ST_OK);
+	assert_true(seen_before(st, leader, "wen@x.example", 301));
+	assert_false(seen_before(st, leader, "wen@x.example", 300));
+	assert_true(seen_before(st, leader, "kim@x.example", 301));
+	assert_false(seen_before(st, leader, "nobody@x.example", 1000));
+
+	/* a copy from B, 100 s before mid:1's time: the interaction moves
+	 * back, and with it when kim was first seen */
+	assert_int_equal(store_begin(st, &err), ST_OK);
+	copy(st, leader, a, "mid:k1", "key", 800, kim, true, false);
+	copy(st, leader, b, "mid:k2", "key", 200, kim, false, true);
+	/* a meeting coming up is no interaction yet */
+	store_interaction_t up = {.leader = leader,
+				  .source = a,
+				  .channel = STORE_MEETING,
+				  .time = 100,
+				  .size = 1,
+				  .weight = 2,
+				  .dedup = "up:1",
+				  .item = "cal.ics",
+				  .parties = wen,
+				  .nparties = 1};
+	bool added = false;
+	assert_int_equal(store_add_upcoming(st, &up, &added, &err), ST_OK);
+	assert_true(added);
+	assert_int_equal(store_commit(st, &err), ST_OK);
+	assert_true(seen_before(st, leader, "kim@x.example", 201));
+	assert_false(seen_before(st, leader, "kim@x.example", 200));
+	assert_false(seen_before(st, leader, "wen@x.example", 300));
+
+	/* rolled back: nothing changes */
+	assert_int_equal(store_begin(st, &err), ST_OK);
+	add(st, leader, a, "mid:4", 50, wen, 1, true);
+	store_rollback(st);
+	assert_false(seen_before(st, leader, "wen@x.example", 300));
+	store_close(st);
+
+	/* The same database as version 8 had it: no first_time, an index of
+	 * participants by address; migrated again on open. */
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(
+		sqlite3_exec(db,
+			     "ALTER TABLE address DROP COLUMN first_time;"
+			     "CREATE INDEX participant_address"
+			     " ON participant (address_id);"
+			     "PRAGMA user_version = 8",
+			     NULL, NULL, NULL),
+		SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(path, 1000, &st, &err), ST_OK);
+	assert_true(seen_before(st, leader, "wen@x.example", 301));
+	assert_false(seen_before(st, leader, "wen@x.example", 300));
+	assert_true(seen_before(st, leader, "kim@x.example", 201));
+	assert_false(seen_before(st, leader, "kim@x.example", 200));
+	store_close(st);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_stmt *q;
+	sqlite3_prepare_v2(db,
+			   "SELECT count(*) FROM sqlite_schema"
+			   " WHERE name = 'participant_address'",
+			   -1, &q, NULL);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(q, 0), 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+}
+
 static void test_rollback_and_seen(void **state)
 {
 	store_t *st = fresh();
@@ -740,6 +847,7 @@ int main(void)
 		cmocka_unit_test(test_interactions),
 		cmocka_unit_test(test_history_runs),
 		cmocka_unit_test(test_copies),
+		cmocka_unit_test(test_first_time),
 		cmocka_unit_test(test_rollback_and_seen),
 		cmocka_unit_test(test_busy),
 		cmocka_unit_test(test_not_a_database),
