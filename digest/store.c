@@ -31,9 +31,7 @@ enum {
 	Q_ADDR_GET,
 	Q_ADDR_ADD,
 	Q_NAME_USE,
-	Q_PART_ADD,
 	Q_UP_ADD,
-	Q_UP_PART_ADD,
 	Q_CAL_GET,
 	Q_CAL_SET,
 	Q_COPY_FIND,
@@ -43,6 +41,7 @@ enum {
 	Q_FIRST_SET,
 	Q_SENDER_ADD,
 	Q_IA_BY_DEDUP,
+	Q_UP_BY_DEDUP,
 	Q_COUNT
 };
 
@@ -61,13 +60,12 @@ static const char *const queries[Q_COUNT] = {
 	[Q_SEEN_ADD] = "INSERT OR REPLACE INTO seen (source_id, key, status)"
 		       " VALUES (?1, ?2, ?3)",
 	[Q_IA_ADD] = "INSERT INTO interaction (leader_id, source_id, channel,"
-		     " time, size, weight, dedup, title, item, copy_key)"
-		     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-		     " ON CONFLICT (leader_id, dedup) DO NOTHING",
+		     " time, size, weight, dedup, title, item, copy_key,"
+		     " parties)"
+		     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?12)",
 	[Q_UP_ADD] = "INSERT INTO upcoming (leader_id, source_id, time, size,"
-		     " weight, dedup, title, item, recurring)"
-		     " VALUES (?1, ?2, ?4, ?5, ?6, ?7, ?8, ?9, ?11)"
-		     " ON CONFLICT (leader_id, dedup) DO NOTHING",
+		     " weight, dedup, title, item, recurring, parties)"
+		     " VALUES (?1, ?2, ?4, ?5, ?6, ?7, ?8, ?9, ?11, ?12)",
 	/* The copy of another source nearest in time, within 24 hours, that
 	 * has no copy from this source yet; the same message (its dedup key)
 	 * is not a copy but a duplicate. */
@@ -86,19 +84,19 @@ static const char *const queries[Q_COUNT] = {
 			" WHERE id = ?1",
 	[Q_COPY_FIRST] = "UPDATE address"
 			 " SET first_time = min(coalesce(first_time, ?2), ?2)"
-			 " WHERE id IN (SELECT address_id FROM participant"
-			 " WHERE interaction_id = ?1)",
+			 " WHERE id IN (SELECT value FROM json_each("
+			 "(SELECT parties FROM interaction WHERE id = ?1)))",
 	[Q_FIRST_SET] = "UPDATE address"
 			" SET first_time = min(coalesce(first_time, ?2), ?2)"
 			" WHERE id = ?1",
 	[Q_IA_BY_DEDUP] = "SELECT id, source_id FROM interaction"
 			  " WHERE leader_id = ?1 AND dedup = ?2",
+	[Q_UP_BY_DEDUP] = "SELECT id, source_id FROM upcoming"
+			  " WHERE leader_id = ?1 AND dedup = ?2",
 	[Q_SENDER_ADD] =
 		"INSERT INTO foreign_sender (source_id, addr, messages)"
 		" VALUES (?1, ?2, 1) ON CONFLICT (source_id, addr)"
 		" DO UPDATE SET messages = messages + 1",
-	[Q_UP_PART_ADD] = "INSERT OR IGNORE INTO upcoming_participant"
-			  " (upcoming_id, address_id) VALUES (?1, ?2)",
 	[Q_CAL_GET] = "SELECT hash, win_from, win_to FROM cal_file"
 		      " WHERE source_id = ?1 AND item = ?2",
 	[Q_CAL_SET] = "INSERT OR REPLACE INTO cal_file"
@@ -110,8 +108,6 @@ static const char *const queries[Q_COUNT] = {
 	[Q_NAME_USE] = "INSERT INTO address_name (address_id, name, uses)"
 		       " VALUES (?1, ?2, ?3) ON CONFLICT (address_id, name)"
 		       " DO UPDATE SET uses = uses + excluded.uses",
-	[Q_PART_ADD] = "INSERT OR IGNORE INTO participant"
-		       " (interaction_id, address_id) VALUES (?1, ?2)",
 };
 
 struct store {
@@ -889,27 +885,51 @@ static status_t record_copy(store_t *st, const store_interaction_t *ia,
 	return ST_OK;
 }
 
-/* The same message (its dedup key) stored from another source: recorded
- * as its copy there; *copy tells. */
-static status_t same_message(store_t *st, const store_interaction_t *ia,
-			     bool *copy, err_t *err)
+/* The id and source of what is stored under ia's dedup key with query
+ * q_dup (0 when nothing is). */
+static status_t find_dedup(store_t *st, const store_interaction_t *ia,
+			   int q_dup, int64_t *id, int64_t *source, err_t *err)
 {
-	sqlite3_stmt *q = stmt(st, Q_IA_BY_DEDUP);
-	int64_t id = 0, source = 0;
+	sqlite3_stmt *q = stmt(st, q_dup);
+	*id = *source = 0;
 	if (!q)
 		return db_error(st, err, "finding duplicates");
 	sqlite3_bind_int64(q, 1, ia->leader);
 	sqlite3_bind_text(q, 2, ia->dedup, -1, SQLITE_TRANSIENT);
 	int rc = step(q);
 	if (rc == SQLITE_ROW) {
-		id = sqlite3_column_int64(q, 0);
-		source = sqlite3_column_int64(q, 1);
+		*id = sqlite3_column_int64(q, 0);
+		*source = sqlite3_column_int64(q, 1);
 		done_row(q);
 	} else if (rc != SQLITE_DONE) {
 		return db_error(st, err, "finding duplicates");
 	}
-	*copy = id && source != ia->source;
-	return *copy ? record_copy(st, ia, id, err) : ST_OK;
+	return ST_OK;
+}
+
+/* ia's parties as the JSON array of their address ids, ascending and
+ * each once, counting their names and first times (mail only). */
+static status_t party_list(store_t *st, const store_interaction_t *ia,
+			   bool mail, strbuf_t *out, err_t *err)
+{
+	int64_t *ids = xcalloc(ia->nparties ? ia->nparties : 1, sizeof *ids);
+	status_t s = ST_OK;
+	for (size_t i = 0; i < ia->nparties && !s; i++) {
+		s = party_id(st, ia, i, &ids[i], err);
+		if (!s && mail)
+			note_first_time(st, ids[i], ia->time);
+	}
+	if (!s) {
+		qsort(ids, ia->nparties, sizeof *ids, cmp_i64);
+		sb_putc(out, '[');
+		for (size_t i = 0; i < ia->nparties; i++)
+			if (i == 0 || ids[i] != ids[i - 1])
+				sb_printf(out, "%s%lld", i ? "," : "",
+					  (long long)ids[i]);
+		sb_putc(out, ']');
+	}
+	free(ids);
+	return s;
 }
 
 /* Is ia a copy of a message stored from another source?  Then it is
@@ -941,23 +961,39 @@ static status_t absorb_copy(store_t *st, const store_interaction_t *ia,
 }
 
 /* Insert an interaction or an upcoming meeting (the queries share their
- * parameter numbers) with its participants. */
+ * parameter numbers) with its participants, unless its dedup key (query
+ * q_dup) is stored already: the same message from another source is
+ * recorded as a copy there (*copy tells). */
 static status_t add_meeting_or_mail(store_t *st, const store_interaction_t *ia,
-				    int q_add, int q_part, bool *added,
+				    int q_add, int q_dup, bool *added,
 				    bool *copy, err_t *err)
 {
+	bool mail = q_add == Q_IA_ADD;
+	int64_t id, source;
 	sqlite3_stmt *q;
 	*added = *copy = false;
-	if (q_add == Q_IA_ADD && ia->copy_key) {
+	if (mail && ia->copy_key) {
 		status_t s = absorb_copy(st, ia, copy, err);
 		if (s || *copy)
 			return s;
 	}
-	if (!(q = stmt(st, q_add)))
-		return db_error(st, err, "interaction");
+	status_t s = find_dedup(st, ia, q_dup, &id, &source, err);
+	if (s)
+		return s;
+	if (id) { /* a duplicate */
+		*copy = mail && source != ia->source;
+		return *copy ? record_copy(st, ia, id, err) : ST_OK;
+	}
+	strbuf_t parties = {0};
+	if ((s = party_list(st, ia, mail, &parties, err)))
+		goto done;
+	if (!(q = stmt(st, q_add))) {
+		s = db_error(st, err, "interaction");
+		goto done;
+	}
 	sqlite3_bind_int64(q, 1, ia->leader);
 	sqlite3_bind_int64(q, 2, ia->source);
-	if (q_add == Q_IA_ADD) {
+	if (mail) {
 		sqlite3_bind_text(q, 3,
 				  ia->channel == STORE_MEETING ? "meeting"
 							       : "email",
@@ -980,36 +1016,21 @@ static status_t add_meeting_or_mail(store_t *st, const store_interaction_t *ia,
 	free(title);
 	if (ia->item)
 		sqlite3_bind_text(q, 9, ia->item, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(q, 12, sb_str(&parties), -1, SQLITE_TRANSIENT);
 	if (step(q) != SQLITE_DONE)
-		return db_error(st, err, "adding interaction");
-	if (sqlite3_changes(st->db) == 0) /* a duplicate */
-		return q_add == Q_IA_ADD ? same_message(st, ia, copy, err)
-					 : ST_OK;
-	int64_t iid = sqlite3_last_insert_rowid(st->db);
-	for (size_t i = 0; i < ia->nparties; i++) {
-		int64_t aid = 0;
-		status_t s = party_id(st, ia, i, &aid, err);
-		if (s)
-			return s;
-		q = stmt(st, q_part);
-		if (!q)
-			return db_error(st, err, "participant");
-		sqlite3_bind_int64(q, 1, iid);
-		sqlite3_bind_int64(q, 2, aid);
-		if (step(q) != SQLITE_DONE)
-			return db_error(st, err, "adding participant");
-		if (q_add == Q_IA_ADD)
-			note_first_time(st, aid, ia->time);
-	}
-	*added = true;
-	return ST_OK;
+		s = db_error(st, err, "adding interaction");
+	else
+		*added = true;
+done:
+	sb_free(&parties);
+	return s;
 }
 
 status_t store_add_interaction(store_t *st, const store_interaction_t *ia,
 			       bool *added, bool *copy, err_t *err)
 {
 	bool c;
-	return add_meeting_or_mail(st, ia, Q_IA_ADD, Q_PART_ADD, added,
+	return add_meeting_or_mail(st, ia, Q_IA_ADD, Q_IA_BY_DEDUP, added,
 				   copy ? copy : &c, err);
 }
 
@@ -1017,7 +1038,7 @@ status_t store_add_upcoming(store_t *st, const store_interaction_t *ia,
 			    bool *added, err_t *err)
 {
 	bool copy;
-	return add_meeting_or_mail(st, ia, Q_UP_ADD, Q_UP_PART_ADD, added,
+	return add_meeting_or_mail(st, ia, Q_UP_ADD, Q_UP_BY_DEDUP, added,
 				   &copy, err);
 }
 
@@ -1660,6 +1681,8 @@ static uint32_t idset_rank(const idset_t *set, int64_t id)
 /* Ids closer than this are read as one run of rows: reading a few rows
  * too many costs less than another seek. */
 #define RUN_GAP 64
+/* KiB of page cache while a history is read (set_cache_kib) */
+#define SCAN_CACHE_KIB 1024
 
 /* The runs of members, each [first, last], ascending; returns how many. */
 static size_t idset_runs(const idset_t *set, int64_t (**out)[2])
@@ -1712,11 +1735,66 @@ static void sort_parts(uint32_t *v, size_t n)
 	}
 }
 
+/* Set the page cache to kib KiB; the size it had, or 0 if unknown.  A
+ * history is read in one pass, which a cache cannot speed up: read with
+ * a small one, what ingest filled is given back for the history itself,
+ * and reading stays flat in memory as the store grows. */
+static int set_cache_kib(store_t *st, int kib)
+{
+	sqlite3_stmt *q = NULL;
+	int old = 0;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA cache_size", -1, &q, NULL) ==
+		    SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW)
+		old = -sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	if (old > 0) {
+		char sql[64];
+		snprintf(sql, sizeof sql, "PRAGMA cache_size = %d", -kib);
+		sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+	}
+	return old;
+}
+
+/* A growing array of address indices: every participant of a history. */
+typedef struct {
+	uint32_t *v;
+	size_t n, cap;
+} parts_t;
+
+/* Append to ps the participants in a JSON array of their address ids (as
+ * party_list writes it), each as its index in the history's addresses
+ * (addr_of, by the ids' ranks in aset), in order; their count. */
+static size_t read_parties(parts_t *ps, const char *list, const idset_t *aset,
+			   const uint32_t *addr_of)
+{
+	size_t n = 1, start = ps->n;
+	for (const char *p = list ? list : ""; *p; p++)
+		n += *p == ',';
+	if (ps->n + n > ps->cap) {
+		ps->cap = 2 * ps->cap > ps->n + n ? 2 * ps->cap : ps->n + n;
+		ps->v = xrealloc(ps->v, ps->cap * sizeof *ps->v);
+	}
+	for (const char *p = list ? list : ""; *p;) {
+		if (*p < '0' || *p > '9') {
+			p++;
+			continue;
+		}
+		char *end;
+		int64_t aid = strtoll(p, &end, 10);
+		p = end;
+		if (idset_has(aset, aid)) /* not another leader's */
+			ps->v[ps->n++] = addr_of[idset_rank(aset, aid)];
+	}
+	sort_parts(ps->v + start, ps->n - start);
+	return ps->n - start;
+}
+
 /* Interactions (or upcoming meetings) with their participants.  The
- * window's ids come from the time index, oldest first; the rows and
- * their participants are then read by runs of nearby ids, in the order
- * of the tables (for a year of mail one sequential pass instead of a
- * lookup per row), and each put in its place by its id's rank. */
+ * window's ids come from the time index, oldest first; the rows are then
+ * read by runs of nearby ids, in the order of the table (for a year of
+ * mail one sequential pass instead of a lookup per row), and each put in
+ * its place by its id's rank. */
 static status_t load_history(store_t *st, int64_t leader, int64_t since,
 			     int64_t until, bool upcoming, store_history_t *out,
 			     err_t *err)
@@ -1737,29 +1815,27 @@ static status_t load_history(store_t *st, int64_t leader, int64_t since,
 	};
 	/* by rowid: the unary + keeps the time index out of it */
 	static const char *const ia_sqls[2] = {
-		"SELECT id, time, channel, size, weight, title, source_id, 0"
-		" FROM interaction WHERE id BETWEEN ?4 AND ?5"
+		"SELECT id, time, channel, size, weight, title, source_id, 0,"
+		" parties FROM interaction WHERE id BETWEEN ?4 AND ?5"
 		" AND +leader_id = ?1 AND +time >= ?2 AND +time < ?3",
 		"SELECT id, time, 'meeting', size, weight, title, source_id,"
-		" recurring FROM upcoming WHERE id BETWEEN ?4 AND ?5"
+		" recurring, parties FROM upcoming WHERE id BETWEEN ?4 AND ?5"
 		" AND +leader_id = ?1 AND +time >= ?2 AND +time < ?3",
-	};
-	static const char *const part_sqls[2] = {
-		"SELECT interaction_id, address_id FROM participant"
-		" WHERE interaction_id BETWEEN ?1 AND ?2",
-		"SELECT upcoming_id, address_id FROM upcoming_participant"
-		" WHERE upcoming_id BETWEEN ?1 AND ?2",
 	};
 	sqlite3_stmt *q = NULL;
 	int64_t *ids = NULL, (*runs)[2] = NULL;
 	int64_t *src_ids = NULL, *addr_ids = NULL;
-	uint32_t *addr_of = NULL, *place = NULL, *group = NULL;
-	size_t nids = 0, nruns = 0, cap = 0, gcap = 0, placed = 0;
+	uint32_t *addr_of = NULL, *place = NULL;
+	size_t *first = NULL; /* each interaction's parts in ps */
+	parts_t ps = {0};
+	size_t nids = 0, nruns = 0, cap = 0, placed = 0;
 	idset_t set = {0}, aset = {0};
 	status_t s = ST_OK;
 	int rc;
 	/* one snapshot for all the queries, unless already in one */
 	bool own = sqlite3_get_autocommit(st->db);
+
+	int cache = set_cache_kib(st, SCAN_CACHE_KIB);
 
 	memset(out, 0, sizeof *out);
 	if (own && sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
@@ -1833,6 +1909,7 @@ static status_t load_history(store_t *st, int64_t leader, int64_t since,
 		place[idset_rank(&set, ids[k])] = (uint32_t)k;
 	nruns = idset_runs(&set, &runs);
 	out->ias = xcalloc(nids ? nids : 1, sizeof *out->ias);
+	first = xcalloc(nids ? nids : 1, sizeof *first);
 
 	/* the rows */
 	if (sqlite3_prepare_v2(st->db, ia_sqls[upcoming], -1, &q, NULL) !=
@@ -1866,12 +1943,21 @@ static status_t load_history(store_t *st, int64_t leader, int64_t since,
 				if (src_ids[i] == sid)
 					ia->source = out->sources[i];
 			ia->recurring = sqlite3_column_int(q, 7) != 0;
+			/* the offset for now: the pool moves as it grows */
+			first[place[idset_rank(&set, id)]] = ps.n;
+			ia->nparts = read_parties(
+				&ps, (const char *)sqlite3_column_text(q, 8),
+				&aset, addr_of);
 			placed++;
 		}
 		if (rc != SQLITE_DONE)
 			goto dberr;
 	}
 	out->nias = nids;
+	out->parts = ps.v;
+	ps.v = NULL;
+	for (size_t k = 0; k < nids; k++)
+		out->ias[k].parts = out->parts + first[k];
 	sqlite3_finalize(q);
 	q = NULL;
 	if (placed != nids) { /* one snapshot: the index and the table agree */
@@ -1881,45 +1967,6 @@ static status_t load_history(store_t *st, int64_t leader, int64_t since,
 		goto done;
 	}
 
-	/* Their participants, grouped by interaction. */
-	if (sqlite3_prepare_v2(st->db, part_sqls[upcoming], -1, &q, NULL) !=
-	    SQLITE_OK)
-		goto dberr;
-	for (size_t r = 0; r < nruns; r++) {
-		sqlite3_reset(q);
-		sqlite3_bind_int64(q, 1, runs[r][0]);
-		sqlite3_bind_int64(q, 2, runs[r][1]);
-		int64_t gid = 0;
-		size_t gn = 0;
-		for (;;) {
-			rc = sqlite3_step(q);
-			int64_t iid = rc == SQLITE_ROW
-					      ? sqlite3_column_int64(q, 0)
-					      : INT64_MAX;
-			if (gn && iid != gid) { /* a group ends */
-				store_ia_t *ia =
-					&out->ias[place[idset_rank(&set, gid)]];
-				ia->parts = xcalloc(gn, sizeof *ia->parts);
-				memcpy(ia->parts, group, gn * sizeof *group);
-				ia->nparts = gn;
-				sort_parts(ia->parts, gn);
-				gn = 0;
-			}
-			if (rc != SQLITE_ROW)
-				break;
-			int64_t aid = sqlite3_column_int64(q, 1);
-			if (!idset_has(&set, iid) || !idset_has(&aset, aid))
-				continue; /* another's, or out of the window */
-			if (gn == gcap) {
-				gcap = gcap ? 2 * gcap : 64;
-				group = xrealloc(group, gcap * sizeof *group);
-			}
-			gid = iid;
-			group[gn++] = addr_of[idset_rank(&aset, aid)];
-		}
-		if (rc != SQLITE_DONE)
-			goto dberr;
-	}
 	goto done;
 dberr:
 	s = db_error(st, err, "reading history");
@@ -1928,6 +1975,8 @@ done:
 	sqlite3_finalize(q);
 	if (own && !sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+	if (cache)
+		set_cache_kib(st, cache);
 	idset_free(&set);
 	idset_free(&aset);
 	free(ids);
@@ -1936,7 +1985,8 @@ done:
 	free(addr_ids);
 	free(addr_of);
 	free(place);
-	free(group);
+	free(first);
+	free(ps.v);
 	return s;
 }
 
@@ -1981,10 +2031,9 @@ void store_history_free(store_history_t *h)
 		free(h->addrs[i].addr);
 		free(h->addrs[i].name);
 	}
-	for (size_t i = 0; i < h->nias; i++) {
+	for (size_t i = 0; i < h->nias; i++)
 		free(h->ias[i].title);
-		free(h->ias[i].parts);
-	}
+	free(h->parts);
 	for (size_t i = 0; i < h->nsources; i++)
 		free(h->sources[i]);
 	free(h->addrs);

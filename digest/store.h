@@ -298,7 +298,8 @@ typedef struct {
 	char *title;        /* or NULL */
 	const char *source; /* the source's spec as configured (owned by the
 			     * history) */
-	uint32_t *parts;    /* indices into store_history_t.addrs, ascending */
+	uint32_t *parts;    /* indices into store_history_t.addrs, ascending
+			     * (in store_history_t.parts) */
 	size_t nparts;
 } store_ia_t;
 
@@ -307,7 +308,8 @@ typedef struct {
 	size_t naddrs;
 	store_ia_t *ias; /* interactions in [since, until), oldest first */
 	size_t nias;
-	char **sources; /* the leader's specs, which ias[].source point to */
+	uint32_t *parts; /* the parts of every ias[], one block */
+	char **sources;  /* the leader's specs, which ias[].source point to */
 	size_t nsources;
 } store_history_t;
 

@@ -97,8 +97,8 @@ upcoming() {
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 for row in db.execute("""SELECT datetime(u.time, 'unixepoch'), group_concat(a.addr)
-    FROM upcoming u JOIN upcoming_participant p ON p.upcoming_id = u.id
-    JOIN address a ON a.id = p.address_id GROUP BY u.id ORDER BY u.time"""):
+    FROM upcoming u JOIN json_each(u.parties) p
+    JOIN address a ON a.id = p.value GROUP BY u.id ORDER BY u.time"""):
     print(*row)
 PY
 }

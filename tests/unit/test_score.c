@@ -24,7 +24,12 @@ typedef struct {
 	score_t s[8];
 	score_input_t in[8];
 	score_aways_t away;
+	size_t nparts; /* used of h.parts, which holds POOL */
 } world_t;
+
+/* participants of all the interactions of a test: a fixed pool, so that
+ * sorting the interactions keeps their parts in place */
+#define POOL 8192
 
 /* The leader's mail to an automated address: activity that reaches
  * nobody who counts, so that silences are the people's, not absences. */
@@ -82,10 +87,14 @@ static void add(world_t *w, double days_ago, store_channel_t ch, double weight,
 	ia->time = NOW - (int64_t)(days_ago * DAY);
 	ia->channel = ch;
 	ia->weight = weight;
-	ia->parts = xcalloc(2, sizeof *ia->parts);
+	if (!w->h.parts)
+		w->h.parts = xcalloc(POOL, sizeof *w->h.parts);
+	assert_true(w->nparts + 2 <= POOL);
+	ia->parts = w->h.parts + w->nparts;
 	ia->parts[ia->nparts++] = a;
 	if (b >= 0)
 		ia->parts[ia->nparts++] = (uint32_t)b;
+	w->nparts += ia->nparts;
 }
 
 static int ia_cmp(const void *a, const void *b)

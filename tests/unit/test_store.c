@@ -451,16 +451,35 @@ static void test_first_time(void **state)
 	store_close(st);
 
 	/* The same database as version 8 had it: no first_time, an index of
-	 * participants by address; migrated again on open. */
+	 * participants by address, participants as rows; migrated again on
+	 * open, to the same participants. */
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(
-		sqlite3_exec(db,
-			     "ALTER TABLE address DROP COLUMN first_time;"
-			     "CREATE INDEX participant_address"
-			     " ON participant (address_id);"
-			     "PRAGMA user_version = 8",
-			     NULL, NULL, NULL),
+		sqlite3_exec(
+			db,
+			"CREATE TABLE participant (interaction_id INTEGER"
+			" NOT NULL REFERENCES interaction(id) ON DELETE "
+			"CASCADE,"
+			" address_id INTEGER NOT NULL REFERENCES address(id)"
+			" ON DELETE CASCADE, PRIMARY KEY (interaction_id,"
+			" address_id)) STRICT, WITHOUT ROWID;"
+			"INSERT INTO participant SELECT i.id, p.value"
+			" FROM interaction i, json_each(i.parties) p;"
+			"CREATE TABLE upcoming_participant (upcoming_id INTEGER"
+			" NOT NULL REFERENCES upcoming(id) ON DELETE CASCADE,"
+			" address_id INTEGER NOT NULL REFERENCES address(id)"
+			" ON DELETE CASCADE, PRIMARY KEY (upcoming_id,"
+			" address_id)) STRICT, WITHOUT ROWID;"
+			"INSERT INTO upcoming_participant SELECT u.id, p.value"
+			" FROM upcoming u, json_each(u.parties) p;"
+			"ALTER TABLE interaction DROP COLUMN parties;"
+			"ALTER TABLE upcoming DROP COLUMN parties;"
+			"ALTER TABLE address DROP COLUMN first_time;"
+			"CREATE INDEX participant_address"
+			" ON participant (address_id);"
+			"PRAGMA user_version = 8",
+			NULL, NULL, NULL),
 		SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(store_open(path, 1000, &st, &err), ST_OK);
@@ -468,12 +487,32 @@ static void test_first_time(void **state)
 	assert_false(seen_before(st, leader, "wen@x.example", 300));
 	assert_true(seen_before(st, leader, "kim@x.example", 201));
 	assert_false(seen_before(st, leader, "kim@x.example", 200));
+	store_history_t h;
+	assert_int_equal(store_history(st, leader, 0, 1000, &h, &err), ST_OK);
+	assert_int_equal(h.nias, 4); /* mid:k1 at its copy's time, first */
+	const char *want[][2] = {{"kim@x.example", NULL},
+				 {"kim@x.example", "wen@x.example"},
+				 {"wen@x.example", NULL},
+				 {"wen@x.example", NULL}};
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(h.ias[i].nparts, want[i][1] ? 2 : 1);
+		for (size_t k = 0; k < h.ias[i].nparts; k++)
+			assert_string_equal(h.addrs[h.ias[i].parts[k]].addr,
+					    want[i][k]);
+	}
+	store_history_free(&h);
+	assert_int_equal(store_upcoming(st, leader, 0, 1000, &h, &err), ST_OK);
+	assert_int_equal(h.nias, 1);
+	assert_int_equal(h.ias[0].nparts, 1);
+	assert_string_equal(h.addrs[h.ias[0].parts[0]].addr, "wen@x.example");
+	store_history_free(&h);
 	store_close(st);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	sqlite3_stmt *q;
 	sqlite3_prepare_v2(db,
-			   "SELECT count(*) FROM sqlite_schema"
-			   " WHERE name = 'participant_address'",
+			   "SELECT count(*) FROM sqlite_schema WHERE name IN"
+			   " ('participant_address', 'participant',"
+			   " 'upcoming_participant')",
 			   -1, &q, NULL);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int(q, 0), 0);
