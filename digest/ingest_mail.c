@@ -146,7 +146,10 @@ static char *dedup_key(const mailsrc_item_t *item, const mailsrc_header_t *h)
 /*
  * Reading and parsing run on a thread of their own, beside the database
  * writer: the reader hands over parsed messages through a bounded queue,
- * so memory stays flat however large the source.
+ * so memory stays flat however large the source.  A thread that waits
+ * (the writer for messages, the reader for room) is woken once a batch
+ * is ready, not for each message: the two would otherwise take turns,
+ * one sleep and wake-up per message.
  */
 
 /* One message as the reader hands it over. */
@@ -161,12 +164,15 @@ typedef struct {
 } msg_t;
 
 #define QUEUE_SIZE 256
+#define BATCH      64 /* messages, or room for them, that wake a waiting thread */
 
 typedef struct {
 	ingest_t *in;
 	mailsrc_t *ms;
 	pthread_mutex_t lock;
-	pthread_cond_t changed;
+	pthread_cond_t filled;  /* a batch is queued, or the reader is done */
+	pthread_cond_t drained; /* there is room for a batch, or stop */
+	bool writer_waits, reader_waits;
 	msg_t *q[QUEUE_SIZE];
 	size_t head, count;
 	bool finished; /* the reader is done; rc and err say how */
@@ -256,8 +262,12 @@ static void *reader_main(void *arg)
 						      : "cannot read");
 		}
 		pthread_mutex_lock(&r->lock);
-		while (r->count == QUEUE_SIZE && !r->stop)
-			pthread_cond_wait(&r->changed, &r->lock);
+		if (r->count == QUEUE_SIZE && !r->stop) {
+			r->reader_waits = true;
+			while (r->count > QUEUE_SIZE - BATCH && !r->stop)
+				pthread_cond_wait(&r->drained, &r->lock);
+			r->reader_waits = false;
+		}
 		if (r->stop) {
 			pthread_mutex_unlock(&r->lock);
 			msg_free(m);
@@ -269,14 +279,15 @@ static void *reader_main(void *arg)
 		r->progress = mailsrc_progress(r->ms);
 		msg_t *used = r->used;
 		r->used = NULL;
-		pthread_cond_broadcast(&r->changed);
+		if (r->writer_waits && r->count >= BATCH)
+			pthread_cond_signal(&r->filled);
 		pthread_mutex_unlock(&r->lock);
 		msg_free_list(used);
 	}
 	pthread_mutex_lock(&r->lock);
 	r->rc = rc;
 	r->finished = true;
-	pthread_cond_broadcast(&r->changed);
+	pthread_cond_signal(&r->filled);
 	pthread_mutex_unlock(&r->lock);
 	return NULL;
 }
@@ -292,14 +303,19 @@ static msg_t *reader_pop(reader_t *r, msg_t *used, double *progress)
 		used->next = r->used;
 		r->used = used;
 	}
-	while (r->count == 0 && !r->finished)
-		pthread_cond_wait(&r->changed, &r->lock);
+	if (r->count == 0 && !r->finished) {
+		r->writer_waits = true;
+		while (r->count < BATCH && !r->finished)
+			pthread_cond_wait(&r->filled, &r->lock);
+		r->writer_waits = false;
+	}
 	*progress = r->progress;
 	if (r->count) {
 		m = r->q[r->head];
 		r->head = (r->head + 1) % QUEUE_SIZE;
 		r->count--;
-		pthread_cond_broadcast(&r->changed);
+		if (r->reader_waits && r->count <= QUEUE_SIZE - BATCH)
+			pthread_cond_signal(&r->drained);
 	}
 	pthread_mutex_unlock(&r->lock);
 	return m;
@@ -437,7 +453,8 @@ status_t ingest_mail(ingest_t *in, const char *cursor, char **new_cursor,
 	if (s)
 		return s;
 	pthread_mutex_init(&r.lock, NULL);
-	pthread_cond_init(&r.changed, NULL);
+	pthread_cond_init(&r.filled, NULL);
+	pthread_cond_init(&r.drained, NULL);
 	if (pthread_create(&thread, NULL, reader_main, &r) != 0) {
 		s = err_set(in->err, ST_SOFTWARE, "%s: cannot start a thread",
 			    in->src->spec);
@@ -455,7 +472,7 @@ status_t ingest_mail(ingest_t *in, const char *cursor, char **new_cursor,
 		if (s) {
 			pthread_mutex_lock(&r.lock);
 			r.stop = true;
-			pthread_cond_broadcast(&r.changed);
+			pthread_cond_signal(&r.drained);
 			pthread_mutex_unlock(&r.lock);
 		}
 	}
@@ -474,7 +491,8 @@ status_t ingest_mail(ingest_t *in, const char *cursor, char **new_cursor,
 	if (!s)
 		*new_cursor = mailsrc_cursor(r.ms);
 done:
-	pthread_cond_destroy(&r.changed);
+	pthread_cond_destroy(&r.filled);
+	pthread_cond_destroy(&r.drained);
 	pthread_mutex_destroy(&r.lock);
 	strtab_free(&r.seen);
 	mailsrc_close(r.ms);
