@@ -208,36 +208,44 @@ void strvec_free(strvec_t *sv)
 	sv->n = sv->cap = 0;
 }
 
-static size_t strmap_slot(char *const *keys, size_t cap, const char *key)
+/* The slot of key (hash h) in m: where it is, or the empty one where it
+ * goes.  Hashes are compared first: a probe rarely reads another key. */
+static size_t strmap_slot(const strmap_t *m, uint64_t h, const char *key)
 {
-	size_t i = (size_t)hash64(key, strlen(key)) & (cap - 1);
-	while (keys[i] && strcmp(keys[i], key) != 0)
-		i = (i + 1) & (cap - 1);
+	size_t i = (size_t)h & (m->cap - 1);
+	while (m->keys[i] &&
+	       (m->hashes[i] != h || strcmp(m->keys[i], key) != 0))
+		i = (i + 1) & (m->cap - 1);
 	return i;
 }
 
 void strmap_put(strmap_t *m, const char *key, int64_t val)
 {
 	if ((m->n + 1) * 4 > m->cap * 3) {
-		size_t cap = m->cap ? m->cap * 2 : 64;
-		char **keys = xcalloc(cap, sizeof *keys);
-		int64_t *vals = xcalloc(cap, sizeof *vals);
+		strmap_t g = {.cap = m->cap ? m->cap * 2 : 64, .n = m->n};
+		g.keys = xcalloc(g.cap, sizeof *g.keys);
+		g.vals = xcalloc(g.cap, sizeof *g.vals);
+		g.hashes = xcalloc(g.cap, sizeof *g.hashes);
 		for (size_t i = 0; i < m->cap; i++) {
 			if (!m->keys[i])
 				continue;
-			size_t j = strmap_slot(keys, cap, m->keys[i]);
-			keys[j] = m->keys[i];
-			vals[j] = m->vals[i];
+			size_t j = (size_t)m->hashes[i] & (g.cap - 1);
+			while (g.keys[j]) /* all keys differ */
+				j = (j + 1) & (g.cap - 1);
+			g.keys[j] = m->keys[i];
+			g.vals[j] = m->vals[i];
+			g.hashes[j] = m->hashes[i];
 		}
 		free(m->keys);
 		free(m->vals);
-		m->keys = keys;
-		m->vals = vals;
-		m->cap = cap;
+		free(m->hashes);
+		*m = g;
 	}
-	size_t i = strmap_slot(m->keys, m->cap, key);
+	uint64_t h = hash64(key, strlen(key));
+	size_t i = strmap_slot(m, h, key);
 	if (!m->keys[i]) {
 		m->keys[i] = xstrdup(key);
+		m->hashes[i] = h;
 		m->n++;
 	}
 	m->vals[i] = val;
@@ -247,7 +255,7 @@ bool strmap_get(const strmap_t *m, const char *key, int64_t *val)
 {
 	if (!m->cap)
 		return false;
-	size_t i = strmap_slot(m->keys, m->cap, key);
+	size_t i = strmap_slot(m, hash64(key, strlen(key)), key);
 	if (!m->keys[i])
 		return false;
 	if (val)
@@ -263,6 +271,7 @@ void strmap_free(strmap_t *m)
 		free(m->keys[i]);
 	free(m->keys);
 	free(m->vals);
+	free(m->hashes);
 	memset(m, 0, sizeof *m);
 }
 

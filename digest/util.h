@@ -82,8 +82,9 @@ void strvec_free(strvec_t *sv);
 /* A map from strings (copied) to int64 values: open addressing, grows as
  * needed.  For caches of database ids and sets of keys. */
 typedef struct {
-	char **keys;
+	char **keys; /* NULL in an empty slot */
 	int64_t *vals;
+	uint64_t *hashes; /* of keys[i] */
 	size_t n, cap;
 } strmap_t;
 
