@@ -44,13 +44,15 @@ static const char *const subdirs[2] = {"cur", "new"};
  * the name's first keylen bytes. */
 struct md_entry {
 	size_t off;
-	size_t keylen;
+	unsigned short keylen;
+	unsigned char type; /* the dirent's d_type */
 };
 
 struct md_list {
 	strbuf_t names; /* "name\0name\0..." */
 	struct md_entry *v;
 	size_t n;
+	int fd; /* the directory, open while its names are read; or -1 */
 };
 
 struct md_state {
@@ -64,6 +66,7 @@ struct md_state {
 	char key[256];   /* the key of the item last yielded */
 	/* The item last yielded. */
 	char *where;
+	int fd; /* where, opened by open_entry, or -1 */
 	char *buf;
 	size_t cap;
 	char error[128];
@@ -140,7 +143,10 @@ static void list_free(struct md_list *l)
 {
 	sb_free(&l->names);
 	free(l->v);
+	if (l->fd >= 0)
+		close(l->fd);
 	memset(l, 0, sizeof *l);
+	l->fd = -1;
 }
 
 /* "SEC.NSEC" of dir's mtime, or "-" when it does not exist; *ns gets the
@@ -163,24 +169,27 @@ static status_t stamp_of(const char *dir, char *out, size_t outsz, int64_t *ns,
 	return ST_OK;
 }
 
-/* Read the names in dir (missing = empty), sorted by key then name. */
+/* Read the names in dir (missing = empty), sorted by key then name; the
+ * directory stays open in out->fd for reading the files by name. */
 static status_t list_dir(const char *dir, struct md_list *out, err_t *err)
 {
 	status_t st = ST_OK;
 	size_t cap = 0;
 	DIR *d = NULL;
-	int fd = open_dir_noatime(dir);
+	int fd;
 
-	if (fd < 0) {
+	out->fd = open_dir_noatime(dir);
+	if (out->fd < 0) {
 		if (errno != ENOENT)
 			st = err_set(err, ST_IOERR, "%s: %s", dir,
 				     strerror(errno));
 		goto done;
 	}
-	d = fdopendir(fd);
-	if (!d) {
+	fd = fcntl(out->fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0 || !(d = fdopendir(fd))) {
 		st = err_set(err, ST_IOERR, "%s: %s", dir, strerror(errno));
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		goto done;
 	}
 	for (;;) {
@@ -203,7 +212,8 @@ static status_t list_dir(const char *dir, struct md_list *out, err_t *err)
 			out->v = xrealloc(out->v, cap * sizeof *out->v);
 		}
 		out->v[out->n].off = out->names.len;
-		out->v[out->n++].keylen = kn;
+		out->v[out->n].keylen = (unsigned short)kn;
+		out->v[out->n++].type = de->d_type;
 		sb_add(&out->names, de->d_name, strlen(de->d_name) + 1);
 	}
 	if (st == ST_OK && out->n)
@@ -217,7 +227,31 @@ done:
 }
 
 /*
- * Read the header block of the file at path into s->buf.  Returns its
+ * Open entry i of l, a regular file by its listing, relative to its
+ * directory: one name looked up instead of the whole path, twice (by
+ * open_regular's stat and open).  O_NOFOLLOW and fstat make sure it is
+ * still a regular file; anything else is left to open_regular, which
+ * says why.  Returns the descriptor, or -1.
+ */
+static int open_entry(const struct md_list *l, size_t i)
+{
+	if (l->fd < 0 || l->v[i].type != DT_REG)
+		return -1;
+	int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW;
+	int fd = openat(l->fd, entry_name(l, i), flags | O_NOATIME);
+	if (fd < 0 && errno == EPERM)
+		fd = openat(l->fd, entry_name(l, i), flags);
+	struct stat st;
+	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/*
+ * Read the header block of the file at path (opened already when s->fd
+ * is not -1) into s->buf.  Returns its
  * length; -1 with s->error saying why it cannot be read (a FIFO, a
  * dangling symlink, EACCES...); or -2 when it went away since the
  * listing (moved to cur/ or deleted): nothing to say about it.
@@ -227,8 +261,9 @@ static ssize_t read_header(struct md_state *s, const char *path)
 	ssize_t ret = -1;
 	size_t len = 0, hlen = 0;
 	struct stat st;
-	int fd = open_regular(path, O_NOATIME, &st, NULL);
+	int fd = s->fd >= 0 ? s->fd : open_regular(path, O_NOATIME, &st, NULL);
 
+	s->fd = -1;
 	if (fd < 0) {
 		if (errno != ENOENT)
 			snprintf(s->error, sizeof s->error, "%s",
@@ -341,6 +376,7 @@ static status_t md_open(const mailsrc_spec_t *spec, void **state, err_t *err)
 	}
 
 	s = xcalloc(1, sizeof *s);
+	s->ents[0].fd = s->ents[1].fd = s->fd = -1;
 	s->path = xstrdup(path);
 	for (size_t n = strlen(s->path); n > 1 && s->path[n - 1] == '/';)
 		s->path[--n] = '\0'; /* "Sent/" → "Sent/cur/x", not "Sent//" */
@@ -438,6 +474,7 @@ static int md_next(void *state, mailsrc_item_t *item, err_t *err)
 		free(s->where);
 		s->where =
 			xasprintf("%s/%s/%s", s->path, subdirs[s->dir], name);
+		s->fd = open_entry(l, i);
 		ssize_t n = read_header(s, s->where);
 		if (n == -2)
 			continue; /* gone since the listing */
