@@ -1,7 +1,7 @@
 /*
  * ingest_mail — sent mail → interactions: Maildir and mbox sources read
- * and parsed on a thread beside the database writer; IMAP folders too,
- * after their password_command.
+ * on one thread and parsed on another, beside the database writer; IMAP
+ * folders too, after their password_command.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* explicit_bzero */
@@ -134,72 +134,262 @@ done:
 
 /* The de-duplication key of a message: its Message-ID, else a hash of the
  * header block.  Caller frees. */
-static char *dedup_key(const mailsrc_item_t *item, const mailsrc_header_t *h)
+static char *dedup_key(const char *header, size_t len,
+		       const mailsrc_header_t *h)
 {
 	if (h->message_id && *h->message_id)
 		return xasprintf("mid:%s", h->message_id);
 	char hex[17];
-	hash64_hex(hash64(item->header, item->header_len), hex);
+	hash64_hex(hash64(header, len), hex);
 	return xasprintf("hdr:%s", hex);
 }
 
 /*
- * Reading and parsing run on a thread of their own, beside the database
- * writer: the reader hands over parsed messages through a bounded queue,
- * so memory stays flat however large the source.  A thread that waits
- * (the writer for messages, the reader for room) is woken once a batch
+ * A source is read in three stages, each on a thread of its own: the
+ * reader lists and reads the files, the parser parses their headers and
+ * the writer (the caller's thread) stores them.  They hand messages on
+ * through bounded queues, so memory stays flat however large the source.
+ * A thread that waits (for messages, or for room) is woken once a batch
  * is ready, not for each message: the two would otherwise take turns,
- * one sleep and wake-up per message.
+ * one sleep and wake-up per message.  Each message goes back, once used,
+ * to the thread that allocated it: memory is freed where it was taken,
+ * and the threads do not contend for one malloc arena.
  */
 
-/* One message as the reader hands it over. */
+#define QUEUE_SIZE 256
+#define BATCH      64 /* messages handed on at a time */
+/* Bytes of header text the reader may have queued for the parser. */
+#define QUEUE_BYTES (8u << 20)
+
+typedef struct qitem {
+	struct qitem *next; /* in a list of items handed back */
+	size_t bytes;       /* of header text, counted against QUEUE_BYTES */
+} qitem_t;
+
+/* A thread's side of a queue: the batch it fills or empties, and (the
+ * consumer's) the items it used, to hand back with the next batch. */
 typedef struct {
-	char *key; /* the backend's key, or NULL */
-	char *where;
-	char *error; /* could not be read: why */
+	qitem_t *v[BATCH];
+	size_t n, pos, bytes;
+	qitem_t *used;
+} batch_t;
+
+typedef struct {
+	pthread_mutex_t lock;
+	pthread_cond_t filled;  /* a batch came, or finished */
+	pthread_cond_t drained; /* a batch went, or stop */
+	bool pop_waits, push_waits;
+	qitem_t *q[QUEUE_SIZE];
+	size_t head, count, bytes;
+	bool finished; /* the producer is done */
+	bool stop;     /* the consumer wants no more */
+	qitem_t *used; /* handed back, for the producer to free */
+} queue_t;
+
+static void queue_init(queue_t *q)
+{
+	memset(q, 0, sizeof *q);
+	pthread_mutex_init(&q->lock, NULL);
+	pthread_cond_init(&q->filled, NULL);
+	pthread_cond_init(&q->drained, NULL);
+}
+
+static void queue_destroy(queue_t *q)
+{
+	pthread_cond_destroy(&q->filled);
+	pthread_cond_destroy(&q->drained);
+	pthread_mutex_destroy(&q->lock);
+}
+
+/* Queue the producer's batch b, waiting for room; false when the
+ * consumer stopped (b is then left as it is).  *used gets the items
+ * handed back since, for the producer to free. */
+static bool queue_flush(queue_t *q, batch_t *b, qitem_t **used)
+{
+	pthread_mutex_lock(&q->lock);
+	q->push_waits = true;
+	while ((q->count + b->n > QUEUE_SIZE ||
+		(q->count && q->bytes + b->bytes > QUEUE_BYTES)) &&
+	       !q->stop)
+		pthread_cond_wait(&q->drained, &q->lock);
+	q->push_waits = false;
+	bool ok = !q->stop;
+	if (ok) {
+		for (size_t i = 0; i < b->n; i++)
+			q->q[(q->head + q->count++) % QUEUE_SIZE] = b->v[i];
+		q->bytes += b->bytes;
+		b->n = b->bytes = 0;
+		if (q->pop_waits)
+			pthread_cond_signal(&q->filled);
+	}
+	*used = q->used;
+	q->used = NULL;
+	pthread_mutex_unlock(&q->lock);
+	return ok;
+}
+
+/* The producer adds it, handing on a full batch; false when the consumer
+ * stopped (it is then the producer's again). */
+static bool queue_put(queue_t *q, batch_t *b, qitem_t *it, qitem_t **used)
+{
+	*used = NULL;
+	b->v[b->n++] = it;
+	b->bytes += it->bytes;
+	if (b->n < BATCH && b->bytes < QUEUE_BYTES / 4)
+		return true;
+	if (queue_flush(q, b, used))
+		return true;
+	b->n--;
+	b->bytes -= it->bytes;
+	return false;
+}
+
+/* The producer is done: what it holds is handed on (unless the consumer
+ * stopped: *left gets it then) and the consumer told. */
+static void queue_finish(queue_t *q, batch_t *b, qitem_t **used, qitem_t **left)
+{
+	*left = *used = NULL;
+	if (b->n && !queue_flush(q, b, used))
+		for (size_t i = 0; i < b->n; i++) {
+			b->v[i]->next = *left;
+			*left = b->v[i];
+		}
+	b->n = 0;
+	pthread_mutex_lock(&q->lock);
+	q->finished = true;
+	pthread_cond_signal(&q->filled);
+	pthread_mutex_unlock(&q->lock);
+}
+
+/* The consumer wants no more: the producer's batches fail from now on. */
+static void queue_stop(queue_t *q)
+{
+	pthread_mutex_lock(&q->lock);
+	q->stop = true;
+	pthread_cond_signal(&q->drained);
+	pthread_mutex_unlock(&q->lock);
+}
+
+/* The consumer's next item, used (or NULL) put on b->used; a new batch is
+ * taken when b is empty, handing back what was used.  NULL once the
+ * producer is done and q is empty. */
+static qitem_t *queue_take(queue_t *q, batch_t *b, qitem_t *used)
+{
+	if (used) {
+		used->next = b->used;
+		b->used = used;
+	}
+	if (b->pos < b->n)
+		return b->v[b->pos++];
+	pthread_mutex_lock(&q->lock);
+	while (b->used) {
+		qitem_t *next = b->used->next;
+		b->used->next = q->used;
+		q->used = b->used;
+		b->used = next;
+	}
+	b->n = b->pos = 0;
+	q->pop_waits = true;
+	while (q->count == 0 && !q->finished)
+		pthread_cond_wait(&q->filled, &q->lock);
+	q->pop_waits = false;
+	for (; b->n < BATCH && q->count; b->n++, q->count--) {
+		b->v[b->n] = q->q[q->head];
+		q->bytes -= b->v[b->n]->bytes;
+		q->head = (q->head + 1) % QUEUE_SIZE;
+	}
+	if (q->push_waits && b->n)
+		pthread_cond_signal(&q->drained);
+	pthread_mutex_unlock(&q->lock);
+	return b->n ? b->v[b->pos++] : NULL;
+}
+
+/* One message as the reader hands it over, its strings after it in the
+ * same block. */
+typedef struct {
+	qitem_t link;
+	const char *key; /* the backend's key, or NULL */
+	const char *where;
+	const char *error; /* could not be read: why */
+	const char *header;
+	size_t header_len;
+	int prior;       /* its status in the seen table, or -1 */
+	double progress; /* of the source, when it was read */
+} raw_t;
+
+/* One message as the parser hands it over. */
+typedef struct {
+	qitem_t link;
+	raw_t *raw;
 	char *dedup;
-	int prior; /* its status in the seen table, or -1 */
 	mailsrc_header_t h;
-	void *next; /* in reader_t.used */
 } msg_t;
 
-#define QUEUE_SIZE 256
-#define BATCH      64 /* messages, or room for them, that wake a waiting thread */
+static char *put_str(char **p, const char *s, size_t n)
+{
+	char *at = *p;
+	memcpy(at, s, n);
+	at[n] = '\0';
+	*p += n + 1;
+	return at;
+}
+
+static raw_t *raw_new(const mailsrc_item_t *item, int prior, double progress)
+{
+	const char *error = item->header  ? NULL
+			    : item->error ? item->error
+					  : "cannot read";
+	size_t kn = item->key ? strlen(item->key) : 0;
+	size_t wn = strlen(item->where), en = error ? strlen(error) : 0;
+	size_t hn = item->header ? item->header_len : 0;
+	raw_t *r = xmalloc(sizeof *r + kn + wn + en + hn + 4);
+	char *p = (char *)(r + 1);
+	*r = (raw_t){.link.bytes = hn,
+		     .prior = prior,
+		     .progress = progress,
+		     .header_len = hn};
+	r->key = item->key ? put_str(&p, item->key, kn) : NULL;
+	r->where = put_str(&p, item->where, wn);
+	r->error = error ? put_str(&p, error, en) : NULL;
+	r->header = item->header ? put_str(&p, item->header, hn) : NULL;
+	return r;
+}
+
+static void free_raws(qitem_t *it)
+{
+	while (it) {
+		qitem_t *next = it->next;
+		free(it);
+		it = next;
+	}
+}
+
+/* Free the messages of list it; their raws are put on *raws. */
+static void free_msgs(qitem_t *it, qitem_t **raws)
+{
+	while (it) {
+		msg_t *m = (msg_t *)it;
+		it = it->next;
+		m->raw->link.next = *raws;
+		*raws = &m->raw->link;
+		free(m->dedup);
+		mailsrc_header_clear(&m->h);
+		free(m);
+	}
+}
 
 typedef struct {
 	ingest_t *in;
 	mailsrc_t *ms;
-	pthread_mutex_t lock;
-	pthread_cond_t filled;  /* a batch is queued, or the reader is done */
-	pthread_cond_t drained; /* there is room for a batch, or stop */
-	bool writer_waits, reader_waits;
-	msg_t *q[QUEUE_SIZE];
-	size_t head, count;
-	bool finished; /* the reader is done; rc and err say how */
-	bool stop;     /* the writer failed: the reader stops */
-	msg_t *used;   /* written messages, for the reader to free: memory
-			* goes back to the thread that allocated it, and the
-			* two threads do not contend for one malloc arena */
-	int rc;
+	queue_t raws; /* reader -> parser */
+	queue_t msgs; /* parser -> writer */
+	int rc;       /* the reader's: of mailsrc_next, with err */
 	err_t err;
-	double progress; /* of the source, when the last message was queued */
-	strtab_t seen;   /* keys read before, loaded on first use */
+	strtab_t seen; /* keys read before, loaded on first use */
 	bool seen_loaded;
 	bool handed; /* the reader queued a message (reader thread only) */
 	status_t seen_status;
 } reader_t;
-
-static void msg_free(msg_t *m)
-{
-	if (!m)
-		return;
-	free(m->key);
-	free(m->where);
-	free(m->error);
-	free(m->dedup);
-	mailsrc_header_clear(&m->h);
-	free(m);
-}
 
 /* The Maildir backend asks before reading a file.  Runs on the reader
  * thread: the keys are loaded once, then looked up in memory.  The store's
@@ -226,19 +416,12 @@ static bool seen_cb(void *ctx, const char *key)
 				  status != SEEN_UNREADABLE);
 }
 
-static void msg_free_list(msg_t *m)
-{
-	while (m) {
-		msg_t *next = m->next;
-		msg_free(m);
-		m = next;
-	}
-}
-
 static void *reader_main(void *arg)
 {
 	reader_t *r = arg;
 	mailsrc_item_t item;
+	batch_t b = {0};
+	qitem_t *used, *left;
 	int rc;
 
 	while ((rc = mailsrc_next(r->ms, &item, &r->err)) > 0) {
@@ -246,104 +429,91 @@ static void *reader_main(void *arg)
 			rc = -1;
 			break;
 		}
-		msg_t *m = xcalloc(1, sizeof *m);
 		int64_t prior = -1;
 		if (item.key)
 			strtab_get(&r->seen, item.key, &prior);
-		m->prior = (int)prior;
-		m->key = xstrdup(item.key);
-		m->where = xstrdup(item.where);
-		if (item.header) {
-			mailsrc_parse_header(item.header, item.header_len,
-					     r->in->cfg->keep_subjects, &m->h);
-			m->dedup = dedup_key(&item, &m->h);
-		} else {
-			m->error = xstrdup(item.error ? item.error
-						      : "cannot read");
-		}
-		pthread_mutex_lock(&r->lock);
-		if (r->count == QUEUE_SIZE && !r->stop) {
-			r->reader_waits = true;
-			while (r->count > QUEUE_SIZE - BATCH && !r->stop)
-				pthread_cond_wait(&r->drained, &r->lock);
-			r->reader_waits = false;
-		}
-		if (r->stop) {
-			pthread_mutex_unlock(&r->lock);
-			msg_free(m);
+		raw_t *raw =
+			raw_new(&item, (int)prior, mailsrc_progress(r->ms));
+		r->handed = true;
+		bool ok = queue_put(&r->raws, &b, &raw->link, &used);
+		free_raws(used);
+		if (!ok) {
+			free(raw);
 			rc = 0;
 			break;
 		}
-		r->q[(r->head + r->count++) % QUEUE_SIZE] = m;
-		r->handed = true;
-		r->progress = mailsrc_progress(r->ms);
-		msg_t *used = r->used;
-		r->used = NULL;
-		if (r->writer_waits && r->count >= BATCH)
-			pthread_cond_signal(&r->filled);
-		pthread_mutex_unlock(&r->lock);
-		msg_free_list(used);
 	}
-	pthread_mutex_lock(&r->lock);
 	r->rc = rc;
-	r->finished = true;
-	pthread_cond_signal(&r->filled);
-	pthread_mutex_unlock(&r->lock);
+	queue_finish(&r->raws, &b, &used, &left);
+	free_raws(used);
+	free_raws(left);
 	return NULL;
 }
 
-/* Hand back the message written last (or NULL), and take the next one
- * with the reader's progress at that point; NULL when the reader is
- * done. */
-static msg_t *reader_pop(reader_t *r, msg_t *used, double *progress)
+static void *parser_main(void *arg)
 {
-	msg_t *m = NULL;
-	pthread_mutex_lock(&r->lock);
-	if (used) {
-		used->next = r->used;
-		r->used = used;
+	reader_t *r = arg;
+	batch_t in = {0}, out = {0};
+	qitem_t *it, *back = NULL; /* the raw to hand back to the reader */
+	qitem_t *used, *left;
+	bool stopped = false; /* the writer wants no more */
+
+	while ((it = queue_take(&r->raws, &in, back))) {
+		raw_t *raw = (raw_t *)it;
+		back = NULL;
+		if (stopped) {
+			back = &raw->link;
+			continue; /* the reader stops at its next batch */
+		}
+		msg_t *m = xcalloc(1, sizeof *m);
+		m->raw = raw;
+		if (raw->header) {
+			mailsrc_parse_header(raw->header, raw->header_len,
+					     r->in->cfg->keep_subjects, &m->h);
+			m->dedup =
+				dedup_key(raw->header, raw->header_len, &m->h);
+		}
+		if (!queue_put(&r->msgs, &out, &m->link, &used)) {
+			m->link.next = used;
+			used = &m->link;
+			stopped = true;
+			queue_stop(&r->raws);
+		}
+		/* a used message's raw goes back with the next one taken */
+		free_msgs(used, &in.used);
 	}
-	if (r->count == 0 && !r->finished) {
-		r->writer_waits = true;
-		while (r->count < BATCH && !r->finished)
-			pthread_cond_wait(&r->filled, &r->lock);
-		r->writer_waits = false;
-	}
-	*progress = r->progress;
-	if (r->count) {
-		m = r->q[r->head];
-		r->head = (r->head + 1) % QUEUE_SIZE;
-		r->count--;
-		if (r->reader_waits && r->count <= QUEUE_SIZE - BATCH)
-			pthread_cond_signal(&r->drained);
-	}
-	pthread_mutex_unlock(&r->lock);
-	return m;
+	queue_finish(&r->msgs, &out, &used, &left);
+	free_msgs(used, &in.used);
+	free_msgs(left, &in.used);
+	free_raws(in.used); /* the reader is done */
+	return NULL;
 }
 
 /* One message on the writer's side: returns non-zero on a store error. */
-static status_t write_msg(ingest_t *in, msg_t *m, double progress,
-			  bool *got_new)
+static status_t write_msg(ingest_t *in, const msg_t *m, bool *got_new)
 {
+	const raw_t *raw = m->raw;
 	status_t s;
 	in->stats->read++;
 	if (in->diag && in->diag->progress && in->stats->read % 500 == 0)
 		in->diag->progress(in->diag->ctx, in->src->spec,
-				   in->stats->read, progress);
-	if (m->error) {
+				   in->stats->read, raw->progress);
+	if (raw->error) {
 		/* Warned about once; read again next time (it may be a file
 		 * being written). */
-		if (m->prior != SEEN_UNREADABLE)
-			ingest_warnf(in, "%s: skipped: %s", m->where, m->error);
+		if (raw->prior != SEEN_UNREADABLE)
+			ingest_warnf(in, "%s: skipped: %s", raw->where,
+				     raw->error);
 		in->stats->skipped++;
-		return m->key ? store_seen_add(in->st, in->source_id, m->key,
-					       SEEN_UNREADABLE, in->err)
-			      : ST_OK;
+		return raw->key
+			       ? store_seen_add(in->st, in->source_id, raw->key,
+						SEEN_UNREADABLE, in->err)
+			       : ST_OK;
 	}
 	/* An mbox has no per-message key: what was read before is
 	 * recognised by its de-duplication key. */
-	const char *key = m->key ? m->key : m->dedup;
-	if (!m->key) {
+	const char *key = raw->key ? raw->key : m->dedup;
+	if (!raw->key) {
 		bool seen = false;
 		if ((s = store_seen(in->st, in->source_id, key, &seen, NULL,
 				    in->err)))
@@ -352,7 +522,7 @@ static status_t write_msg(ingest_t *in, msg_t *m, double progress,
 			return ST_OK;
 	}
 	bool fresh = false;
-	int status = ingest_message(in, m->where, &m->h, m->dedup, &fresh);
+	int status = ingest_message(in, raw->where, &m->h, m->dedup, &fresh);
 	if (in->failed)
 		return in->failed;
 	*got_new |= fresh;
@@ -444,40 +614,47 @@ status_t ingest_mail(ingest_t *in, const char *cursor, char **new_cursor,
 		     bool *got_new)
 {
 	reader_t r = {.in = in};
-	pthread_t thread;
+	pthread_t reader, parser;
 	status_t s = ST_OK;
-	msg_t *m;
 
 	s = open_mail(in->cfg, in->l, in->src, cursor, seen_cb, &r, &r.ms,
 		      in->err);
 	if (s)
 		return s;
-	pthread_mutex_init(&r.lock, NULL);
-	pthread_cond_init(&r.filled, NULL);
-	pthread_cond_init(&r.drained, NULL);
-	if (pthread_create(&thread, NULL, reader_main, &r) != 0) {
+	queue_init(&r.raws);
+	queue_init(&r.msgs);
+	if (pthread_create(&parser, NULL, parser_main, &r) != 0) {
 		s = err_set(in->err, ST_SOFTWARE, "%s: cannot start a thread",
 			    in->src->spec);
 		goto done;
 	}
-	m = NULL;
-	double progress = 0;
-	while ((m = reader_pop(&r, m, &progress))) {
+	bool reading = pthread_create(&reader, NULL, reader_main, &r) == 0;
+	if (!reading) {
+		s = err_set(in->err, ST_SOFTWARE, "%s: cannot start a thread",
+			    in->src->spec);
+		batch_t none = {0};
+		qitem_t *used, *left;
+		queue_finish(&r.raws, &none, &used,
+			     &left); /* the parser ends */
+	}
+	batch_t b = {0};
+	qitem_t *it, *back = NULL;
+	while ((it = queue_take(&r.msgs, &b, back))) {
+		back = it;
 		/* A stop signal: what this source wrote is rolled back. */
 		if (!s && util_stop)
 			s = err_set(in->err, ST_TEMPFAIL,
 				    "%s: stopped by a signal", in->src->spec);
-		if (!s)
-			s = write_msg(in, m, progress, got_new);
-		if (s) {
-			pthread_mutex_lock(&r.lock);
-			r.stop = true;
-			pthread_cond_signal(&r.drained);
-			pthread_mutex_unlock(&r.lock);
-		}
+		if (!s && (s = write_msg(in, (msg_t *)it, got_new)))
+			queue_stop(&r.msgs);
 	}
-	pthread_join(thread, NULL);
-	msg_free_list(r.used);
+	pthread_join(parser, NULL);
+	if (reading)
+		pthread_join(reader, NULL);
+	/* what was handed back after its producer was done */
+	qitem_t *raws = r.raws.used;
+	free_msgs(r.msgs.used, &raws);
+	free_raws(raws);
 	if (!s && r.rc < 0) {
 		*in->err = r.err;
 		s = r.err.status ? r.err.status : ST_IOERR;
@@ -491,9 +668,8 @@ status_t ingest_mail(ingest_t *in, const char *cursor, char **new_cursor,
 	if (!s)
 		*new_cursor = mailsrc_cursor(r.ms);
 done:
-	pthread_cond_destroy(&r.filled);
-	pthread_cond_destroy(&r.drained);
-	pthread_mutex_destroy(&r.lock);
+	queue_destroy(&r.raws);
+	queue_destroy(&r.msgs);
 	strtab_free(&r.seen);
 	mailsrc_close(r.ms);
 	return s;
