@@ -1304,6 +1304,15 @@ static void cut_text(const char *t, size_t len, cal_cut_t *cut)
 
 	for (size_t i = 0; i < len;) {
 		size_t e = line_end(t, len, i);
+		/* Only BEGIN, END and UID lines matter here: any other is
+		 * copied as it is, without unfolding it first. */
+		if (!strchr("BbEeUu\r\n", t[i])) {
+			if (in_cal && !in_event)
+				sb_add(&cut->skel[cut->ncals - 1], t + i,
+				       e - i);
+			i = e;
+			continue;
+		}
 		char *line = unfold_line(t, i, e);
 		bool begin = line_is(line, "BEGIN"), end = line_is(line, "END");
 
