@@ -66,18 +66,14 @@ static const char *const queries[Q_COUNT] = {
 	[Q_UP_ADD] = "INSERT INTO upcoming (leader_id, source_id, time, size,"
 		     " weight, dedup, title, item, recurring, parties)"
 		     " VALUES (?1, ?2, ?4, ?5, ?6, ?7, ?8, ?9, ?11, ?12)",
-	/* The copy of another source nearest in time, within 24 hours, that
-	 * has no copy from this source yet; the same message (its dedup key)
-	 * is not a copy but a duplicate. */
-	[Q_COPY_FIND] = "SELECT id FROM interaction i"
+	/* The copies of other sources within 24 hours that have no copy
+	 * from this source yet (absorb_copy takes the nearest in time). */
+	[Q_COPY_FIND] = "SELECT id, time FROM interaction i"
 			" WHERE leader_id = ?1 AND copy_key = ?2"
 			" AND time BETWEEN ?3 - 86400 AND ?3 + 86400"
 			" AND source_id != ?4"
 			" AND NOT EXISTS (SELECT 1 FROM interaction_copy c"
-			" WHERE c.interaction_id = i.id AND c.source_id = ?4)"
-			" AND NOT EXISTS (SELECT 1 FROM interaction d"
-			" WHERE d.leader_id = ?1 AND d.dedup = ?5)"
-			" ORDER BY abs(time - ?3), id LIMIT 1",
+			" WHERE c.interaction_id = i.id AND c.source_id = ?4)",
 	[Q_COPY_ADD] = "INSERT OR IGNORE INTO interaction_copy"
 		       " (interaction_id, source_id) VALUES (?1, ?2)",
 	[Q_COPY_TIME] = "UPDATE interaction SET time = min(time, ?2)"
@@ -946,12 +942,21 @@ static status_t absorb_copy(store_t *st, const store_interaction_t *ia,
 	sqlite3_bind_text(q, 2, ia->copy_key, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(q, 3, ia->time);
 	sqlite3_bind_int64(q, 4, ia->source);
-	sqlite3_bind_text(q, 5, ia->dedup, -1, SQLITE_TRANSIENT);
-	int rc = step(q);
-	if (rc == SQLITE_ROW) {
-		id = sqlite3_column_int64(q, 0);
-		done_row(q);
-	} else if (rc != SQLITE_DONE) {
+	/* mostly none, so no ORDER BY and its sorter: the nearest in time,
+	 * of those as near the one added first */
+	int rc;
+	int64_t best = INT64_MAX;
+	while ((rc = step(q)) == SQLITE_ROW) {
+		int64_t i = sqlite3_column_int64(q, 0);
+		int64_t t = sqlite3_column_int64(q, 1);
+		int64_t d = t > ia->time ? t - ia->time : ia->time - t;
+		if (d < best || (d == best && i < id)) {
+			best = d;
+			id = i;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		sqlite3_reset(q);
 		return db_error(st, err, "finding copies");
 	}
 	if (!id)
@@ -972,18 +977,16 @@ static status_t add_meeting_or_mail(store_t *st, const store_interaction_t *ia,
 	int64_t id, source;
 	sqlite3_stmt *q;
 	*added = *copy = false;
-	if (mail && ia->copy_key) {
-		status_t s = absorb_copy(st, ia, copy, err);
-		if (s || *copy)
-			return s;
-	}
 	status_t s = find_dedup(st, ia, q_dup, &id, &source, err);
 	if (s)
 		return s;
-	if (id) { /* a duplicate */
+	if (id) { /* a duplicate: the same message is not a copy */
 		*copy = mail && source != ia->source;
 		return *copy ? record_copy(st, ia, id, err) : ST_OK;
 	}
+	if (mail && ia->copy_key &&
+	    ((s = absorb_copy(st, ia, copy, err)) || *copy))
+		return s;
 	strbuf_t parties = {0};
 	if ((s = party_list(st, ia, mail, &parties, err)))
 		goto done;
