@@ -137,11 +137,17 @@ done:
 static char *dedup_key(const char *header, size_t len,
 		       const mailsrc_header_t *h)
 {
-	if (h->message_id && *h->message_id)
-		return xasprintf("mid:%s", h->message_id);
-	char hex[17];
-	hash64_hex(hash64(header, len), hex);
-	return xasprintf("hdr:%s", hex);
+	strbuf_t b = {0};
+	if (h->message_id && *h->message_id) {
+		sb_puts(&b, "mid:");
+		sb_puts(&b, h->message_id);
+	} else {
+		char hex[17];
+		hash64_hex(hash64(header, len), hex);
+		sb_puts(&b, "hdr:");
+		sb_puts(&b, hex);
+	}
+	return sb_steal(&b);
 }
 
 /*

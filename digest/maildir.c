@@ -65,7 +65,7 @@ struct md_state {
 	size_t dir, pos; /* next entry: ents[dir].v[pos] */
 	char key[256];   /* the key of the item last yielded */
 	/* The item last yielded. */
-	char *where;
+	strbuf_t where;
 	int fd; /* where, opened by open_entry, or -1 */
 	char *buf;
 	size_t cap;
@@ -321,7 +321,7 @@ static void md_close(void *state)
 		list_free(&s->ents[i]);
 	free(s->path);
 	free(s->stamp);
-	free(s->where);
+	sb_free(&s->where);
 	free(s->buf);
 	free(s);
 }
@@ -471,15 +471,18 @@ static int md_next(void *state, mailsrc_item_t *item, err_t *err)
 		if (s->seen && s->seen(s->seen_ctx, s->key))
 			continue;
 
-		free(s->where);
-		s->where =
-			xasprintf("%s/%s/%s", s->path, subdirs[s->dir], name);
+		s->where.len = 0;
+		sb_puts(&s->where, s->path);
+		sb_putc(&s->where, '/');
+		sb_puts(&s->where, subdirs[s->dir]);
+		sb_putc(&s->where, '/');
+		sb_puts(&s->where, name);
 		s->fd = open_entry(l, i);
-		ssize_t n = read_header(s, s->where);
+		ssize_t n = read_header(s, sb_str(&s->where));
 		if (n == -2)
 			continue; /* gone since the listing */
 		item->key = s->key;
-		item->where = s->where;
+		item->where = sb_str(&s->where);
 		if (n < 0) {
 			item->header = NULL;
 			item->header_len = 0;

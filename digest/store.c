@@ -847,11 +847,14 @@ static status_t party_id(store_t *st, const store_interaction_t *ia, size_t i,
 	char *name = ident_clean_name(xstrdup(ia->parties[i].name));
 	if (!name)
 		return ST_OK;
-	char *key = xasprintf("%lld %s", (long long)*aid, name);
+	strbuf_t key = {0};
+	sb_add_i64(&key, *aid);
+	sb_putc(&key, ' ');
+	sb_puts(&key, name);
 	int64_t uses = 0;
-	strmap_get(&st->name_uses, key, &uses);
-	strmap_put(&st->name_uses, key, uses + 1);
-	free(key);
+	strmap_get(&st->name_uses, sb_str(&key), &uses);
+	strmap_put(&st->name_uses, sb_str(&key), uses + 1);
+	sb_free(&key);
 	free(name);
 	return ST_OK;
 }
@@ -919,9 +922,11 @@ static status_t party_list(store_t *st, const store_interaction_t *ia,
 		qsort(ids, ia->nparties, sizeof *ids, cmp_i64);
 		sb_putc(out, '[');
 		for (size_t i = 0; i < ia->nparties; i++)
-			if (i == 0 || ids[i] != ids[i - 1])
-				sb_printf(out, "%s%lld", i ? "," : "",
-					  (long long)ids[i]);
+			if (i == 0 || ids[i] != ids[i - 1]) {
+				if (i)
+					sb_putc(out, ',');
+				sb_add_i64(out, ids[i]);
+			}
 		sb_putc(out, ']');
 	}
 	free(ids);

@@ -140,6 +140,18 @@ void sb_add_base64(strbuf_t *b, const void *data, size_t n)
 	}
 }
 
+void sb_add_i64(strbuf_t *b, int64_t v)
+{
+	char d[24], *p = d + sizeof d;
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10));
+	if (v < 0)
+		*--p = '-';
+	sb_add(b, p, (size_t)(d + sizeof d - p));
+}
+
 void sb_printf(strbuf_t *b, const char *fmt, ...)
 {
 	va_list ap;
@@ -484,7 +496,10 @@ uint64_t hash64(const void *data, size_t n)
 
 void hash64_hex(uint64_t h, char out[17])
 {
-	snprintf(out, 17, "%016llx", (unsigned long long)h);
+	static const char hex[] = "0123456789abcdef";
+	for (int i = 15; i >= 0; i--, h >>= 4)
+		out[i] = hex[h & 15];
+	out[16] = '\0';
 }
 
 uint32_t hash32(const void *data, size_t n)

@@ -62,6 +62,8 @@ void sb_reserve(strbuf_t *b, size_t n);
 void sb_puts(strbuf_t *b, const char *s);
 void sb_putc(strbuf_t *b, char c);
 void sb_printf(strbuf_t *b, const char *fmt, ...) UTIL_PRINTF(2, 3);
+void sb_add_i64(strbuf_t *b, int64_t v); /* in decimal: sb_printf's "%lld",
+					  * without its cost */
 /* Append the n bytes at p in base64 (RFC 4648, with padding). */
 void sb_add_base64(strbuf_t *b, const void *p, size_t n);
 const char *sb_str(strbuf_t *b); /* "" when empty */

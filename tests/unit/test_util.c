@@ -1,6 +1,8 @@
 /* Unit tests of util's small algorithms: the k-th smallest by selection
  * agrees with sorting on every k, duplicates and runs included; a sorted
- * string table finds what it holds in any order of lookups. */
+ * string table finds what it holds in any order of lookups; a string map
+ * holds what was put through its growth; numbers and hashes are written
+ * as printf writes them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -97,11 +99,67 @@ static void test_strtab(void **state)
 	assert_false(strtab_get(&t, "k0000", NULL)); /* empty */
 }
 
+/* A map through several doublings: every key found with its last value,
+ * none that was not put. */
+static void test_strmap(void **state)
+{
+	(void)state;
+	strmap_t m = {0};
+	char key[32];
+	for (int i = 0; i < 5000; i++) {
+		snprintf(key, sizeof key, "k%d", i);
+		strmap_put(&m, key, i);
+	}
+	for (int i = 0; i < 5000; i += 2) {
+		snprintf(key, sizeof key, "k%d", i);
+		strmap_put(&m, key, -i);
+	}
+	assert_int_equal(m.n, 5000);
+	for (int i = 0; i < 5000; i++) {
+		int64_t v = 0;
+		snprintf(key, sizeof key, "k%d", i);
+		assert_true(strmap_get(&m, key, &v));
+		assert_int_equal(v, i % 2 ? i : -i);
+		snprintf(key, sizeof key, "x%d", i);
+		assert_false(strmap_get(&m, key, NULL));
+	}
+	strmap_free(&m);
+	assert_false(strmap_get(&m, "k1", NULL));
+}
+
+/* sb_add_i64 and hash64_hex against snprintf, the extremes included. */
+static void test_formats(void **state)
+{
+	(void)state;
+	const int64_t v[] = {
+		0, 7, -7, 10, 99, -100, 1234567890123LL, INT64_MAX, INT64_MIN};
+	for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
+		char want[32];
+		snprintf(want, sizeof want, "%lld", (long long)v[i]);
+		strbuf_t b = {0};
+		sb_puts(&b, "[");
+		sb_add_i64(&b, v[i]);
+		assert_string_equal(sb_str(&b) + 1, want);
+		sb_free(&b);
+	}
+	const uint64_t h[] = {0, 1, 0xabcdefULL, UINT64_MAX,
+			      0x0123456789abcdefULL};
+	for (size_t i = 0; i < sizeof h / sizeof *h; i++) {
+		char want[17], got[17];
+		snprintf(want, sizeof want, "%016llx",
+			 (unsigned long long)h[i]);
+		hash64_hex(h[i], got);
+		assert_string_equal(got, want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_select),
 		cmocka_unit_test(test_strtab),
+		cmocka_unit_test(test_strmap),
+		cmocka_unit_test(test_formats),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
