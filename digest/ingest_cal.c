@@ -259,31 +259,45 @@ static status_t store_instances(ingest_t *in, const char *item,
 	return s;
 }
 
-/* The text of one calendar: name for messages, item its name in the
- * store; single when it is the whole source (a failure is then the
- * source's). */
-static status_t ingest_text(ingest_t *in, const char *name, const char *item,
+/* A calendar's text on its way into the store: what the store says of
+ * it, and its expansion for the window. */
+typedef struct {
+	int64_t from, to, old_to;
+	char hash[17];
+	bool found, same_text;
+	bool done; /* nothing more to do: unchanged, or not a calendar */
+	cal_result_t res;
+} cal_job_t;
+
+/* The text of one calendar, expanded into job unless it is the same text
+ * read for the same window before: name for messages, item its name in
+ * the store; single when it is the whole source (a failure is then the
+ * source's).  The text is not needed after this. */
+static status_t expand_text(ingest_t *in, const char *name, const char *item,
 			    const char *text, size_t len, bool single,
-			    int64_t now, bool *got_new)
+			    int64_t now, cal_job_t *job)
 {
-	int64_t from = now - in->cfg->lookback, to = now + WEEK;
-	int64_t old_from = 0, old_to = 0;
-	char *old_hash = NULL, hash[17];
-	cal_result_t res = {0};
-	bool found = false;
+	int64_t old_from = 0;
+	char *old_hash = NULL;
 	err_t cerr = {0};
 	status_t s = ST_OK;
 
-	hash64_hex(hash64(text, len), hash);
-	if ((s = store_cal_file(in->st, in->source_id, item, &found, &old_hash,
-				&old_from, &old_to, in->err)))
+	memset(job, 0, sizeof *job);
+	job->from = now - in->cfg->lookback;
+	job->to = now + WEEK;
+	hash64_hex(hash64(text, len), job->hash);
+	if ((s = store_cal_file(in->st, in->source_id, item, &job->found,
+				&old_hash, &old_from, &job->old_to, in->err)))
 		goto done;
-	if (found && strcmp(old_hash, hash) == 0 && old_from == from &&
-	    old_to == to)
+	job->same_text = job->found && strcmp(old_hash, job->hash) == 0;
+	job->done = job->same_text && old_from == job->from &&
+		    job->old_to == job->to;
+	if (job->done)
 		goto done; /* nothing changed */
 	in->stats->files++;
-	if (cal_expand(text, len, in->l->timezone, from,
-		       now + STORE_STANDING_DAYS * 86400, &res, &cerr)) {
+	if (cal_expand(text, len, in->l->timezone, job->from,
+		       now + STORE_STANDING_DAYS * 86400, &job->res, &cerr)) {
+		job->done = true;
 		if (single) {
 			s = err_set(in->err, ST_DATAERR, "%s: %s", name,
 				    cerr.msg);
@@ -291,30 +305,53 @@ static status_t ingest_text(ingest_t *in, const char *name, const char *item,
 		}
 		/* What the file gave before stays; it is read again once it
 		 * changes. */
-		s = warn_once(in, name, hash, "skipped: not an iCalendar file");
+		s = warn_once(in, name, job->hash,
+			      "skipped: not an iCalendar file");
 		in->stats->skipped++;
 		if (!s)
 			s = store_cal_file_set(in->st, in->source_id, item,
-					       hash, from, to, in->err);
-		goto done;
+					       job->hash, job->from, job->to,
+					       in->err);
 	}
-	for (size_t i = 0; i < res.warnings.n && !s; i++)
-		s = warn_once(in, name, hash, res.warnings.v[i]);
-	/* What the file said about the window before is replaced. */
-	if (!s)
-		s = store_forget_item(in->st, in->source_id, item, from,
-				      INT64_MAX, false, in->err);
-	bool fresh = !found || strcmp(old_hash, hash) != 0;
-	if (!s)
-		s = store_instances(in, item, &res, now,
-				    found ? old_to - WEEK : INT64_MIN, &fresh);
-	if (!s)
-		s = store_cal_file_set(in->st, in->source_id, item, hash, from,
-				       to, in->err);
-	*got_new |= fresh;
 done:
-	cal_result_free(&res);
 	free(old_hash);
+	return s;
+}
+
+/* Store what expand_text found in job. */
+static status_t store_expanded(ingest_t *in, const char *name, const char *item,
+			       int64_t now, cal_job_t *job, bool *got_new)
+{
+	status_t s = ST_OK;
+	for (size_t i = 0; !job->done && i < job->res.warnings.n && !s; i++)
+		s = warn_once(in, name, job->hash, job->res.warnings.v[i]);
+	/* What the file said about the window before is replaced. */
+	if (!s && !job->done)
+		s = store_forget_item(in->st, in->source_id, item, job->from,
+				      INT64_MAX, false, in->err);
+	bool fresh = !job->same_text;
+	if (!s && !job->done)
+		s = store_instances(in, item, &job->res, now,
+				    job->found ? job->old_to - WEEK : INT64_MIN,
+				    &fresh);
+	if (!s && !job->done)
+		s = store_cal_file_set(in->st, in->source_id, item, job->hash,
+				       job->from, job->to, in->err);
+	if (!job->done)
+		*got_new |= fresh;
+	return s;
+}
+
+/* The text of one calendar, expanded and stored (expand_text). */
+static status_t ingest_text(ingest_t *in, const char *name, const char *item,
+			    const char *text, size_t len, bool single,
+			    int64_t now, bool *got_new)
+{
+	cal_job_t job;
+	status_t s = expand_text(in, name, item, text, len, single, now, &job);
+	if (!s)
+		s = store_expanded(in, name, item, now, &job, got_new);
+	cal_result_free(&job.res);
 	return s;
 }
 
@@ -345,11 +382,15 @@ static status_t ingest_file(ingest_t *in, const char *path, const char *item,
 {
 	size_t len = 0;
 	char *text = NULL;
+	cal_job_t job;
 	status_t s = load_file(in, path, single, &text, &len);
-	if (!s && text)
-		s = ingest_text(in, path, item, text, len, single, now,
-				got_new);
-	free(text);
+	if (s || !text)
+		return s;
+	s = expand_text(in, path, item, text, len, single, now, &job);
+	free(text); /* before the instances are stored: memory */
+	if (!s)
+		s = store_expanded(in, path, item, now, &job, got_new);
+	cal_result_free(&job.res);
 	return s;
 }
 
