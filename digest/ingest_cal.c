@@ -96,13 +96,22 @@ static char *read_file(const char *path, size_t *len, const char **why,
 		sb_reserve(&b, (size_t)sb.st_size);
 	/* Checked as it is read too: it may grow meanwhile. */
 	while (b.len <= CAL_FILE_MAX && (size_t)sb.st_size <= CAL_FILE_MAX) {
+		/* straight into the buffer while it has room (the size the
+		 * file had); what it has grown by since through a chunk */
 		char chunk[65536];
-		k = read(fd, chunk, sizeof chunk);
+		bool room = b.cap - b.len >= 2;
+		k = room ? read(fd, b.s + b.len, b.cap - b.len - 1)
+			 : read(fd, chunk, sizeof chunk);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0)
 			break;
-		sb_add(&b, chunk, (size_t)k);
+		if (room) {
+			b.len += (size_t)k;
+			b.s[b.len] = '\0';
+		} else {
+			sb_add(&b, chunk, (size_t)k);
+		}
 	}
 	int saved = errno;
 	close(fd);

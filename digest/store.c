@@ -1727,10 +1727,11 @@ static int u32_cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Mostly few participants: an insertion sort, unless there are many. */
+/* Mostly few participants, and seldom more than a few dozen: an
+ * insertion sort, unless there are many. */
 static void sort_parts(uint32_t *v, size_t n)
 {
-	if (n > 16) {
+	if (n > 64) {
 		qsort(v, n, sizeof *v, u32_cmp);
 		return;
 	}
@@ -1788,9 +1789,12 @@ static size_t read_parties(parts_t *ps, const char *list, const idset_t *aset,
 			p++;
 			continue;
 		}
-		char *end;
-		int64_t aid = strtoll(p, &end, 10);
-		p = end;
+		uint64_t u = 0; /* its last 18 digits: no overflow */
+		int digits = 0;
+		for (; *p >= '0' && *p <= '9'; p++, digits++)
+			u = u * 10 % 1000000000000000000u +
+			    (uint64_t)(*p - '0');
+		int64_t aid = digits <= 18 ? (int64_t)u : -1; /* ids are less */
 		if (idset_has(aset, aid)) /* not another leader's */
 			ps->v[ps->n++] = addr_of[idset_rank(aset, aid)];
 	}
