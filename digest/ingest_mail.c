@@ -647,11 +647,13 @@ status_t ingest_mail(ingest_t *in, const char *cursor, char **new_cursor,
 	qitem_t *it, *back = NULL;
 	while ((it = queue_take(&r.msgs, &b, back))) {
 		back = it;
-		/* A stop signal: what this source wrote is rolled back. */
-		if (!s && util_stop)
-			s = err_set(in->err, ST_TEMPFAIL,
-				    "%s: stopped by a signal", in->src->spec);
-		if (!s && (s = write_msg(in, (msg_t *)it, got_new)))
+		/* A stop signal: what this source wrote is rolled back.  On
+		 * a failure the parser and the reader are stopped too, and
+		 * what they had queued is handed back unwritten. */
+		if (!s && (s = util_stop ? err_set(in->err, ST_TEMPFAIL,
+						   "%s: stopped by a signal",
+						   in->src->spec)
+					 : write_msg(in, (msg_t *)it, got_new)))
 			queue_stop(&r.msgs);
 	}
 	pthread_join(parser, NULL);
