@@ -332,22 +332,23 @@ static status_t store_expanded(ingest_t *in, const char *name, const char *item,
 			       int64_t now, cal_job_t *job, bool *got_new)
 {
 	status_t s = ST_OK;
-	for (size_t i = 0; !job->done && i < job->res.warnings.n && !s; i++)
+	if (job->done)
+		return ST_OK;
+	for (size_t i = 0; i < job->res.warnings.n && !s; i++)
 		s = warn_once(in, name, job->hash, job->res.warnings.v[i]);
 	/* What the file said about the window before is replaced. */
-	if (!s && !job->done)
+	if (!s)
 		s = store_forget_item(in->st, in->source_id, item, job->from,
 				      INT64_MAX, false, in->err);
 	bool fresh = !job->same_text;
-	if (!s && !job->done)
+	if (!s)
 		s = store_instances(in, item, &job->res, now,
 				    job->found ? job->old_to - WEEK : INT64_MIN,
 				    &fresh);
-	if (!s && !job->done)
+	if (!s)
 		s = store_cal_file_set(in->st, in->source_id, item, job->hash,
 				       job->from, job->to, in->err);
-	if (!job->done)
-		*got_new |= fresh;
+	*got_new |= fresh;
 	return s;
 }
 

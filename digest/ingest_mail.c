@@ -638,10 +638,10 @@ status_t ingest_mail(ingest_t *in, const char *cursor, char **new_cursor,
 	if (!reading) {
 		s = err_set(in->err, ST_SOFTWARE, "%s: cannot start a thread",
 			    in->src->spec);
+		/* nothing to read: the parser ends */
 		batch_t none = {0};
 		qitem_t *used, *left;
-		queue_finish(&r.raws, &none, &used,
-			     &left); /* the parser ends */
+		queue_finish(&r.raws, &none, &used, &left);
 	}
 	batch_t b = {0};
 	qitem_t *it, *back = NULL;

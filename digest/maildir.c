@@ -66,7 +66,6 @@ struct md_state {
 	char key[256];   /* the key of the item last yielded */
 	/* The item last yielded. */
 	strbuf_t where;
-	int fd; /* where, opened by open_entry, or -1 */
 	char *buf;
 	size_t cap;
 	char error[128];
@@ -250,20 +249,19 @@ static int open_entry(const struct md_list *l, size_t i)
 }
 
 /*
- * Read the header block of the file at path (opened already when s->fd
- * is not -1) into s->buf.  Returns its
+ * Read the header block of the file at path (fd, when open_entry opened
+ * it, else -1) into s->buf.  Returns its
  * length; -1 with s->error saying why it cannot be read (a FIFO, a
  * dangling symlink, EACCES...); or -2 when it went away since the
  * listing (moved to cur/ or deleted): nothing to say about it.
  */
-static ssize_t read_header(struct md_state *s, const char *path)
+static ssize_t read_header(struct md_state *s, const char *path, int fd)
 {
 	ssize_t ret = -1;
 	size_t len = 0, hlen = 0;
 	struct stat st;
-	int fd = s->fd >= 0 ? s->fd : open_regular(path, O_NOATIME, &st, NULL);
-
-	s->fd = -1;
+	if (fd < 0)
+		fd = open_regular(path, O_NOATIME, &st, NULL);
 	if (fd < 0) {
 		if (errno != ENOENT)
 			snprintf(s->error, sizeof s->error, "%s",
@@ -376,7 +374,7 @@ static status_t md_open(const mailsrc_spec_t *spec, void **state, err_t *err)
 	}
 
 	s = xcalloc(1, sizeof *s);
-	s->ents[0].fd = s->ents[1].fd = s->fd = -1;
+	s->ents[0].fd = s->ents[1].fd = -1;
 	s->path = xstrdup(path);
 	for (size_t n = strlen(s->path); n > 1 && s->path[n - 1] == '/';)
 		s->path[--n] = '\0'; /* "Sent/" → "Sent/cur/x", not "Sent//" */
@@ -477,8 +475,7 @@ static int md_next(void *state, mailsrc_item_t *item, err_t *err)
 		sb_puts(&s->where, subdirs[s->dir]);
 		sb_putc(&s->where, '/');
 		sb_puts(&s->where, name);
-		s->fd = open_entry(l, i);
-		ssize_t n = read_header(s, sb_str(&s->where));
+		ssize_t n = read_header(s, sb_str(&s->where), open_entry(l, i));
 		if (n == -2)
 			continue; /* gone since the listing */
 		item->key = s->key;
