@@ -391,18 +391,17 @@ typedef struct {
 	queue_t msgs; /* parser -> writer */
 	int rc;       /* the reader's: of mailsrc_next, with err */
 	err_t err;
-	strtab_t seen; /* keys read before, loaded on first use */
+	strmap_t seen; /* keys read before, loaded on first use */
 	bool seen_loaded;
-	bool handed; /* the reader queued a message (reader thread only) */
+	bool handed; /* the reader queued a message */
 	status_t seen_status;
 } reader_t;
 
-/* The Maildir backend asks before reading a file.  Runs on the reader
- * thread: the keys are loaded once, then looked up in memory.  The store's
- * connection is not made for two threads (no mutex): the load is safe
- * because the writer is waiting for the first message meanwhile, and
- * only then.  Every backend asks before it yields anything; one that
- * asked later would fail the source rather than race. */
+/* The Maildir and IMAP backends ask while they are opened, before the
+ * reader and parser threads start: the keys are loaded once, then looked
+ * up in memory.  The store's connection is not made for two threads (no
+ * mutex): a backend that asked once a message was read would fail the
+ * source rather than race. */
 static bool seen_cb(void *ctx, const char *key)
 {
 	reader_t *r = ctx;
@@ -418,7 +417,7 @@ static bool seen_cb(void *ctx, const char *key)
 				r->in->st, r->in->source_id, &r->seen, &r->err);
 	}
 	int64_t status;
-	return r->seen_status || (strtab_get(&r->seen, key, &status) &&
+	return r->seen_status || (strmap_get(&r->seen, key, &status) &&
 				  status != SEEN_UNREADABLE);
 }
 
@@ -437,7 +436,7 @@ static void *reader_main(void *arg)
 		}
 		int64_t prior = -1;
 		if (item.key)
-			strtab_get(&r->seen, item.key, &prior);
+			strmap_get(&r->seen, item.key, &prior);
 		raw_t *raw =
 			raw_new(&item, (int)prior, mailsrc_progress(r->ms));
 		r->handed = true;
@@ -678,7 +677,7 @@ status_t ingest_mail(ingest_t *in, const char *cursor, char **new_cursor,
 done:
 	queue_destroy(&r.raws);
 	queue_destroy(&r.msgs);
-	strtab_free(&r.seen);
+	strmap_free(&r.seen);
 	mailsrc_close(r.ms);
 	return s;
 }

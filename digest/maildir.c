@@ -57,8 +57,6 @@ struct md_list {
 
 struct md_state {
 	char *path;
-	mailsrc_seen_fn seen;
-	void *seen_ctx;
 	char *stamp;   /* "maildir1 CUR NEW": the cursor of this open */
 	bool finished; /* nothing more to yield, the walk was complete */
 	struct md_list ents[2];
@@ -168,14 +166,20 @@ static status_t stamp_of(const char *dir, char *out, size_t outsz, int64_t *ns,
 	return ST_OK;
 }
 
-/* Read the names in dir (missing = empty), sorted by key then name; the
- * directory stays open in out->fd for reading the files by name. */
-static status_t list_dir(const char *dir, struct md_list *out, err_t *err)
+/* Read the names in dir (missing = empty) but those whose key seen()
+ * says was read before, sorted by key then name; the directory stays
+ * open in out->fd for reading the files by name.  Asking while listing
+ * keeps what was read before out of the listing, its memory and its
+ * sort: an incremental run lists every name of a large cur/ to find the
+ * few new ones. */
+static status_t list_dir(const char *dir, const mailsrc_spec_t *spec,
+			 struct md_list *out, err_t *err)
 {
 	status_t st = ST_OK;
 	size_t cap = 0;
 	DIR *d = NULL;
 	int fd;
+	char key[256];
 
 	out->fd = open_dir_noatime(dir);
 	if (out->fd < 0) {
@@ -204,7 +208,11 @@ static status_t list_dir(const char *dir, struct md_list *out, err_t *err)
 		 * is not a message (a directory, a FIFO) is yielded with
 		 * why, so that it is warned about. */
 		size_t kn = key_len(de->d_name);
-		if (!kn)
+		if (!kn || kn >= sizeof key) /* NAME_MAX is 255 */
+			continue;
+		memcpy(key, de->d_name, kn);
+		key[kn] = '\0';
+		if (spec->seen && spec->seen(spec->seen_ctx, key))
 			continue;
 		if (out->n == cap) {
 			cap = cap ? cap * 2 : 64;
@@ -327,8 +335,6 @@ static void md_close(void *state)
 static status_t md_open(const mailsrc_spec_t *spec, void **state, err_t *err)
 {
 	const char *path = spec->path, *cursor = spec->cursor;
-	mailsrc_seen_fn seen = spec->seen;
-	void *seen_ctx = spec->seen_ctx;
 	status_t st = ST_OK;
 	struct md_state *s = NULL;
 	char *sub = NULL;
@@ -378,8 +384,6 @@ static status_t md_open(const mailsrc_spec_t *spec, void **state, err_t *err)
 	s->path = xstrdup(path);
 	for (size_t n = strlen(s->path); n > 1 && s->path[n - 1] == '/';)
 		s->path[--n] = '\0'; /* "Sent/" → "Sent/cur/x", not "Sent//" */
-	s->seen = seen;
-	s->seen_ctx = seen_ctx;
 	/* The mtimes first, then the listings: whatever changes after this
 	 * moves an mtime, and the next run walks again. */
 	for (int i = 0; i < 2; i++) {
@@ -423,7 +427,7 @@ static status_t md_open(const mailsrc_spec_t *spec, void **state, err_t *err)
 			continue;
 		free(sub);
 		sub = xasprintf("%s/%s", path, subdirs[i]);
-		st = list_dir(sub, &s->ents[i], err);
+		st = list_dir(sub, spec, &s->ents[i], err);
 		if (st != ST_OK)
 			goto done;
 	}
@@ -462,12 +466,8 @@ static int md_next(void *state, mailsrc_item_t *item, err_t *err)
 			continue;
 		if (s->dir == 1 && list_has(&s->ents[0], name, kn))
 			continue;
-		if (kn >= sizeof s->key) /* cannot happen: NAME_MAX is 255 */
-			kn = sizeof s->key - 1;
-		memcpy(s->key, name, kn);
+		memcpy(s->key, name, kn); /* kn < sizeof s->key: list_dir */
 		s->key[kn] = '\0';
-		if (s->seen && s->seen(s->seen_ctx, s->key))
-			continue;
 
 		s->where.len = 0;
 		sb_puts(&s->where, s->path);

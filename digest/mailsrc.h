@@ -131,7 +131,9 @@ typedef struct {
 } mailsrc_item_t;
 
 /* mailsrc_seen_fn: called by a backend before it reads a message that
- * has a key: return true to skip it (already ingested). */
+ * has a key, while the source is opened: return true to skip it (already
+ * ingested).  A Maildir asks about every file name's key, so a key that
+ * two names share (one in cur/, one in new/) is asked about twice. */
 
 /*
  * Open a source at path, resuming after cursor (NULL or "" = from the

@@ -536,7 +536,8 @@ static status_t flush_names(store_t *st, err_t *err)
 {
 	status_t s = ST_OK;
 	for (size_t i = 0; i < st->name_uses.cap && !s; i++) {
-		const char *key = st->name_uses.keys[i];
+		int64_t uses;
+		const char *key = strmap_slot_key(&st->name_uses, i, &uses);
 		if (!key)
 			continue;
 		char *end;
@@ -546,7 +547,7 @@ static status_t flush_names(store_t *st, err_t *err)
 			return db_error(st, err, "name");
 		sqlite3_bind_int64(q, 1, aid);
 		sqlite3_bind_text(q, 2, end + 1, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(q, 3, st->name_uses.vals[i]);
+		sqlite3_bind_int64(q, 3, uses);
 		if (step(q) != SQLITE_DONE)
 			s = db_error(st, err, "recording names");
 	}
@@ -559,14 +560,15 @@ static status_t flush_first_times(store_t *st, err_t *err)
 {
 	status_t s = ST_OK;
 	for (size_t i = 0; i < st->first_times.cap && !s; i++) {
-		const char *key = st->first_times.keys[i];
+		int64_t first;
+		const char *key = strmap_slot_key(&st->first_times, i, &first);
 		if (!key)
 			continue;
 		sqlite3_stmt *q = stmt(st, Q_FIRST_SET);
 		if (!q)
 			return db_error(st, err, "first times");
 		sqlite3_bind_int64(q, 1, strtoll(key, NULL, 10));
-		sqlite3_bind_int64(q, 2, st->first_times.vals[i]);
+		sqlite3_bind_int64(q, 2, first);
 		if (step(q) != SQLITE_DONE)
 			s = db_error(st, err, "recording first times");
 	}
@@ -731,21 +733,18 @@ done:
 	return s;
 }
 
-status_t store_seen_keys(store_t *st, int64_t source, strtab_t *keys,
+status_t store_seen_keys(store_t *st, int64_t source, strmap_t *keys,
 			 err_t *err)
 {
 	sqlite3_stmt *q = NULL;
 	int rc;
-	/* in the primary key's order: BINARY, which is strcmp's */
 	if (sqlite3_prepare_v2(
-		    st->db,
-		    "SELECT key, status FROM seen WHERE source_id = ?1"
-		    " ORDER BY key",
+		    st->db, "SELECT key, status FROM seen WHERE source_id = ?1",
 		    -1, &q, NULL) != SQLITE_OK)
 		return db_error(st, err, "seen");
 	sqlite3_bind_int64(q, 1, source);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		strtab_add(keys, (const char *)sqlite3_column_text(q, 0),
+		strmap_put(keys, (const char *)sqlite3_column_text(q, 0),
 			   sqlite3_column_int(q, 1));
 	sqlite3_finalize(q);
 	return rc == SQLITE_DONE ? ST_OK : db_error(st, err, "seen");

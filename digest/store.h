@@ -84,10 +84,10 @@ status_t store_source_senders(store_t *st, int64_t source,
  * schema) when it has. */
 status_t store_seen(store_t *st, int64_t source, const char *key, bool *seen,
 		    int *status, err_t *err);
-/* Every key this source has yielded, into *keys in order (values: the
- * status).  The connection is not made for two threads: no call on it
- * may run meanwhile. */
-status_t store_seen_keys(store_t *st, int64_t source, strtab_t *keys,
+/* Every key this source has yielded, into *keys (values: the status).
+ * The connection is not made for two threads: no call on it may run
+ * meanwhile. */
+status_t store_seen_keys(store_t *st, int64_t source, strmap_t *keys,
 			 err_t *err);
 status_t store_seen_add(store_t *st, int64_t source, const char *key,
 			int status, err_t *err);

@@ -225,8 +225,9 @@ void strvec_free(strvec_t *sv)
 static size_t strmap_slot(const strmap_t *m, uint64_t h, const char *key)
 {
 	size_t i = (size_t)h & (m->cap - 1);
-	while (m->keys[i] &&
-	       (m->hashes[i] != h || strcmp(m->keys[i], key) != 0))
+	const struct strmap_slot *sl;
+	while ((sl = &m->slots[i])->key &&
+	       (sl->hash != h || strcmp(m->text.s + sl->key - 1, key) != 0))
 		i = (i + 1) & (m->cap - 1);
 	return i;
 }
@@ -234,125 +235,62 @@ static size_t strmap_slot(const strmap_t *m, uint64_t h, const char *key)
 void strmap_put(strmap_t *m, const char *key, int64_t val)
 {
 	if ((m->n + 1) * 4 > m->cap * 3) {
-		strmap_t g = {.cap = m->cap ? m->cap * 2 : 64, .n = m->n};
-		g.keys = xcalloc(g.cap, sizeof *g.keys);
-		g.vals = xcalloc(g.cap, sizeof *g.vals);
-		g.hashes = xcalloc(g.cap, sizeof *g.hashes);
+		size_t cap = m->cap ? m->cap * 2 : 64;
+		struct strmap_slot *g = xcalloc(cap, sizeof *g);
 		for (size_t i = 0; i < m->cap; i++) {
-			if (!m->keys[i])
+			if (!m->slots[i].key)
 				continue;
-			size_t j = (size_t)m->hashes[i] & (g.cap - 1);
-			while (g.keys[j]) /* all keys differ */
-				j = (j + 1) & (g.cap - 1);
-			g.keys[j] = m->keys[i];
-			g.vals[j] = m->vals[i];
-			g.hashes[j] = m->hashes[i];
+			size_t j = (size_t)m->slots[i].hash & (cap - 1);
+			while (g[j].key) /* all keys differ */
+				j = (j + 1) & (cap - 1);
+			g[j] = m->slots[i];
 		}
-		free(m->keys);
-		free(m->vals);
-		free(m->hashes);
-		*m = g;
+		free(m->slots);
+		m->slots = g;
+		m->cap = cap;
 	}
-	uint64_t h = hash64(key, strlen(key));
-	size_t i = strmap_slot(m, h, key);
-	if (!m->keys[i]) {
-		m->keys[i] = xstrdup(key);
-		m->hashes[i] = h;
+	size_t len = strlen(key);
+	uint64_t h = hash64(key, len);
+	struct strmap_slot *sl = &m->slots[strmap_slot(m, h, key)];
+	if (!sl->key) {
+		sl->hash = h;
+		sl->key = m->text.len + 1;
+		sb_add(&m->text, key, len + 1);
 		m->n++;
 	}
-	m->vals[i] = val;
+	sl->val = val;
 }
 
 bool strmap_get(const strmap_t *m, const char *key, int64_t *val)
 {
 	if (!m->cap)
 		return false;
-	size_t i = strmap_slot(m, hash64(key, strlen(key)), key);
-	if (!m->keys[i])
+	const struct strmap_slot *sl =
+		&m->slots[strmap_slot(m, hash64(key, strlen(key)), key)];
+	if (!sl->key)
 		return false;
 	if (val)
-		*val = m->vals[i];
+		*val = sl->val;
 	return true;
+}
+
+const char *strmap_slot_key(const strmap_t *m, size_t i, int64_t *val)
+{
+	const struct strmap_slot *sl = &m->slots[i];
+	if (!sl->key)
+		return NULL;
+	if (val)
+		*val = sl->val;
+	return m->text.s + sl->key - 1;
 }
 
 void strmap_free(strmap_t *m)
 {
 	if (!m)
 		return;
-	for (size_t i = 0; i < m->cap; i++)
-		free(m->keys[i]);
-	free(m->keys);
-	free(m->vals);
-	free(m->hashes);
+	free(m->slots);
+	sb_free(&m->text);
 	memset(m, 0, sizeof *m);
-}
-
-bool strtab_add(strtab_t *t, const char *key, int64_t val)
-{
-	if (t->n && strcmp(t->text.s + t->off[t->n - 1], key) >= 0)
-		return false;
-	if (t->n == t->cap) {
-		t->cap = t->cap ? 2 * t->cap : 256;
-		t->off = xrealloc(t->off, t->cap * sizeof *t->off);
-		t->vals = xrealloc(t->vals, t->cap * sizeof *t->vals);
-	}
-	t->off[t->n] = t->text.len;
-	t->vals[t->n++] = val;
-	sb_add(&t->text, key, strlen(key) + 1);
-	return true;
-}
-
-bool strtab_get(strtab_t *t, const char *key, int64_t *val)
-{
-	size_t lo = 0, hi = t->n;
-	/* the usual walk in order: the key just found again, the next one,
-	 * or the one after it */
-	if (t->next > 0 && strcmp(t->text.s + t->off[t->next - 1], key) == 0) {
-		lo = t->next - 1;
-		goto found;
-	}
-	if (t->next < t->n) {
-		int c = strcmp(t->text.s + t->off[t->next], key);
-		if (c == 0) {
-			lo = t->next;
-			goto found;
-		}
-		if (c < 0) {
-			lo = t->next + 1;
-			if (lo < t->n &&
-			    strcmp(t->text.s + t->off[lo], key) == 0)
-				goto found;
-		} else {
-			hi = t->next;
-		}
-	}
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(t->text.s + t->off[mid], key);
-		if (c == 0) {
-			lo = mid;
-			goto found;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	t->next = lo;
-	return false;
-found:
-	if (val)
-		*val = t->vals[lo];
-	t->next = lo + 1;
-	return true;
-}
-
-void strtab_free(strtab_t *t)
-{
-	sb_free(&t->text);
-	free(t->off);
-	free(t->vals);
-	memset(t, 0, sizeof *t);
 }
 
 char *str_lower(char *s)

@@ -82,35 +82,27 @@ bool strvec_contains(const strvec_t *sv, const char *s); /* case-insensitive */
 void strvec_free(strvec_t *sv);
 
 /* A map from strings (copied) to int64 values: open addressing, grows as
- * needed.  For caches of database ids and sets of keys. */
+ * needed, the keys packed in one buffer (a set of a few hundred thousand
+ * keys costs no malloc each).  For caches of database ids and sets of
+ * keys. */
+struct strmap_slot {
+	uint64_t hash; /* of the key */
+	int64_t val;
+	size_t key; /* its offset in text + 1; 0 in an empty slot */
+};
+
 typedef struct {
-	char **keys; /* NULL in an empty slot */
-	int64_t *vals;
-	uint64_t *hashes; /* of keys[i] */
+	struct strmap_slot *slots;
+	strbuf_t text; /* "key\0key\0..." */
 	size_t n, cap;
 } strmap_t;
 
 void strmap_put(strmap_t *m, const char *key, int64_t val);
 bool strmap_get(const strmap_t *m, const char *key, int64_t *val);
+/* The key in slot i < m->cap (its value in *val), or NULL for an empty
+ * slot: for a walk over all of them. */
+const char *strmap_slot_key(const strmap_t *m, size_t i, int64_t *val);
 void strmap_free(strmap_t *m);
-
-/* Strings with int64 values, added in ascending (strcmp) order and packed
- * in one buffer: half the memory of a strmap_t and no hashing, for keys
- * that come sorted out of an index.  A lookup after the key last found
- * (in ascending order again) costs a comparison or two; any other, a
- * binary search. */
-typedef struct {
-	strbuf_t text; /* "key\0key\0..." */
-	size_t *off;
-	int64_t *vals;
-	size_t n, cap;
-	size_t next; /* where the next lookup starts */
-} strtab_t;
-
-/* false (and nothing added) unless key sorts after the last one added. */
-bool strtab_add(strtab_t *t, const char *key, int64_t val);
-bool strtab_get(strtab_t *t, const char *key, int64_t *val);
-void strtab_free(strtab_t *t);
 
 /* int64_t comparison for qsort; the k-th smallest of v[0..n), k < n, found
  * in linear time by reordering v. */
