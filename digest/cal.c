@@ -1401,8 +1401,8 @@ status_t cal_expand(const char *text, size_t len, const char *zone,
 	cal_ctx_t c = {0};
 	cal_cut_t cut = {0};
 	icalcomponent **cals = NULL;
-	cal_item_t *items = NULL;
-	size_t ncals = 0;
+	cal_item_t *items = NULL; /* of one UID group */
+	size_t ncals = 0, capitems = 0;
 	char *buf = NULL;
 	strbuf_t one = {0}; /* the VEVENT being parsed */
 
@@ -1448,12 +1448,16 @@ status_t cal_expand(const char *text, size_t len, const char *zone,
 			prefer_system_zones(&c, cals[i]);
 	if (cut.nspans)
 		qsort(cut.spans, cut.nspans, sizeof(*cut.spans), span_cmp);
-	items = xcalloc(cut.nspans ? cut.nspans : 1, sizeof(*items));
 	for (size_t i = 0; i < cut.nspans;) {
 		size_t j = i + 1, n = 0;
 		while (j < cut.nspans && cut.spans[i].key && cut.spans[j].key &&
 		       strcmp(cut.spans[i].key, cut.spans[j].key) == 0)
 			j++;
+		if (j - i > capitems) {
+			capitems = j - i;
+			free(items);
+			items = xmalloc(capitems * sizeof(*items));
+		}
 		for (size_t k = i; k < j; k++) {
 			cal_span_t *sp = &cut.spans[k];
 			icalcomponent *cal = cals[sp->cal];
