@@ -45,6 +45,9 @@ struct hctx {
 	size_t dropped_lines; /* malformed lines dropped so far */
 };
 
+/* See mailsrc.h. */
+bool mailhdr_own_parsers = true;
+
 /* ---- small string helpers ------------------------------------------- */
 
 /* A copy of s[0..n) with folding undone (CR, LF become spaces), NULs
@@ -185,6 +188,154 @@ static char *defuse_nuls(const char *s)
 	return sb_steal(&b);
 }
 
+/* ---- encoded words in UTF-8, without libetpan ----------------------- */
+
+static int hex_digit(char c)
+{
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+				      : -1;
+}
+
+/* The bytes of a B or Q encoded word's text t[0..n) into b, as libetpan
+ * decodes them; false for text it might read otherwise (base64 not in
+ * whole quanta or with stray bits, '=' without two upper-case hex
+ * digits) or that holds a NUL byte. */
+static bool decode_word(strbuf_t *b, char enc, const char *t, size_t n)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqr"
+				  "stuvwxyz0123456789+/";
+	if (enc == 'Q' || enc == 'q') {
+		for (size_t i = 0; i < n; i++) {
+			int h1, h2;
+			if (t[i] == '_') {
+				sb_putc(b, ' ');
+			} else if (t[i] != '=') {
+				sb_putc(b, t[i]);
+			} else if (i + 2 < n &&
+				   (h1 = hex_digit(t[i + 1])) >= 0 &&
+				   (h2 = hex_digit(t[i + 2])) >= 0 &&
+				   (h1 | h2)) {
+				sb_putc(b, (char)(h1 << 4 | h2));
+				i += 2;
+			} else {
+				return false;
+			}
+		}
+		return true;
+	}
+	if (n % 4)
+		return false;
+	for (size_t i = 0; i < n; i += 4) {
+		unsigned long v = 0;
+		size_t pad = 0;
+		for (size_t k = 0; k < 4; k++) {
+			const char *p = strchr(b64, t[i + k]);
+			if (t[i + k] == '=' && i + 4 == n && k >= 2 &&
+			    t[i + 3] == '=') {
+				pad++;
+				v <<= 6;
+			} else if (t[i + k] && p && !pad) {
+				v = v << 6 | (unsigned long)(p - b64);
+			} else {
+				return false;
+			}
+		}
+		if (v & ((1ul << (8 * pad)) - 1))
+			return false; /* bits under the padding */
+		char out[3] = {(char)(v >> 16), (char)(v >> 8), (char)v};
+		if (memchr(out, '\0', 3 - pad))
+			return false;
+		sb_add(b, out, 3 - pad);
+	}
+	return true;
+}
+
+/* Is s[0..n) well-formed UTF-8 without noncharacters? */
+static bool utf8_ok(const unsigned char *s, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		unsigned c = s[i];
+		size_t k = c < 0x80                ? 0
+			   : c >= 0xC2 && c < 0xE0 ? 1
+			   : c >= 0xE0 && c < 0xF0 ? 2
+			   : c >= 0xF0 && c < 0xF5 ? 3
+						   : 4;
+		if (k == 4 || i + k >= n + (k == 0))
+			return k == 0;
+		unsigned long cp = k ? c & (0x3F >> k) : c;
+		for (size_t j = 1; j <= k; j++) {
+			if ((s[i + j] & 0xC0) != 0x80)
+				return false;
+			cp = cp << 6 | (s[i + j] & 0x3F);
+		}
+		if ((k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) ||
+		    cp > 0x10FFFF || (cp >= 0xD800 && cp < 0xE000) ||
+		    (cp >= 0xFDD0 && cp < 0xFDF0) || (cp & 0xFFFE) == 0xFFFE)
+			return false;
+		i += k + 1;
+	}
+	return true;
+}
+
+/*
+ * A phrase of plain ASCII words and encoded words in UTF-8, decoded as
+ * libetpan's mailmime_encoded_phrase_parse decodes it to UTF-8, but
+ * without an iconv converter opened for every word (the larger part of
+ * reading a name); NULL for any other phrase, left to libetpan (the
+ * header fuzz target compares the two).  Blanks between encoded words
+ * go, a single space stands for those before a plain word or between a
+ * plain word and an encoded one.  Caller frees.
+ */
+static char *decode_utf8_phrase(const char *in)
+{
+	strbuf_t b = {0};
+	bool first = true, prev_plain = false;
+	const char *p = in + strspn(in, " \t");
+	while (*p) {
+		size_t n = strcspn(p, " \t");
+		const char *q = n > 2 ? memchr(p + 2, '?', n - 2) : NULL;
+		if (!memmem(p, n, "=?", 2)) {
+			for (size_t i = 0; i < n; i++)
+				if (p[i] <= ' ' || p[i] >= 127)
+					goto fail;
+			if (!first)
+				sb_putc(&b, ' ');
+			sb_add(&b, p, n);
+			prev_plain = true;
+		} else {
+			/* one whole word: =?utf-8?E?TEXT?= */
+			const char *text = q ? q + 3 : NULL, *end = p + n - 2;
+			if (!q || q - p != 7 || strncasecmp(p, "=?utf-8?", 8) ||
+			    !strchr("QqBb", q[1]) || !q[1] || q[2] != '?' ||
+			    text >= end || end[0] != '?' || end[1] != '=' ||
+			    memchr(text, '?', (size_t)(end - text)))
+				goto fail;
+			for (const char *c = text; c < end; c++)
+				if (*c <= ' ' || *c >= 127)
+					goto fail;
+			if (!first && prev_plain)
+				sb_putc(&b, ' ');
+			size_t start = b.len;
+			if (!decode_word(&b, q[1], text,
+					 (size_t)(end - text)) ||
+			    !utf8_ok((const unsigned char *)b.s + start,
+				     b.len - start))
+				goto fail;
+			prev_plain = false;
+		}
+		first = false;
+		p += n;
+		p += strspn(p, " \t");
+	}
+	if (!b.s)
+		goto fail;
+	return sb_steal(&b);
+fail:
+	sb_free(&b);
+	return NULL;
+}
+
 /*
  * Decode RFC 2047 encoded words in a display name, group name or Subject
  * to UTF-8 (raw 8-bit bytes are taken as UTF-8), drop the quotes around
@@ -200,26 +351,30 @@ static char *decode_text(const char *raw)
 	if (!raw)
 		return NULL;
 	char *u = unfold(raw, strlen(raw));
-	char *in = defuse_nuls(u);
-	free(u);
-	char *out = NULL;
-	char *res = NULL;
-	size_t idx = 0;
-	size_t inlen = strlen(in);
-	bool words = strstr(in, "=?") != NULL;
-	int r = MAILIMF_ERROR_PARSE;
-	/* Without an encoded word, ASCII text decodes to itself with its
-	 * blanks collapsed, as ident_clean_name does anyway: libetpan would
-	 * only open an iconv converter (UTF-8 to UTF-8) for each word, the
-	 * larger part of the cost of reading a header. */
-	if (words || !str_ascii(in))
-		r = mailmime_encoded_phrase_parse("utf-8", in, inlen, &idx,
-						  "utf-8", &out);
-	if (r == MAILIMF_NO_ERROR && out) {
-		res = xstrdup(out);
+	bool words = strstr(u, "=?") != NULL;
+	char *res = words && mailhdr_own_parsers ? decode_utf8_phrase(u) : NULL;
+	if (res) {
+		free(u); /* it had no word that decodes to a NUL */
 	} else {
-		res = in;
-		in = NULL;
+		char *in = defuse_nuls(u);
+		free(u);
+		char *out = NULL;
+		size_t idx = 0;
+		int r = MAILIMF_ERROR_PARSE;
+		/* Without an encoded word, ASCII text decodes to itself with
+		 * its blanks collapsed, as ident_clean_name does anyway:
+		 * libetpan would only open an iconv converter (UTF-8 to
+		 * UTF-8) for each word. */
+		if (words || !str_ascii(in))
+			r = mailmime_encoded_phrase_parse(
+				"utf-8", in, strlen(in), &idx, "utf-8", &out);
+		if (r == MAILIMF_NO_ERROR && out) {
+			res = xstrdup(out);
+			free(in);
+		} else {
+			res = in;
+		}
+		free(out); /* libetpan-allocated */
 	}
 	res = ident_clean_name(res);
 	size_t n = res ? strlen(res) : 0;
@@ -228,8 +383,6 @@ static char *decode_text(const char *raw)
 		res[n - 2] = '\0';
 		res = ident_clean_name(res);
 	}
-	free(out); /* libetpan-allocated */
-	free(in);
 	return res;
 }
 
@@ -287,11 +440,12 @@ enum addr_dest {
 	DEST_RCPT,
 };
 
-static void add_mailbox(struct hctx *c, const struct mailimf_mailbox *mb,
-			enum addr_dest dest, const char *field)
+/* A mailbox as libetpan reads it: its display name (raw, or NULL) and
+ * addr-spec. */
+static void add_spec(struct hctx *c, const char *display, const char *spec,
+		     enum addr_dest dest, const char *field)
 {
 	mailsrc_header_t *h = c->h;
-	const char *spec = mb->mb_addr_spec ? mb->mb_addr_spec : "";
 	char *addr = clean_addr(spec);
 	if (!addr) {
 		char *q = quote_for_warning(spec);
@@ -301,13 +455,13 @@ static void add_mailbox(struct hctx *c, const struct mailimf_mailbox *mb,
 		else if (*q)
 			hdr_warn(c, "dropped address without @ in %s: %s",
 				 field, q);
-		else if (mb->mb_display_name)
+		else if (display)
 			hdr_warn(c, "dropped empty address in %s", field);
 		/* else: what libetpan makes of a group of only comments */
 		free(q);
 		return;
 	}
-	char *name = decode_text(mb->mb_display_name);
+	char *name = decode_text(display);
 	mailsrc_addr_t *a = NULL;
 	switch (dest) {
 	case DEST_FROM:
@@ -329,6 +483,13 @@ static void add_mailbox(struct hctx *c, const struct mailimf_mailbox *mb,
 	}
 	a->addr = addr;
 	a->name = name;
+}
+
+static void add_mailbox(struct hctx *c, const struct mailimf_mailbox *mb,
+			enum addr_dest dest, const char *field)
+{
+	add_spec(c, mb->mb_display_name,
+		 mb->mb_addr_spec ? mb->mb_addr_spec : "", dest, field);
 }
 
 static void add_mailbox_list(struct hctx *c,
@@ -360,6 +521,189 @@ static void add_address_list(struct hctx *c,
 		return;
 	for (clistiter *it = clist_begin(l->ad_list); it; it = clist_next(it))
 		add_address(c, clist_content(it), dest, field);
+}
+
+/* ---- the common address field, without libetpan -------------------- */
+
+/*
+ * Most From, To, Cc and Bcc fields are a list of "addr-spec" and
+ * "phrase <addr-spec>" and nothing else, and libetpan reads them a char
+ * at a time with a malloc per token: the larger part of reading a
+ * header.  Such a field is read here instead, into the display names
+ * (raw) and addr-specs libetpan gives for it; the header fuzz target
+ * compares the two readings of every input it replays, the corpus
+ * included.  A phrase here is atoms (printable ASCII but specials),
+ * encoded words and quoted strings without backslashes or encoded
+ * words, joined by single blanks as libetpan joins them.  Anything else
+ * (comments, groups, quoted pairs, domain literals, 8-bit text, an
+ * empty element) is left to libetpan.
+ */
+
+/* The blanks and folds from v[i]: a CR only before an LF, an LF only
+ * before a blank or at the end. */
+static size_t skip_blanks(const char *v, size_t n, size_t i)
+{
+	while (i < n && (v[i] == ' ' || v[i] == '\t' ||
+			 (v[i] == '\r' && i + 1 < n && v[i + 1] == '\n') ||
+			 (v[i] == '\n' &&
+			  (i + 1 == n || v[i + 1] == ' ' || v[i + 1] == '\t'))))
+		i++;
+	return i;
+}
+
+static bool plain_char(char ch)
+{
+	return ch > ' ' && ch < 127 && !strchr("\"(),:;<>[\\]", ch);
+}
+
+/* Is t[0..n) an atom libetpan reads as it is: without "=?", or one
+ * whole encoded word "=?CHARSET?E?TEXT?=" without another '?'? */
+static bool plain_atom(const char *t, size_t n)
+{
+	const char *ew = memmem(t, n, "=?", 2);
+	if (!ew)
+		return true;
+	if (ew != t || n < 8 || t[n - 2] != '?' || t[n - 1] != '=')
+		return false;
+	const char *q1 = memchr(t + 2, '?', n - 2);
+	if (!q1 || q1 == t + 2 || q1 + 3 > t + n - 2 ||
+	    !strchr("QqBb", q1[1]) || q1[2] != '?')
+		return false;
+	return !memchr(q1 + 3, '?', (size_t)(t + n - 2 - (q1 + 3)));
+}
+
+/* A quoted string at v[*i] (its '"'), its content added to b with each
+ * run of blanks as one space; false when it is not one read here. */
+static bool quoted_word(const char *v, size_t n, size_t *i, strbuf_t *b)
+{
+	size_t k = *i + 1, start = b->len;
+	while (k < n && v[k] != '"') {
+		size_t e = skip_blanks(v, n, k);
+		if (e > k) {
+			sb_putc(b, ' ');
+			k = e;
+			continue;
+		}
+		if (v[k] < ' ' || v[k] >= 127 || v[k] == '\\')
+			return false;
+		sb_putc(b, v[k++]);
+	}
+	if (k >= n || b->len == start ||
+	    memmem(b->s + start, b->len - start, "=?", 2))
+		return false;
+	*i = k + 1;
+	return true;
+}
+
+/* Read the value v[0..n) of an address field, and add its mailboxes to
+ * dest; false (nothing added) when it is one for libetpan. */
+static bool fast_address_list(struct hctx *c, const char *v, size_t n,
+			      enum addr_dest dest, const char *field)
+{
+	strbuf_t b = {0}; /* "name\0spec\0" for each element */
+	size_t *names = NULL, cap = 0, count = 0; /* offsets, SIZE_MAX: none */
+	bool ok = false;
+	size_t i = skip_blanks(v, n, 0);
+
+	while (i < n) {
+		size_t phrase = b.len, words = 0, atom = 0, atomlen = 0;
+		bool quoted = false;
+		while (i < n && v[i] != '<' && v[i] != ',') {
+			if (words)
+				sb_putc(&b, ' ');
+			if (v[i] == '"') {
+				if (!quoted_word(v, n, &i, &b))
+					goto done;
+				quoted = true;
+			} else {
+				size_t e = i;
+				while (e < n && plain_char(v[e]))
+					e++;
+				if (e == i || !plain_atom(v + i, e - i))
+					goto done;
+				atom = i;
+				atomlen = e - i;
+				sb_add(&b, v + i, e - i);
+				i = e;
+			}
+			words++;
+			size_t e = skip_blanks(v, n, i);
+			if (e == i && i < n && v[i] != '<' && v[i] != ',')
+				goto done; /* a word right after another */
+			i = e;
+		}
+		if (count == cap) {
+			cap = cap ? 2 * cap : 8;
+			names = xrealloc(names, cap * sizeof *names);
+		}
+		if (i < n && v[i] == '<') {
+			size_t e = i + 1;
+			while (e < n && plain_char(v[e]))
+				e++;
+			if (e == i + 1 || e >= n || v[e] != '>')
+				goto done;
+			sb_putc(&b, '\0');
+			names[count++] = words ? phrase : SIZE_MAX;
+			sb_add(&b, v + i + 1, e - i - 1);
+			i = skip_blanks(v, n, e + 1);
+		} else {
+			/* a bare addr-spec: one atom */
+			if (words != 1 || quoted)
+				goto done;
+			b.len = phrase;
+			sb_putc(&b, '\0');
+			names[count++] = SIZE_MAX;
+			sb_add(&b, v + atom, atomlen);
+		}
+		sb_putc(&b, '\0');
+		if (i < n && v[i] != ',')
+			goto done;
+		if (i < n) {
+			i = skip_blanks(v, n, i + 1);
+			if (i >= n)
+				goto done; /* a comma at the end */
+		}
+	}
+	ok = count > 0;
+done:
+	if (ok) {
+		const char *p = b.s;
+		for (size_t k = 0; k < count; k++) {
+			const char *name = names[k] == SIZE_MAX ? NULL : p;
+			const char *spec = p + strlen(p) + 1;
+			add_spec(c, name, spec, dest, field);
+			p = spec + strlen(spec) + 1;
+		}
+	}
+	free(names);
+	sb_free(&b);
+	return ok;
+}
+
+/* The field f[0..n) (its name, value and newline) when it is a From, To,
+ * Cc or Bcc that fast_address_list reads: read.  Else false. */
+static bool fast_address_field(struct hctx *c, const char *f, size_t n)
+{
+	static const struct {
+		const char *name;
+		enum addr_dest dest;
+	} fields[] = {
+		{"From", DEST_FROM},
+		{"To", DEST_RCPT},
+		{"Cc", DEST_RCPT},
+		{"Bcc", DEST_RCPT},
+	};
+	if (!mailhdr_own_parsers)
+		return false;
+	for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
+		size_t k = strlen(fields[i].name);
+		if (n > k && f[k] == ':' &&
+		    strncasecmp(f, fields[i].name, k) == 0)
+			return fast_address_list(c, f + k + 1, n - k - 1,
+						 fields[i].dest,
+						 fields[i].name);
+	}
+	return false;
 }
 
 /*
@@ -1073,7 +1417,8 @@ void mailsrc_parse_header(const char *buf, size_t len, bool want_subject,
 			nlines++;
 		} while (end < wlen && (w[end] == ' ' || w[end] == '\t'));
 
-		if (unused_field(w + pos, end - pos)) {
+		if (unused_field(w + pos, end - pos) ||
+		    fast_address_field(&c, w + pos, end - pos)) {
 			lineno += nlines;
 			pos = end;
 			continue;

@@ -53,6 +53,11 @@ typedef struct {
 				* "dropped malformed header line 4" */
 } mailsrc_header_t;
 
+/* Whether mailsrc_parse_header reads plain address fields and names
+ * encoded in UTF-8 itself (true) or leaves all of them to libetpan: for
+ * the tests that compare the two. */
+extern bool mailhdr_own_parsers;
+
 /*
  * Parse a header block (bytes up to the empty line; the body may follow
  * and is ignored).  Never fails on bad input: what cannot be used is left

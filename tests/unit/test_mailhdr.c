@@ -73,6 +73,68 @@ static void test_encoded_words(void **state)
 	mailsrc_header_clear(&h);
 }
 
+/* The plain address fields and UTF-8 names mailhdr.c reads itself come
+ * out as libetpan reads them, and as expected; what it does not read
+ * (comments, groups, a trailing comma, quoted pairs) still comes out
+ * the same. */
+static void test_own_parsers(void **state)
+{
+	(void)state;
+	static const char *const headers[] = {
+		"From: Alex Leader <alex@example.com>\n"
+		"To: Ann Lee <a@example.com>, =?UTF-8?Q?Bj=C3=B6rn?= Yilmaz\n"
+		"  <b@example.com>,c@example.com ,\n"
+		"\t\"Lee,  Ann\" <d@example.com>, J. R. Doe<e@example.com>\n"
+		"Cc: <f@example.com>, =?utf-8?b?w4RsZmU=?= "
+		"=?UTF-8?B?IGFuZA==?=\n"
+		" x <g@example.com>\n"
+		"Subject: Re: =?UTF-8?B?w4RsZmU=?= =?UTF-8?B?IGFuZA==?= "
+		"plain\n",
+		/* left to libetpan, field by field */
+		"To: Ann (Sales) <a@example.com>, Team: b@example.com;\n"
+		"Cc: c@example.com,\n"
+		"Bcc: \"A \\\"B\\\"\" <d@example.com>, =?utf-8?q?=e9?= "
+		"<e@x.org>\n"
+		"From: =?UTF-8?Q?Caf=C3=A9?=x <f@example.com>\n"
+		"Subject: =?UTF-8?Q?bad=FF?= =?UTF-8?B?QR==?=\n",
+	};
+	for (size_t i = 0; i < sizeof headers / sizeof *headers; i++) {
+		mailsrc_header_t h, e;
+		parse(headers[i], true, &h);
+		mailhdr_own_parsers = false;
+		parse(headers[i], true, &e);
+		mailhdr_own_parsers = true;
+		assert_int_equal(h.nfrom, e.nfrom);
+		assert_int_equal(h.nrcpt, e.nrcpt);
+		for (size_t k = 0; k < h.nrcpt; k++) {
+			assert_string_equal(h.rcpt[k].addr, e.rcpt[k].addr);
+			assert_true((!h.rcpt[k].name && !e.rcpt[k].name) ||
+				    strcmp(h.rcpt[k].name, e.rcpt[k].name) ==
+					    0);
+		}
+		assert_string_equal(h.subject, e.subject);
+		assert_int_equal(h.warnings.n, e.warnings.n);
+		if (i == 0) {
+			assert_int_equal(h.nrcpt, 7);
+			assert_string_equal(h.from[0].name, "Alex Leader");
+			assert_string_equal(h.rcpt[0].name, "Ann Lee");
+			assert_string_equal(h.rcpt[1].name,
+					    "Bj\xc3\xb6rn Yilmaz");
+			assert_null(h.rcpt[2].name);
+			assert_string_equal(h.rcpt[2].addr, "c@example.com");
+			assert_string_equal(h.rcpt[3].name, "Lee, Ann");
+			assert_string_equal(h.rcpt[4].name, "J. R. Doe");
+			assert_null(h.rcpt[5].name);
+			assert_string_equal(h.rcpt[6].name,
+					    "\xc3\x84lfe and x");
+			assert_string_equal(h.subject,
+					    "Re: \xc3\x84lfe and plain");
+		}
+		mailsrc_header_clear(&h);
+		mailsrc_header_clear(&e);
+	}
+}
+
 /* Quotes that are part of a name or subject stay; only those around
  * encoded words go. */
 static void test_quotes_kept(void **state)
@@ -691,6 +753,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_encoded_words),
+		cmocka_unit_test(test_own_parsers),
 		cmocka_unit_test(test_folded_encoded_words),
 		cmocka_unit_test(test_groups),
 		cmocka_unit_test(test_missing_date),
