@@ -580,10 +580,11 @@ static status_t flush_first_times(store_t *st, err_t *err)
 static void note_first_time(store_t *st, int64_t aid, int64_t t)
 {
 	char key[24];
-	int64_t was;
-	snprintf(key, sizeof key, "%lld", (long long)aid);
-	if (!strmap_get(&st->first_times, key, &was) || t < was)
-		strmap_put(&st->first_times, key, t);
+	i64_format(aid, key);
+	size_t n = st->first_times.n;
+	int64_t *was = strmap_ref(&st->first_times, key);
+	if (st->first_times.n > n || t < *was)
+		*was = t;
 }
 
 status_t store_commit(store_t *st, err_t *err)
@@ -850,9 +851,7 @@ static status_t party_id(store_t *st, const store_interaction_t *ia, size_t i,
 	sb_add_i64(&key, *aid);
 	sb_putc(&key, ' ');
 	sb_puts(&key, name);
-	int64_t uses = 0;
-	strmap_get(&st->name_uses, sb_str(&key), &uses);
-	strmap_put(&st->name_uses, sb_str(&key), uses + 1);
+	(*strmap_ref(&st->name_uses, sb_str(&key)))++;
 	sb_free(&key);
 	free(name);
 	return ST_OK;

@@ -140,7 +140,7 @@ void sb_add_base64(strbuf_t *b, const void *data, size_t n)
 	}
 }
 
-void sb_add_i64(strbuf_t *b, int64_t v)
+size_t i64_format(int64_t v, char out[24])
 {
 	char d[24], *p = d + sizeof d;
 	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
@@ -149,7 +149,17 @@ void sb_add_i64(strbuf_t *b, int64_t v)
 	while ((u /= 10));
 	if (v < 0)
 		*--p = '-';
-	sb_add(b, p, (size_t)(d + sizeof d - p));
+	size_t n = (size_t)(d + sizeof d - p);
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return n;
+}
+
+void sb_add_i64(strbuf_t *b, int64_t v)
+{
+	char d[24];
+	size_t n = i64_format(v, d);
+	sb_add(b, d, n);
 }
 
 void sb_printf(strbuf_t *b, const char *fmt, ...)
@@ -232,7 +242,7 @@ static size_t strmap_slot(const strmap_t *m, uint64_t h, const char *key)
 	return i;
 }
 
-void strmap_put(strmap_t *m, const char *key, int64_t val)
+int64_t *strmap_ref(strmap_t *m, const char *key)
 {
 	if ((m->n + 1) * 4 > m->cap * 3) {
 		size_t cap = m->cap ? m->cap * 2 : 64;
@@ -254,11 +264,17 @@ void strmap_put(strmap_t *m, const char *key, int64_t val)
 	struct strmap_slot *sl = &m->slots[strmap_slot(m, h, key)];
 	if (!sl->key) {
 		sl->hash = h;
+		sl->val = 0;
 		sl->key = m->text.len + 1;
 		sb_add(&m->text, key, len + 1);
 		m->n++;
 	}
-	sl->val = val;
+	return &sl->val;
+}
+
+void strmap_put(strmap_t *m, const char *key, int64_t val)
+{
+	*strmap_ref(m, key) = val;
 }
 
 bool strmap_get(const strmap_t *m, const char *key, int64_t *val)

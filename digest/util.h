@@ -62,8 +62,10 @@ void sb_reserve(strbuf_t *b, size_t n);
 void sb_puts(strbuf_t *b, const char *s);
 void sb_putc(strbuf_t *b, char c);
 void sb_printf(strbuf_t *b, const char *fmt, ...) UTIL_PRINTF(2, 3);
-void sb_add_i64(strbuf_t *b, int64_t v); /* in decimal: sb_printf's "%lld",
-					  * without its cost */
+void sb_add_i64(strbuf_t *b, int64_t v);
+/* v in decimal into out, NUL-terminated; returns its length. */
+size_t i64_format(int64_t v, char out[24]); /* in decimal: sb_printf's "%lld",
+					     * without its cost */
 /* Append the n bytes at p in base64 (RFC 4648, with padding). */
 void sb_add_base64(strbuf_t *b, const void *p, size_t n);
 const char *sb_str(strbuf_t *b); /* "" when empty */
@@ -98,6 +100,9 @@ typedef struct {
 } strmap_t;
 
 void strmap_put(strmap_t *m, const char *key, int64_t val);
+/* Where key's value is, added as 0 when key is new: valid until the next
+ * strmap_put or strmap_ref. */
+int64_t *strmap_ref(strmap_t *m, const char *key);
 bool strmap_get(const strmap_t *m, const char *key, int64_t *val);
 /* The key in slot i < m->cap (its value in *val), or NULL for an empty
  * slot: for a walk over all of them. */

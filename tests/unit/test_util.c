@@ -100,6 +100,15 @@ static void test_strmap(void **state)
 	}
 	assert_int_equal(found, 5000);
 	assert_int_equal(sum, 4999 * 5000 / 2);
+	/* strmap_ref: a new key starts at 0, an old one keeps its value */
+	(*strmap_ref(&m, "k7"))++;
+	(*strmap_ref(&m, "new"))++;
+	(*strmap_ref(&m, "new"))++;
+	int64_t v7 = 0, vn = 0;
+	assert_true(strmap_get(&m, "k7", &v7) && strmap_get(&m, "new", &vn));
+	assert_int_equal(v7, 8);
+	assert_int_equal(vn, 2);
+	assert_int_equal(m.n, 5001);
 	strmap_free(&m);
 	assert_false(strmap_get(&m, "k1", NULL));
 }
