@@ -1599,11 +1599,12 @@ status_t store_sources(store_t *st, int64_t leader, int64_t until,
 	if (sqlite3_prepare_v2(
 		    st->db,
 		    "SELECT spec, coalesce(last_new, 0),"
-		    /* mail has no item: its newest is one step down the
-		     * (source_id, item, time) index */
-		    " max(coalesce((SELECT max(time) FROM interaction i"
-		    " WHERE i.source_id = s.id AND i.item IS NULL"
-		    " AND i.time < ?2), 0),"
+		    /* mail has no item: its newest is the first of the
+		     * source down the (leader_id, time) index */
+		    " max(coalesce((SELECT time FROM interaction i"
+		    " WHERE i.leader_id = ?1 AND i.time < ?2"
+		    " AND i.source_id = s.id AND i.item IS NULL"
+		    " ORDER BY i.time DESC LIMIT 1), 0),"
 		    " coalesce((SELECT max(time) FROM interaction i"
 		    " WHERE i.source_id = s.id AND i.item IS NOT NULL"
 		    " AND i.time < ?2), 0),"
