@@ -434,6 +434,15 @@ char *ident_clean_name(char *name)
 {
 	if (!name)
 		return NULL;
+	/* Most names are printable ASCII with single blanks between words,
+	 * clean already: kept as they are without the UTF-8 walk below. */
+	const unsigned char *p = (const unsigned char *)name;
+	bool clean = *p > ' ' && *p < 0x7f;
+	for (size_t i = 0; clean && p[i]; i++)
+		clean = p[i] == ' ' ? p[i + 1] > ' ' && p[i + 1] < 0x7f
+				    : p[i] > ' ' && p[i] < 0x7f;
+	if (clean)
+		return name;
 	str_sanitize(name);
 	char *w = name;
 	bool blank = true; /* drops leading blanks */

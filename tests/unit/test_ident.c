@@ -315,6 +315,13 @@ static void check_clean(const char *in, const char *want)
 static void test_clean_name(void **state)
 {
 	check_clean("Ann Lee", "Ann Lee");
+	check_clean("A. Lee-Smith (NYC)", "A. Lee-Smith (NYC)");
+	/* printable ASCII, but blanks to collapse or trim */
+	check_clean("Ann  Lee", "Ann Lee");
+	check_clean(" Ann", "Ann");
+	check_clean("Ann ", "Ann");
+	check_clean("Ann\tLee", "Ann Lee");
+	check_clean("x", "x");
 	/* C0 (NUL aside: a C string ends there), DEL */
 	check_clean("Ann\x01\x1b[31mLee\x7f", "Ann [31mLee");
 	check_clean("Ann\r\nBcc: x@y\tZ", "Ann Bcc: x@y Z");
