@@ -600,8 +600,9 @@ static bool quoted_word(const char *v, size_t n, size_t *i, strbuf_t *b)
 static bool fast_address_list(struct hctx *c, const char *v, size_t n,
 			      enum addr_dest dest, const char *field)
 {
-	strbuf_t b = {0}; /* "name\0spec\0" for each element */
-	size_t *names = NULL, cap = 0, count = 0; /* offsets, SIZE_MAX: none */
+	strbuf_t b = {0};   /* "name\0spec\0" for each element */
+	bool *named = NULL; /* has element k a display name? */
+	size_t cap = 0, count = 0;
 	bool ok = false;
 	size_t i = skip_blanks(v, n, 0);
 
@@ -634,7 +635,7 @@ static bool fast_address_list(struct hctx *c, const char *v, size_t n,
 		}
 		if (count == cap) {
 			cap = cap ? 2 * cap : 8;
-			names = xrealloc(names, cap * sizeof *names);
+			named = xrealloc(named, cap * sizeof *named);
 		}
 		if (i < n && v[i] == '<') {
 			size_t e = i + 1;
@@ -643,7 +644,7 @@ static bool fast_address_list(struct hctx *c, const char *v, size_t n,
 			if (e == i + 1 || e >= n || v[e] != '>')
 				goto done;
 			sb_putc(&b, '\0');
-			names[count++] = words ? phrase : SIZE_MAX;
+			named[count++] = words > 0;
 			sb_add(&b, v + i + 1, e - i - 1);
 			i = skip_blanks(v, n, e + 1);
 		} else {
@@ -652,7 +653,7 @@ static bool fast_address_list(struct hctx *c, const char *v, size_t n,
 				goto done;
 			b.len = phrase;
 			sb_putc(&b, '\0');
-			names[count++] = SIZE_MAX;
+			named[count++] = false;
 			sb_add(&b, v + atom, atomlen);
 		}
 		sb_putc(&b, '\0');
@@ -669,13 +670,13 @@ done:
 	if (ok) {
 		const char *p = b.s;
 		for (size_t k = 0; k < count; k++) {
-			const char *name = names[k] == SIZE_MAX ? NULL : p;
+			const char *name = named[k] ? p : NULL;
 			const char *spec = p + strlen(p) + 1;
 			add_spec(c, name, spec, dest, field);
 			p = spec + strlen(spec) + 1;
 		}
 	}
-	free(names);
+	free(named);
 	sb_free(&b);
 	return ok;
 }
