@@ -1600,11 +1600,13 @@ status_t store_sources(store_t *st, int64_t leader, int64_t until,
 		    st->db,
 		    "SELECT spec, coalesce(last_new, 0),"
 		    /* mail has no item: its newest is the first of the
-		     * source down the (leader_id, time) index */
-		    " max(coalesce((SELECT time FROM interaction i"
+		     * source down the (leader_id, time) index (not asked
+		     * of a calendar, which would walk the whole index) */
+		    " max(CASE WHEN s.kind IN ('ics', 'http') THEN 0"
+		    " ELSE coalesce((SELECT time FROM interaction i"
 		    " WHERE i.leader_id = ?1 AND i.time < ?2"
 		    " AND i.source_id = s.id AND i.item IS NULL"
-		    " ORDER BY i.time DESC LIMIT 1), 0),"
+		    " ORDER BY i.time DESC LIMIT 1), 0) END,"
 		    " coalesce((SELECT max(time) FROM interaction i"
 		    " WHERE i.source_id = s.id AND i.item IS NOT NULL"
 		    " AND i.time < ?2), 0),"
