@@ -251,30 +251,41 @@ static bool decode_word(strbuf_t *b, char enc, const char *t, size_t n)
 	return true;
 }
 
-/* Is s[0..n) well-formed UTF-8 without noncharacters? */
-static bool utf8_ok(const unsigned char *s, size_t n)
+/* Is s (NUL-terminated) valid UTF-8 (str_utf8_len's reading) without
+ * noncharacters, which a converter may refuse? */
+static bool utf8_ok(const unsigned char *s)
 {
-	for (size_t i = 0; i < n;) {
-		unsigned c = s[i];
-		size_t k = c < 0x80                ? 0
-			   : c >= 0xC2 && c < 0xE0 ? 1
-			   : c >= 0xE0 && c < 0xF0 ? 2
-			   : c >= 0xF0 && c < 0xF5 ? 3
-						   : 4;
-		if (k == 4 || i + k >= n + (k == 0))
-			return k == 0;
-		unsigned long cp = k ? c & (0x3F >> k) : c;
-		for (size_t j = 1; j <= k; j++) {
-			if ((s[i + j] & 0xC0) != 0x80)
-				return false;
-			cp = cp << 6 | (s[i + j] & 0x3F);
-		}
-		if ((k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) ||
-		    cp > 0x10FFFF || (cp >= 0xD800 && cp < 0xE000) ||
-		    (cp >= 0xFDD0 && cp < 0xFDF0) || (cp & 0xFFFE) == 0xFFFE)
+	while (*s) {
+		size_t n = str_utf8_len(s);
+		if (!n)
 			return false;
-		i += k + 1;
+		unsigned long cp = n == 1 ? s[0] : s[0] & (0x7Fu >> n);
+		for (size_t i = 1; i < n; i++)
+			cp = cp << 6 | (s[i] & 0x3F);
+		if ((cp >= 0xFDD0 && cp < 0xFDF0) || (cp & 0xFFFE) == 0xFFFE)
+			return false;
+		s += n;
 	}
+	return true;
+}
+
+/* Is t[0..n) one whole encoded word "=?CHARSET?E?TEXT?=", its charset
+ * not empty and no other '?' in it?  Then *csn is the charset's length,
+ * *enc E and *text, *textn its text (which may be empty). */
+static bool whole_word(const char *t, size_t n, size_t *csn, char *enc,
+		       const char **text, size_t *textn)
+{
+	if (n < 8 || t[0] != '=' || t[1] != '?' || t[n - 2] != '?' ||
+	    t[n - 1] != '=')
+		return false;
+	const char *q = memchr(t + 2, '?', n - 2), *end = t + n - 2;
+	if (!q || q == t + 2 || q + 3 > end || !strchr("QqBb", q[1]) ||
+	    q[2] != '?' || memchr(q + 3, '?', (size_t)(end - (q + 3))))
+		return false;
+	*csn = (size_t)(q - (t + 2));
+	*enc = q[1];
+	*text = q + 3;
+	*textn = (size_t)(end - (q + 3));
 	return true;
 }
 
@@ -294,7 +305,6 @@ static char *decode_utf8_phrase(const char *in)
 	const char *p = in + strspn(in, " \t");
 	while (*p) {
 		size_t n = strcspn(p, " \t");
-		const char *q = n > 2 ? memchr(p + 2, '?', n - 2) : NULL;
 		if (!memmem(p, n, "=?", 2)) {
 			for (size_t i = 0; i < n; i++)
 				if (p[i] <= ' ' || p[i] >= 127)
@@ -305,22 +315,20 @@ static char *decode_utf8_phrase(const char *in)
 			prev_plain = true;
 		} else {
 			/* one whole word: =?utf-8?E?TEXT?= */
-			const char *text = q ? q + 3 : NULL, *end = p + n - 2;
-			if (!q || q - p != 7 || strncasecmp(p, "=?utf-8?", 8) ||
-			    !strchr("QqBb", q[1]) || !q[1] || q[2] != '?' ||
-			    text >= end || end[0] != '?' || end[1] != '=' ||
-			    memchr(text, '?', (size_t)(end - text)))
+			const char *text;
+			size_t csn, tn;
+			char enc;
+			if (!whole_word(p, n, &csn, &enc, &text, &tn) ||
+			    csn != 5 || strncasecmp(p + 2, "utf-8", 5) || !tn)
 				goto fail;
-			for (const char *c = text; c < end; c++)
-				if (*c <= ' ' || *c >= 127)
+			for (size_t i = 0; i < tn; i++)
+				if (text[i] <= ' ' || text[i] >= 127)
 					goto fail;
 			if (!first && prev_plain)
 				sb_putc(&b, ' ');
 			size_t start = b.len;
-			if (!decode_word(&b, q[1], text,
-					 (size_t)(end - text)) ||
-			    !utf8_ok((const unsigned char *)b.s + start,
-				     b.len - start))
+			if (!decode_word(&b, enc, text, tn) ||
+			    !utf8_ok((const unsigned char *)b.s + start))
 				goto fail;
 			prev_plain = false;
 		}
@@ -560,16 +568,11 @@ static bool plain_char(char ch)
  * whole encoded word "=?CHARSET?E?TEXT?=" without another '?'? */
 static bool plain_atom(const char *t, size_t n)
 {
-	const char *ew = memmem(t, n, "=?", 2);
-	if (!ew)
-		return true;
-	if (ew != t || n < 8 || t[n - 2] != '?' || t[n - 1] != '=')
-		return false;
-	const char *q1 = memchr(t + 2, '?', n - 2);
-	if (!q1 || q1 == t + 2 || q1 + 3 > t + n - 2 ||
-	    !strchr("QqBb", q1[1]) || q1[2] != '?')
-		return false;
-	return !memchr(q1 + 3, '?', (size_t)(t + n - 2 - (q1 + 3)));
+	const char *text;
+	size_t csn, tn;
+	char enc;
+	return !memmem(t, n, "=?", 2) ||
+	       whole_word(t, n, &csn, &enc, &text, &tn);
 }
 
 /* A quoted string at v[*i] (its '"'), its content added to b with each
