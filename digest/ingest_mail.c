@@ -397,11 +397,12 @@ typedef struct {
 	status_t seen_status;
 } reader_t;
 
-/* The Maildir and IMAP backends ask while they are opened, before the
- * reader and parser threads start: the keys are loaded once, then looked
- * up in memory.  The store's connection is not made for two threads (no
- * mutex): a backend that asked once a message was read would fail the
- * source rather than race. */
+/* The Maildir and IMAP backends first ask while they are opened, before
+ * the reader and parser threads start: the keys are loaded then, and
+ * looked up in memory (a large Maildir asks again from the reader
+ * thread, between its windows).  The store's connection is not made for
+ * two threads (no mutex): a backend whose first question came once a
+ * message was read would fail the source rather than race. */
 static bool seen_cb(void *ctx, const char *key)
 {
 	reader_t *r = ctx;

@@ -11,6 +11,10 @@
  * dangling symlink) is never opened but yielded with why, to be warned
  * about like an unreadable message.
  *
+ * Names are walked in key order, cur/ then new/, a window of
+ * mailsrc_maildir_window names at a time (read_window), so that the
+ * listing of a large folder does not grow memory with it.
+ *
  * The cursor records the mtimes of cur/ and new/ at open time, once a
  * walk has finished ("~" for one changed in the last two seconds, which
  * a file delivered in the same clock tick might not have moved).
@@ -39,35 +43,49 @@
 
 static const char *const subdirs[2] = {"cur", "new"};
 
-/* The names of one directory, packed in one buffer (a large cur/ holds a
- * few hundred thousand): each entry is a name's offset there, its key
+/* The window: up to 2 × mailsrc_maildir_window names of one directory,
+ * packed in one buffer.  Each entry is a name's offset there, its key
  * the name's first keylen bytes. */
 struct md_entry {
 	size_t off;
 	unsigned short keylen;
 	unsigned char type; /* the dirent's d_type */
+	bool in_cur;        /* of new/, and its key is in cur/ too */
 };
 
-struct md_list {
+struct md_window {
 	strbuf_t names; /* "name\0name\0..." */
 	struct md_entry *v;
-	size_t n;
-	int fd; /* the directory, open while its names are read; or -1 */
+	size_t n, cap;
 };
 
 struct md_state {
 	char *path;
 	char *stamp;   /* "maildir1 CUR NEW": the cursor of this open */
 	bool finished; /* nothing more to yield, the walk was complete */
-	struct md_list ents[2];
-	size_t dir, pos; /* next entry: ents[dir].v[pos] */
-	char key[256];   /* the key of the item last yielded */
+	mailsrc_seen_fn seen;
+	void *seen_ctx;
+	DIR *dirs[2]; /* cur/ and new/ when they are walked, or NULL */
+	int fds[2];   /* the same directories, for openat; or -1 */
+	int dir;      /* the one being walked */
+	struct md_window win;
+	size_t pos;   /* next entry: win.v[pos] */
+	bool more;    /* names with keys above bound were left out */
+	bool bounded; /* a window was walked: bound holds its last key */
+	size_t boundlen;
+	char bound[256];
+	bool read[2];  /* the directory was read once */
+	size_t total;  /* names of first readings not seen() */
+	size_t done;   /* entries walked */
+	char key[256]; /* the key of the item last yielded */
 	/* The item last yielded. */
 	strbuf_t where;
 	char *buf;
 	size_t cap;
 	char error[128];
 };
+
+size_t mailsrc_maildir_window = 65536;
 
 /* ---- helpers -------------------------------------------------------- */
 
@@ -104,46 +122,224 @@ static int key_cmp(const char *a, size_t an, const char *b, size_t bn)
 	return c ? c : (an > bn) - (an < bn);
 }
 
-static const char *entry_name(const struct md_list *l, size_t i)
+static const char *entry_name(const struct md_window *w, size_t i)
 {
-	return l->names.s + l->v[i].off;
+	return w->names.s + w->v[i].off;
 }
 
 /* By key, then name. */
-static int entry_cmp(const void *a, const void *b, void *list)
+static int entry_cmp(const void *a, const void *b, void *names_)
 {
-	const char *names = ((const struct md_list *)list)->names.s;
+	const char *names = names_;
 	const struct md_entry *x = a, *y = b;
 	int c = key_cmp(names + x->off, x->keylen, names + y->off, y->keylen);
 	return c ? c : strcmp(names + x->off, names + y->off);
 }
 
-/* Is there an entry with this key in l? */
-static bool list_has(const struct md_list *l, const char *key, size_t keylen)
+/* The first entry of w with this key, or w->n. */
+static size_t window_find(const struct md_window *w, const char *key,
+			  size_t keylen)
 {
-	size_t lo = 0, hi = l->n;
+	size_t lo = 0, hi = w->n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = key_cmp(entry_name(l, mid), l->v[mid].keylen, key,
-				keylen);
-		if (c == 0)
-			return true;
-		if (c < 0)
+		if (key_cmp(entry_name(w, mid), w->v[mid].keylen, key, keylen) <
+		    0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return false;
+	return lo < w->n && key_cmp(entry_name(w, lo), w->v[lo].keylen, key,
+				    keylen) == 0
+		       ? lo
+		       : w->n;
 }
 
-static void list_free(struct md_list *l)
+static int entry_off_cmp(const void *a, const void *b)
 {
-	sb_free(&l->names);
-	free(l->v);
-	if (l->fd >= 0)
-		close(l->fd);
-	memset(l, 0, sizeof *l);
-	l->fd = -1;
+	const struct md_entry *x = a, *y = b;
+	return (x->off > y->off) - (x->off < y->off);
+}
+
+/* Sort the window; with keep < n, keep its first keep entries only, their
+ * names moved down to the start of the buffer. */
+static void window_sort(struct md_window *w, size_t keep)
+{
+	if (w->n == 0) /* an empty folder has no array to sort */
+		return;
+	qsort_r(w->v, w->n, sizeof *w->v, entry_cmp, w->names.s);
+	if (keep >= w->n)
+		return;
+	w->n = keep;
+	/* In the buffer's order, each name moves down or stays. */
+	qsort(w->v, w->n, sizeof *w->v, entry_off_cmp);
+	size_t to = 0;
+	for (size_t i = 0; i < w->n; i++) {
+		size_t len = strlen(w->names.s + w->v[i].off) + 1;
+		memmove(w->names.s + to, w->names.s + w->v[i].off, len);
+		w->v[i].off = to;
+		to += len;
+	}
+	w->names.len = to;
+	qsort_r(w->v, w->n, sizeof *w->v, entry_cmp, w->names.s);
+}
+
+static void window_free(struct md_window *w)
+{
+	sb_free(&w->names);
+	free(w->v);
+	memset(w, 0, sizeof *w);
+}
+
+/* Open dir for reading its names (missing = left closed): a DIR for
+ * readdir and a descriptor of its own for openat. */
+static status_t open_listing(const char *dir, DIR **d, int *fd, err_t *err)
+{
+	*fd = open_dir_noatime(dir);
+	if (*fd < 0)
+		return errno == ENOENT ? ST_OK
+				       : err_set(err, ST_IOERR, "%s: %s", dir,
+						 strerror(errno));
+	int dup = fcntl(*fd, F_DUPFD_CLOEXEC, 0);
+	if (dup < 0 || !(*d = fdopendir(dup))) {
+		int e = errno;
+		if (dup >= 0)
+			close(dup);
+		return err_set(err, ST_IOERR, "%s: %s", dir, strerror(e));
+	}
+	return ST_OK;
+}
+
+/* The next name of directory i with a key, in key (keylen bytes, and
+ * a NUL); NULL at the end, or with err set on a read error. */
+static const struct dirent *next_name(struct md_state *s, int i, char *key,
+				      size_t *keylen, status_t *st, err_t *err)
+{
+	for (;;) {
+		errno = 0;
+		struct dirent *de = readdir(s->dirs[i]);
+		if (!de) {
+			if (errno)
+				*st = err_set(err, ST_IOERR, "%s/%s: %s",
+					      s->path, subdirs[i],
+					      strerror(errno));
+			return NULL;
+		}
+		/* Dot-files and names with an empty key.  Anything else that
+		 * is not a message (a directory, a FIFO) is yielded with
+		 * why, so that it is warned about. */
+		size_t kn = key_len(de->d_name);
+		if (!kn || kn > 255) /* NAME_MAX is 255 */
+			continue;
+		memcpy(key, de->d_name, kn);
+		key[kn] = '\0';
+		*keylen = kn;
+		return de;
+	}
+}
+
+/*
+ * Read the next window of the directory being walked: its names whose
+ * key is above the last window's and was not seen(), sorted by key.  A
+ * folder holds a few hundred thousand names, and listing them all would
+ * make memory grow with it: the window keeps the mailsrc_maildir_window
+ * lowest keys, and the next reading of the directory the ones above
+ * those.  Each reading asks seen() about every name's key (most of a
+ * large cur/, on an incremental run, were read before: they never take
+ * a place in the window).  A window of new/ is then checked against
+ * cur/, when cur/ is walked: a key there is cur/'s message.
+ */
+static status_t read_window(struct md_state *s, err_t *err)
+{
+	struct md_window *w = &s->win;
+	size_t max = mailsrc_maildir_window ? mailsrc_maildir_window : 1;
+	bool cut = false; /* names above cutkey were left out */
+	size_t cutlen = 0, kn;
+	char cutkey[256], key[256];
+	const struct dirent *de;
+	status_t st = ST_OK;
+	int i = s->dir;
+
+	w->n = w->names.len = 0;
+	s->pos = 0;
+	rewinddir(s->dirs[i]);
+	while ((de = next_name(s, i, key, &kn, &st, err))) {
+		if (s->seen && s->seen(s->seen_ctx, key))
+			continue;
+		if (!s->read[i])
+			s->total++;
+		if ((s->bounded &&
+		     key_cmp(key, kn, s->bound, s->boundlen) <= 0) ||
+		    (cut && key_cmp(key, kn, cutkey, cutlen) > 0))
+			continue;
+		if (w->n == 2 * max) {
+			/* Keep the lower half: what is above its last key
+			 * waits for the next reading. */
+			window_sort(w, max);
+			cutlen = w->v[max - 1].keylen;
+			memcpy(cutkey, entry_name(w, max - 1), cutlen);
+			cut = true;
+			if (key_cmp(key, kn, cutkey, cutlen) > 0)
+				continue;
+		}
+		if (w->n == w->cap) {
+			w->cap = w->cap ? w->cap * 2 : 64;
+			w->v = xrealloc(w->v, w->cap * sizeof *w->v);
+		}
+		w->v[w->n++] = (struct md_entry){
+			.off = w->names.len,
+			.keylen = (unsigned short)kn,
+			.type = de->d_type,
+		};
+		sb_add(&w->names, de->d_name, strlen(de->d_name) + 1);
+	}
+	if (st != ST_OK)
+		return st;
+	s->read[i] = true;
+	window_sort(w, w->n);
+	/* Every key up to the window's last is in it (a name cut with the
+	 * last key is another name of a message it holds). */
+	s->more = cut;
+	if (w->n) {
+		s->bounded = true;
+		s->boundlen = w->v[w->n - 1].keylen;
+		memcpy(s->bound, entry_name(w, w->n - 1), s->boundlen);
+	}
+	if (i == 1 && s->dirs[0] && w->n) {
+		rewinddir(s->dirs[0]);
+		while (next_name(s, 0, key, &kn, &st, err))
+			for (size_t j = window_find(w, key, kn);
+			     j < w->n && w->v[j].keylen == kn &&
+			     memcmp(entry_name(w, j), key, kn) == 0;
+			     j++)
+				w->v[j].in_cur = true;
+	}
+	return st;
+}
+
+/* Make win.v[pos] the next entry to walk, reading the next window of
+ * cur/, then of new/, as each is used up; or set finished. */
+static status_t next_window(struct md_state *s, err_t *err)
+{
+	while (!s->finished && s->pos >= s->win.n) {
+		if (!s->more) {
+			if (s->read[s->dir] || !s->dirs[s->dir]) {
+				if (s->dir == 1) {
+					s->finished = true;
+					window_free(&s->win);
+					break;
+				}
+				s->dir = 1;
+				s->bounded = false;
+			}
+			if (!s->dirs[s->dir])
+				continue;
+		}
+		status_t st = read_window(s, err);
+		if (st != ST_OK)
+			return st;
+	}
+	return ST_OK;
 }
 
 /* "SEC.NSEC" of dir's mtime, or "-" when it does not exist; *ns gets the
@@ -166,88 +362,23 @@ static status_t stamp_of(const char *dir, char *out, size_t outsz, int64_t *ns,
 	return ST_OK;
 }
 
-/* Read the names in dir (missing = empty) but those whose key seen()
- * says was read before, sorted by key then name; the directory stays
- * open in out->fd for reading the files by name.  Asking while listing
- * keeps what was read before out of the listing, its memory and its
- * sort: an incremental run lists every name of a large cur/ to find the
- * few new ones. */
-static status_t list_dir(const char *dir, const mailsrc_spec_t *spec,
-			 struct md_list *out, err_t *err)
-{
-	status_t st = ST_OK;
-	size_t cap = 0;
-	DIR *d = NULL;
-	int fd;
-	char key[256];
-
-	out->fd = open_dir_noatime(dir);
-	if (out->fd < 0) {
-		if (errno != ENOENT)
-			st = err_set(err, ST_IOERR, "%s: %s", dir,
-				     strerror(errno));
-		goto done;
-	}
-	fd = fcntl(out->fd, F_DUPFD_CLOEXEC, 0);
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		st = err_set(err, ST_IOERR, "%s: %s", dir, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		goto done;
-	}
-	for (;;) {
-		errno = 0;
-		struct dirent *de = readdir(d);
-		if (!de) {
-			if (errno)
-				st = err_set(err, ST_IOERR, "%s: %s", dir,
-					     strerror(errno));
-			break;
-		}
-		/* Dot-files and names with an empty key.  Anything else that
-		 * is not a message (a directory, a FIFO) is yielded with
-		 * why, so that it is warned about. */
-		size_t kn = key_len(de->d_name);
-		if (!kn || kn >= sizeof key) /* NAME_MAX is 255 */
-			continue;
-		memcpy(key, de->d_name, kn);
-		key[kn] = '\0';
-		if (spec->seen && spec->seen(spec->seen_ctx, key))
-			continue;
-		if (out->n == cap) {
-			cap = cap ? cap * 2 : 64;
-			out->v = xrealloc(out->v, cap * sizeof *out->v);
-		}
-		out->v[out->n].off = out->names.len;
-		out->v[out->n].keylen = (unsigned short)kn;
-		out->v[out->n++].type = de->d_type;
-		sb_add(&out->names, de->d_name, strlen(de->d_name) + 1);
-	}
-	if (st == ST_OK && out->n)
-		qsort_r(out->v, out->n, sizeof *out->v, entry_cmp, out);
-done:
-	if (d)
-		closedir(d);
-	if (st != ST_OK)
-		list_free(out);
-	return st;
-}
-
 /*
- * Open entry i of l, a regular file by its listing, relative to its
+ * Open entry i of the window, a regular file by its listing, relative to its
  * directory: one name looked up instead of the whole path, twice (by
  * open_regular's stat and open).  O_NOFOLLOW and fstat make sure it is
  * still a regular file; anything else is left to open_regular, which
  * says why.  Returns the descriptor, or -1.
  */
-static int open_entry(const struct md_list *l, size_t i)
+static int open_entry(const struct md_state *s, size_t i)
 {
-	if (l->fd < 0 || l->v[i].type != DT_REG)
+	const struct md_entry *e = &s->win.v[i];
+	int dirfd = s->fds[s->dir];
+	if (dirfd < 0 || e->type != DT_REG)
 		return -1;
 	int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW;
-	int fd = openat(l->fd, entry_name(l, i), flags | O_NOATIME);
+	int fd = openat(dirfd, entry_name(&s->win, i), flags | O_NOATIME);
 	if (fd < 0 && errno == EPERM)
-		fd = openat(l->fd, entry_name(l, i), flags);
+		fd = openat(dirfd, entry_name(&s->win, i), flags);
 	struct stat st;
 	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
 		close(fd);
@@ -323,8 +454,13 @@ static void md_close(void *state)
 	struct md_state *s = state;
 	if (!s)
 		return;
-	for (int i = 0; i < 2; i++)
-		list_free(&s->ents[i]);
+	for (int i = 0; i < 2; i++) {
+		if (s->dirs[i])
+			closedir(s->dirs[i]);
+		if (s->fds[i] >= 0)
+			close(s->fds[i]);
+	}
+	window_free(&s->win);
 	free(s->path);
 	free(s->stamp);
 	sb_free(&s->where);
@@ -380,7 +516,9 @@ static status_t md_open(const mailsrc_spec_t *spec, void **state, err_t *err)
 	}
 
 	s = xcalloc(1, sizeof *s);
-	s->ents[0].fd = s->ents[1].fd = -1;
+	s->fds[0] = s->fds[1] = -1;
+	s->seen = spec->seen;
+	s->seen_ctx = spec->seen_ctx;
 	s->path = xstrdup(path);
 	for (size_t n = strlen(s->path); n > 1 && s->path[n - 1] == '/';)
 		s->path[--n] = '\0'; /* "Sent/" → "Sent/cur/x", not "Sent//" */
@@ -427,10 +565,13 @@ static status_t md_open(const mailsrc_spec_t *spec, void **state, err_t *err)
 			continue;
 		free(sub);
 		sub = xasprintf("%s/%s", path, subdirs[i]);
-		st = list_dir(sub, spec, &s->ents[i], err);
+		st = open_listing(sub, &s->dirs[i], &s->fds[i], err);
 		if (st != ST_OK)
 			goto done;
 	}
+	/* The first window now: seen() is first asked while the source is
+	 * opened (mailsrc.h). */
+	st = next_window(s, err);
 done:
 	free(sub);
 	if (st != ST_OK) {
@@ -444,29 +585,24 @@ done:
 static int md_next(void *state, mailsrc_item_t *item, err_t *err)
 {
 	struct md_state *s = state;
-	(void)err;
 
-	while (!s->finished) {
-		const struct md_list *l = &s->ents[s->dir];
-		if (s->pos >= l->n) {
-			if (s->dir == 1) {
-				s->finished = true;
-				break;
-			}
-			s->dir++;
-			s->pos = 0;
-			continue;
-		}
+	for (;;) {
+		if (next_window(s, err) != ST_OK)
+			return -1;
+		if (s->finished)
+			return 0;
+		const struct md_window *w = &s->win;
 		size_t i = s->pos++;
-		const char *name = entry_name(l, i);
-		size_t kn = l->v[i].keylen;
-		/* One message per key: its first name in cur/, else new/. */
-		if (i > 0 && key_cmp(entry_name(l, i - 1), l->v[i - 1].keylen,
-				     name, kn) == 0)
+		s->done++;
+		const char *name = entry_name(w, i);
+		size_t kn = w->v[i].keylen;
+		/* One message per key: its first name in cur/, else new/
+		 * (a window holds every name of its keys). */
+		if (w->v[i].in_cur ||
+		    (i > 0 && key_cmp(entry_name(w, i - 1), w->v[i - 1].keylen,
+				      name, kn) == 0))
 			continue;
-		if (s->dir == 1 && list_has(&s->ents[0], name, kn))
-			continue;
-		memcpy(s->key, name, kn); /* kn < sizeof s->key: list_dir */
+		memcpy(s->key, name, kn); /* kn < sizeof s->key */
 		s->key[kn] = '\0';
 
 		s->where.len = 0;
@@ -475,7 +611,7 @@ static int md_next(void *state, mailsrc_item_t *item, err_t *err)
 		sb_puts(&s->where, subdirs[s->dir]);
 		sb_putc(&s->where, '/');
 		sb_puts(&s->where, name);
-		ssize_t n = read_header(s, sb_str(&s->where), open_entry(l, i));
+		ssize_t n = read_header(s, sb_str(&s->where), open_entry(s, i));
 		if (n == -2)
 			continue; /* gone since the listing */
 		item->key = s->key;
@@ -491,16 +627,14 @@ static int md_next(void *state, mailsrc_item_t *item, err_t *err)
 		}
 		return 1;
 	}
-	return 0;
 }
 
 static double md_progress(const void *state)
 {
 	const struct md_state *s = state;
-	size_t total = s->ents[0].n + s->ents[1].n;
-	size_t done =
-		s->finished ? total : s->pos + (s->dir ? s->ents[0].n : 0);
-	return total ? (double)done / (double)total : 1.0;
+	if (s->finished || s->done >= s->total)
+		return 1.0;
+	return (double)s->done / (double)s->total;
 }
 
 static char *md_cursor(const void *state)

@@ -58,6 +58,11 @@ typedef struct {
  * the tests that compare the two. */
 extern bool mailhdr_own_parsers;
 
+/* How many names of a Maildir are walked per reading of its directories
+ * (its memory is bounded by twice as many): a larger folder is read in
+ * key order, a window at a time.  Changed by the tests only. */
+extern size_t mailsrc_maildir_window;
+
 /*
  * Parse a header block (bytes up to the empty line; the body may follow
  * and is ignored).  Never fails on bad input: what cannot be used is left
@@ -136,9 +141,12 @@ typedef struct {
 } mailsrc_item_t;
 
 /* mailsrc_seen_fn: called by a backend before it reads a message that
- * has a key, while the source is opened: return true to skip it (already
- * ingested).  A Maildir asks about every file name's key, so a key that
- * two names share (one in cur/, one in new/) is asked about twice. */
+ * has a key: return true to skip it (already ingested).  IMAP asks while
+ * the source is opened.  A Maildir asks about every file name's key each
+ * time it reads its directories: when opened, and for a folder with more
+ * than mailsrc_maildir_window names not seen, again from mailsrc_next
+ * as each window is used up.  A key that two names share (one in cur/,
+ * one in new/) is asked about for each. */
 
 /*
  * Open a source at path, resuming after cursor (NULL or "" = from the

@@ -423,6 +423,169 @@ static void test_maildir_cursor(void **state)
 	tmpdir_free(d);
 }
 
+/* A Maildir of 30 keys: some in both cur/ and new/, some under two names
+ * in cur/ (flags changed by a copy), some seen before. */
+static char *make_big_maildir(void)
+{
+	char *d = tmpdir_new();
+	mkdir_at(d, "cur");
+	mkdir_at(d, "new");
+	for (int i = 0; i < 30; i++) {
+		char name[64], to[64];
+		snprintf(to, sizeof to, "To: k%02d@example.com\n\n", i);
+		snprintf(name, sizeof name, "%s/k%02d.host%s",
+			 i % 5 == 4 ? "new" : "cur", i,
+			 i % 5 == 4 ? "" : ":2,S");
+		put(d, name, to);
+		if (i % 3 == 0) { /* a second name, after the first */
+			snprintf(name, sizeof name, "cur/k%02d.host:2,ST", i);
+			put(d, name, to);
+		}
+		if (i % 4 == 1) { /* also in new/: cur/ wins */
+			snprintf(name, sizeof name, "new/k%02d.host", i);
+			put(d, name, to);
+		}
+	}
+	return d;
+}
+
+struct count_ctx {
+	size_t asked;
+};
+
+static bool seen_some(void *ctx, const char *key)
+{
+	((struct count_ctx *)ctx)->asked++;
+	return strcmp(key, "k07.host") == 0 || strcmp(key, "k13.host") == 0;
+}
+
+static void assert_same_pass(const pass_t *a, const pass_t *b)
+{
+	assert_int_equal(a->keys.n, b->keys.n);
+	for (size_t i = 0; i < a->keys.n; i++) {
+		assert_string_equal(a->keys.v[i], b->keys.v[i]);
+		assert_string_equal(a->wheres.v[i], b->wheres.v[i]);
+		assert_string_equal(a->headers.v[i], b->headers.v[i]);
+	}
+	assert_string_equal(a->cursor, b->cursor);
+}
+
+/* A folder larger than the window is read a window at a time, and
+ * yields what one reading of the whole folder yields, in the same
+ * order. */
+static void test_maildir_windows(void **state)
+{
+	(void)state;
+	char *d = make_big_maildir();
+	age(d, "cur", 100);
+	age(d, "new", 100);
+	char *before = snapshot(d);
+	/* each key, second names in cur/, copies in new/ but k09 and k29,
+	 * already there */
+	size_t names = 30 + 10 + 6;
+
+	pass_t all, p;
+	struct count_ctx c = {0};
+	assert_int_equal(
+		run_pass(MAILSRC_MAILDIR, d, NULL, seen_some, &c, 0, &all),
+		ST_OK);
+	assert_int_equal(all.keys.n, 28);
+	assert_int_equal(c.asked, names); /* one reading */
+	char *w = path_of(d, "cur/k00.host:2,S");
+	assert_string_equal(all.keys.v[0], "k00.host");
+	assert_string_equal(all.wheres.v[0], w);
+	free(w);
+	w = path_of(d, "cur/k01.host:2,S");
+	assert_string_equal(all.wheres.v[1], w);
+	free(w);
+	w = path_of(d, "cur/k09.host:2,ST"); /* k09 is in new/ too */
+	assert_string_equal(all.wheres.v[7], w);
+	free(w);
+	/* cur/, then what only new/ holds */
+	assert_string_equal(all.keys.v[23], "k28.host");
+	w = path_of(d, "new/k04.host");
+	assert_string_equal(all.wheres.v[24], w);
+	free(w);
+
+	size_t sizes[] = {1, 2, 3, 7, 15};
+	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		mailsrc_maildir_window = sizes[i];
+		c.asked = 0;
+		assert_int_equal(run_pass(MAILSRC_MAILDIR, d, NULL, seen_some,
+					  &c, 0, &p),
+				 ST_OK);
+		assert_same_pass(&all, &p);
+		/* seen() is asked about every name at each reading, and
+		 * cur/ is read more than once */
+		assert_true(c.asked >= names + 34);
+		pass_free(&p);
+	}
+	mailsrc_maildir_window = 16; /* cur/'s 32 not seen fit in 2 × 16 */
+	c.asked = 0;
+	assert_int_equal(
+		run_pass(MAILSRC_MAILDIR, d, NULL, seen_some, &c, 0, &p),
+		ST_OK);
+	assert_same_pass(&all, &p);
+	assert_int_equal(c.asked, names);
+	pass_free(&p);
+
+	char *after = snapshot(d);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+
+	/* Names that change between readings: each key is still yielded
+	 * once, and what came into cur/ below the windows walked is left to
+	 * the next run (the mtimes moved). */
+	mailsrc_maildir_window = 2;
+	mailsrc_t *src = NULL;
+	err_t err = {0};
+	assert_int_equal(
+		mailsrc_open(MAILSRC_MAILDIR, d, NULL, NULL, NULL, &src, &err),
+		ST_OK);
+	mailsrc_item_t it;
+	strvec_t keys = {0};
+	int r;
+	while ((r = mailsrc_next(src, &it, &err)) == 1) {
+		assert_false(strvec_contains(&keys, it.key));
+		strvec_push(&keys, it.key);
+		if (strcmp(it.key, "k00.host") == 0) {
+			/* read: flagged again; not yet read: seen by a
+			 * mail reader, new/ to cur/; delivered */
+			char *a = path_of(d, "cur/k00.host:2,S");
+			char *b = path_of(d, "cur/k00.host:2,SZ");
+			assert_int_equal(rename(a, b), 0);
+			free(a);
+			free(b);
+			a = path_of(d, "new/k14.host");
+			b = path_of(d, "cur/k14.host:2,S");
+			assert_int_equal(rename(a, b), 0);
+			free(a);
+			free(b);
+			put(d, "cur/a.host:2,S", "To: below@example.com\n\n");
+			put(d, "cur/z.host:2,S", "To: above@example.com\n\n");
+			put(d, "new/b.host", "To: new@example.com\n\n");
+		}
+		if (strcmp(it.key, "k14.host") == 0) {
+			w = path_of(d, "cur/k14.host:2,S");
+			assert_string_equal(it.where, w);
+			free(w);
+		}
+	}
+	assert_int_equal(r, 0);
+	mailsrc_close(src);
+	assert_int_equal(keys.n, 32); /* 30, z.host and b.host */
+	assert_true(strvec_contains(&keys, "k14.host"));
+	assert_true(strvec_contains(&keys, "z.host"));
+	assert_true(strvec_contains(&keys, "b.host"));
+	assert_false(strvec_contains(&keys, "a.host"));
+	strvec_free(&keys);
+
+	mailsrc_maildir_window = 65536;
+	pass_free(&all);
+	tmpdir_free(d);
+}
+
 static void test_maildir_errors(void **state)
 {
 	(void)state;
@@ -861,6 +1024,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_maildir_walk),
 		cmocka_unit_test(test_maildir_seen),
+		cmocka_unit_test(test_maildir_windows),
 		cmocka_unit_test(test_maildir_cursor),
 		cmocka_unit_test(test_maildir_errors),
 		cmocka_unit_test(test_maildir_not_files),
