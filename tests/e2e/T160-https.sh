@@ -7,7 +7,8 @@
 # works too; redirects (5 followed, 6 refused, never to http), 404, 401,
 # 403, 500, an oversized body and an untrusted certificate fail with the
 # right exit code; a failing calendar does not keep the leader's other
-# sources from being read; the secret in a calendar's URL never appears
+# sources from being read; a libcurl that cannot be loaded fails an
+# https calendar only (exit 70); the secret in a calendar's URL never appears
 # in what digest prints on stderr.
 . "$(dirname "$0")/lib.sh"
 
@@ -254,6 +255,21 @@ expect_grep "HTTP 404" "$TMP/err"
 no_secret
 run 0 -c "$TMP/both.ini" interactions --leader alex --now $NOW --format csv
 grep -q ",email," "$TMP/out" || fail "the Maildir was not read: $(cat "$TMP/out")"
+
+# ---- libcurl missing: 70 for an https calendar, mail alone unaffected -
+# digest loads libcurl only for a URL: a file that is not a library,
+# first where dlopen looks, stands for a libcurl not installed.
+: "${DIGEST_CURL_SONAME:?ctest passes the libcurl SONAME digest loads}"
+mkdir -p "$TMP/nolib"
+: >"$TMP/nolib/$DIGEST_CURL_SONAME"
+LD_LIBRARY_PATH=$TMP/nolib run 70 -c "$TMP/both.ini" ingest --now $NOW
+expect_grep "https://127.0.0.1:$port/…#" "$TMP/err"
+expect_grep "cannot load libcurl: $TMP/nolib/$DIGEST_CURL_SONAME" "$TMP/err"
+no_secret
+config "$TMP/m.ini" "$TMP/m.db" none "$TMP/local/work.ics" \
+	"sent = maildir:$DIGEST_SRC/examples/Sent" "delegates = sam.assistant@example.com"
+LD_LIBRARY_PATH=$TMP/nolib run 0 -c "$TMP/m.ini" ingest --now $NOW
+expect_empty "$TMP/err" "a run without a URL, libcurl missing"
 
 # ---- webcal:// is https:// --------------------------------------------
 config "$TMP/w.ini" "$TMP/w.db" "$TMP/ca/ca.pem" "webcal://127.0.0.1:$port/$SECRET/work.ics"
