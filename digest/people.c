@@ -182,9 +182,9 @@ status_t people_load(store_t *st, const config_t *cfg, const config_leader_t *l,
 		times[i] = out->history.ias[i].time;
 	times[ni] = now;
 	tz_offsets(l->timezone, times, ni + 1, offsets);
+	free(times);
 	score_people(cfg, &out->history, &out->contacts, out->input, now,
 		     offsets, offsets[ni], out->scores, &out->away);
-	free(times);
 	free(offsets);
 	out->nneglected = score_rank_neglected(&out->contacts, out->scores,
 					       &out->neglected);

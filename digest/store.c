@@ -1958,7 +1958,7 @@ static status_t load_history(store_t *st, int64_t leader, int64_t since,
 			ia->recurring = sqlite3_column_int(q, 7) != 0;
 			/* the offset for now: the pool moves as it grows */
 			first[place[idset_rank(&set, id)]] = ps.n;
-			ia->nparts = read_parties(
+			ia->nparts = (uint32_t)read_parties(
 				&ps, (const char *)sqlite3_column_text(q, 8),
 				&aset, addr_of);
 			placed++;
@@ -1967,7 +1967,8 @@ static status_t load_history(store_t *st, int64_t leader, int64_t since,
 			goto dberr;
 	}
 	out->nias = nids;
-	out->parts = ps.v;
+	/* exactly as many as there are: the pool grew by doubling */
+	out->parts = ps.n ? xrealloc(ps.v, ps.n * sizeof *ps.v) : ps.v;
 	ps.v = NULL;
 	for (size_t k = 0; k < nids; k++)
 		out->ias[k].parts = out->parts + first[k];

@@ -289,18 +289,21 @@ typedef struct {
 	char *name; /* the name the leader used most, or NULL */
 } store_addr_t;
 
+/* One per interaction of a history, which may hold a few hundred
+ * thousand: its members are in the order with the least padding
+ * (56 bytes on a 64-bit system). */
 typedef struct {
 	int64_t time;
-	store_channel_t channel;
-	int size;
 	double weight;
-	bool recurring;     /* coming-up meetings: of a recurring series */
 	char *title;        /* or NULL */
 	const char *source; /* the source's spec as configured (owned by the
 			     * history) */
 	uint32_t *parts;    /* indices into store_history_t.addrs, ascending
 			     * (in store_history_t.parts) */
-	size_t nparts;
+	uint32_t nparts;
+	int size;
+	store_channel_t channel;
+	bool recurring; /* coming-up meetings: of a recurring series */
 } store_ia_t;
 
 typedef struct {
