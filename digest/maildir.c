@@ -74,8 +74,12 @@ struct md_state {
 	bool bounded; /* a window was walked: bound holds its last key */
 	size_t boundlen;
 	char bound[256];
-	bool read[2];  /* the directory was read once */
-	size_t total;  /* names of first readings not seen() */
+	bool read[2]; /* the directory was read once */
+	/* For progress: the names of cur/'s first reading not seen(), and
+	 * of new/ those of its first reading, or all of them, counted when
+	 * opened (new_counted) while cur/ is walked first. */
+	size_t total;
+	bool new_counted;
 	size_t done;   /* entries walked */
 	char key[256]; /* the key of the item last yielded */
 	/* The item last yielded. */
@@ -247,7 +251,10 @@ static const struct dirent *next_name(struct md_state *s, int i, char *key,
  * those.  Each reading asks seen() about every name's key (most of a
  * large cur/, on an incremental run, were read before: they never take
  * a place in the window).  A window of new/ is then checked against
- * cur/, when cur/ is walked: a key there is cur/'s message.
+ * cur/ as it is when that window is read: a key there is cur/'s
+ * message.  (So a cur/ name removed after its message was yielded lets
+ * a new/ name of the same key be yielded too, which the store counts as
+ * the duplicate it is.)
  */
 static status_t read_window(struct md_state *s, err_t *err)
 {
@@ -266,7 +273,7 @@ static status_t read_window(struct md_state *s, err_t *err)
 	while ((de = next_name(s, i, key, &kn, &st, err))) {
 		if (s->seen && s->seen(s->seen_ctx, key))
 			continue;
-		if (!s->read[i])
+		if (!s->read[i] && !(i == 1 && s->new_counted))
 			s->total++;
 		if ((s->bounded &&
 		     key_cmp(key, kn, s->bound, s->boundlen) <= 0) ||
@@ -568,6 +575,17 @@ static status_t md_open(const mailsrc_spec_t *spec, void **state, err_t *err)
 		st = open_listing(sub, &s->dirs[i], &s->fds[i], err);
 		if (st != ST_OK)
 			goto done;
+	}
+	/* new/ is read after cur/, but counted now, so that progress never
+	 * goes back. */
+	if (s->dirs[0] && s->dirs[1]) {
+		char key[256];
+		size_t kn;
+		while (next_name(s, 1, key, &kn, &st, err))
+			s->total++;
+		if (st != ST_OK)
+			goto done;
+		s->new_counted = true;
 	}
 	/* The first window now: seen() is first asked while the source is
 	 * opened (mailsrc.h). */

@@ -6,7 +6,7 @@
  * names, must yield each key once, from cur/ when it is there, asking seen()
  * about every name's key (once per reading of its directory) and
  * skipping what it says was seen: with the window of a large folder and
- * with one of a few names, read many times.  Built for
+ * with one of a few names, read many times, in the same order.  Built for
  * libFuzzer with -DDIGEST_FUZZ=ON (clang); replay.c runs it over files in the
  * ordinary test suite. */
 #include <errno.h>
@@ -140,8 +140,9 @@ static const struct file *expected(const char *key)
 	return best;
 }
 
-/* window: mailsrc_maildir_window for this walk. */
-static void check_backend(const char *root, size_t window)
+/* window: mailsrc_maildir_window for this walk; the paths yielded are
+ * pushed to order. */
+static void check_backend(const char *root, size_t window, strvec_t *order)
 {
 	mailsrc_t *src = NULL;
 	mailsrc_item_t it;
@@ -165,7 +166,7 @@ static void check_backend(const char *root, size_t window)
 		char *where =
 			xasprintf("%s/%s/%s", root, dirs[e->dir], e->name);
 		check(strcmp(where, it.where) == 0, "the wrong copy yielded");
-		free(where);
+		strvec_take(order, where);
 		((struct file *)e)->yielded++;
 	}
 	check(r == 0, "read error");
@@ -227,8 +228,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		files[nfiles++] = (struct file){
 			dir, xstrdup(name), mailsrc_maildir_key(name), 0, 0};
 	}
-	check_backend(root, mailsrc_maildir_window);
-	check_backend(root, 1 + size % 5);
+	/* A small window yields what one reading of the folder yields, in
+	 * the same order. */
+	strvec_t whole = {0}, windows = {0};
+	check_backend(root, mailsrc_maildir_window, &whole);
+	check_backend(root, 1 + size % 5, &windows);
+	check(whole.n == windows.n, "windows yield another count");
+	for (size_t i = 0; i < whole.n; i++)
+		check(strcmp(whole.v[i], windows.v[i]) == 0,
+		      "windows yield another order");
+	strvec_free(&whole);
+	strvec_free(&windows);
 
 	for (size_t i = 0; i < nfiles; i++) {
 		char *path = xasprintf("%s/%s/%s", root, dirs[files[i].dir],

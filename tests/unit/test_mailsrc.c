@@ -167,8 +167,13 @@ static status_t run_pass(mailsrc_kind_t kind, const char *path,
 	}
 	mailsrc_item_t it;
 	int r;
+	double done = 0;
 	while ((max == 0 || p->keys.n < max) &&
 	       (r = mailsrc_next(src, &it, &err)) == 1) {
+		/* progress never goes back, and is 1 at the end */
+		double now = mailsrc_progress(src);
+		assert_true(now >= done && now <= 1.0);
+		done = now;
 		strvec_push(&p->keys, it.key ? it.key : "-");
 		assert_non_null(it.where);
 		strvec_push(&p->wheres, it.where);
@@ -182,8 +187,10 @@ static status_t run_pass(mailsrc_kind_t kind, const char *path,
 				    xasprintf("(error: %s)", it.error));
 		}
 	}
-	if (max == 0 || p->keys.n < max)
+	if (max == 0 || p->keys.n < max) {
 		assert_int_equal(r, 0);
+		assert_true(mailsrc_progress(src) == 1.0);
+	}
 	p->cursor = mailsrc_cursor(src);
 	assert_non_null(p->cursor);
 	mailsrc_close(src);
