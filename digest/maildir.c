@@ -77,9 +77,8 @@ struct md_state {
 	bool read[2]; /* the directory was read once */
 	/* For progress: the names of cur/'s first reading not seen(), and
 	 * of new/ those of its first reading, or all of them, counted when
-	 * opened (new_counted) while cur/ is walked first. */
+	 * opened, when cur/ is walked first. */
 	size_t total;
-	bool new_counted;
 	size_t done;   /* entries walked */
 	char key[256]; /* the key of the item last yielded */
 	/* The item last yielded. */
@@ -140,9 +139,17 @@ static int entry_cmp(const void *a, const void *b, void *names_)
 	return c ? c : strcmp(names + x->off, names + y->off);
 }
 
-/* The first entry of w with this key, or w->n. */
-static size_t window_find(const struct md_window *w, const char *key,
+/* Has entry i of w this key? */
+static bool entry_has_key(const struct md_window *w, size_t i, const char *key,
 			  size_t keylen)
+{
+	return w->v[i].keylen == keylen &&
+	       memcmp(entry_name(w, i), key, keylen) == 0;
+}
+
+/* The first entry of w whose key is not below this one, or w->n. */
+static size_t window_lower(const struct md_window *w, const char *key,
+			   size_t keylen)
 {
 	size_t lo = 0, hi = w->n;
 	while (lo < hi) {
@@ -153,10 +160,7 @@ static size_t window_find(const struct md_window *w, const char *key,
 		else
 			hi = mid;
 	}
-	return lo < w->n && key_cmp(entry_name(w, lo), w->v[lo].keylen, key,
-				    keylen) == 0
-		       ? lo
-		       : w->n;
+	return lo;
 }
 
 static int entry_off_cmp(const void *a, const void *b)
@@ -273,7 +277,7 @@ static status_t read_window(struct md_state *s, err_t *err)
 	while ((de = next_name(s, i, key, &kn, &st, err))) {
 		if (s->seen && s->seen(s->seen_ctx, key))
 			continue;
-		if (!s->read[i] && !(i == 1 && s->new_counted))
+		if (!s->read[i] && !(i == 1 && s->dirs[0])) /* md_open */
 			s->total++;
 		if ((s->bounded &&
 		     key_cmp(key, kn, s->bound, s->boundlen) <= 0) ||
@@ -315,10 +319,8 @@ static status_t read_window(struct md_state *s, err_t *err)
 	if (i == 1 && s->dirs[0] && w->n) {
 		rewinddir(s->dirs[0]);
 		while (next_name(s, 0, key, &kn, &st, err))
-			for (size_t j = window_find(w, key, kn);
-			     j < w->n && w->v[j].keylen == kn &&
-			     memcmp(entry_name(w, j), key, kn) == 0;
-			     j++)
+			for (size_t j = window_lower(w, key, kn);
+			     j < w->n && entry_has_key(w, j, key, kn); j++)
 				w->v[j].in_cur = true;
 	}
 	return st;
@@ -585,7 +587,6 @@ static status_t md_open(const mailsrc_spec_t *spec, void **state, err_t *err)
 			s->total++;
 		if (st != ST_OK)
 			goto done;
-		s->new_counted = true;
 	}
 	/* The first window now: seen() is first asked while the source is
 	 * opened (mailsrc.h). */
@@ -617,8 +618,7 @@ static int md_next(void *state, mailsrc_item_t *item, err_t *err)
 		/* One message per key: its first name in cur/, else new/
 		 * (a window holds every name of its keys). */
 		if (w->v[i].in_cur ||
-		    (i > 0 && key_cmp(entry_name(w, i - 1), w->v[i - 1].keylen,
-				      name, kn) == 0))
+		    (i > 0 && entry_has_key(w, i - 1, name, kn)))
 			continue;
 		memcpy(s->key, name, kn); /* kn < sizeof s->key */
 		s->key[kn] = '\0';
