@@ -34,6 +34,7 @@ enum {
 	Q_UP_ADD,
 	Q_CAL_GET,
 	Q_CAL_SET,
+	Q_COPY_PEERS,
 	Q_COPY_FIND,
 	Q_COPY_ADD, /* record_copy runs these three in turn */
 	Q_COPY_TIME,
@@ -66,6 +67,12 @@ static const char *const queries[Q_COUNT] = {
 	[Q_UP_ADD] = "INSERT INTO upcoming (leader_id, source_id, time, size,"
 		     " weight, dedup, title, item, recurring, parties)"
 		     " VALUES (?1, ?2, ?4, ?5, ?6, ?7, ?8, ?9, ?11, ?12)",
+	/* Another mail source of the leader's, whose rows a copy could
+	 * match: without one the search for copies is skipped. */
+	[Q_COPY_PEERS] = "SELECT EXISTS (SELECT 1 FROM source s, source o"
+			 " WHERE o.id = ?1 AND s.leader_id = o.leader_id"
+			 " AND s.id != o.id"
+			 " AND s.kind IN ('maildir', 'mbox', 'imap'))",
 	/* The copies of other sources within 24 hours that have no copy
 	 * from this source yet (absorb_copy takes the nearest in time). */
 	[Q_COPY_FIND] = "SELECT id, time FROM interaction i"
@@ -121,6 +128,10 @@ struct store {
 	/* "ADDRESS-ID" → the earliest time of an interaction added with it
 	 * in this transaction: address.first_time, written at commit */
 	strmap_t first_times;
+	/* the source copy_peers was asked for (0: none yet, or a source
+	 * was added since), and whether it has another mail source */
+	int64_t peers_of;
+	bool copy_peers;
 };
 
 /*
@@ -648,6 +659,7 @@ status_t store_source(store_t *st, int64_t leader, const char *spec,
 	if (step(q) != SQLITE_DONE)
 		return db_error(st, err, "adding source");
 	*id = sqlite3_last_insert_rowid(st->db);
+	st->peers_of = 0;
 	return ST_OK;
 }
 
@@ -931,14 +943,39 @@ static status_t party_list(store_t *st, const store_interaction_t *ia,
 	return s;
 }
 
+/* Could a message of source have a copy stored from another?  Only if
+ * its leader reads another mail source: a question asked once per
+ * source, since most leaders read one and the search is an index seek
+ * per message. */
+static status_t copy_peers(store_t *st, int64_t source, bool *peers, err_t *err)
+{
+	if (st->peers_of != source) {
+		sqlite3_stmt *q = stmt(st, Q_COPY_PEERS);
+		if (!q)
+			return db_error(st, err, "finding copies");
+		sqlite3_bind_int64(q, 1, source);
+		if (step(q) != SQLITE_ROW)
+			return db_error(st, err, "finding copies");
+		st->copy_peers = sqlite3_column_int(q, 0);
+		done_row(q);
+		st->peers_of = source;
+	}
+	*peers = st->copy_peers;
+	return ST_OK;
+}
+
 /* Is ia a copy of a message stored from another source?  Then it is
  * recorded on that interaction, and *copy is set. */
 static status_t absorb_copy(store_t *st, const store_interaction_t *ia,
 			    bool *copy, err_t *err)
 {
-	sqlite3_stmt *q = stmt(st, Q_COPY_FIND);
 	int64_t id = 0;
+	bool peers = true;
 	*copy = false;
+	status_t s = copy_peers(st, ia->source, &peers, err);
+	if (s || !peers)
+		return s;
+	sqlite3_stmt *q = stmt(st, Q_COPY_FIND);
 	if (!q)
 		return db_error(st, err, "finding copies");
 	sqlite3_bind_int64(q, 1, ia->leader);
