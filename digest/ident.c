@@ -40,6 +40,28 @@ static bool domain_literal(const char *d)
 	return true;
 }
 
+/* Blanks, controls and the specials of RFC 5322 but '@' and '.': never
+ * in an address here. */
+static bool addr_special(unsigned char c)
+{
+	switch (c) {
+	case '<':
+	case '>':
+	case '(':
+	case ')':
+	case '[':
+	case ']':
+	case ',':
+	case ';':
+	case ':':
+	case '\\':
+	case '"':
+		return true;
+	default:
+		return c <= ' ' || c == 0x7f;
+	}
+}
+
 /* ident_addr_ok; with ascii, only ASCII and no domain literal. */
 static bool addr_check(const char *a, bool ascii)
 {
@@ -63,8 +85,7 @@ static bool addr_check(const char *a, bool ascii)
 			n += k - 1;
 			continue;
 		}
-		if (*p <= ' ' || *p == 0x7f || strchr("<>()[],;:\\\"", *p) ||
-		    (*p == '@' && (const char *)p != at))
+		if (addr_special(*p) || (*p == '@' && (const char *)p != at))
 			return false;
 		p++;
 	}
@@ -430,18 +451,24 @@ size_t ident_unsafe_len(const unsigned char *s)
 	return 0;
 }
 
+bool ident_name_is_clean(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	if (n == 0 || p[0] == ' ' || p[n - 1] == ' ')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (p[i] < ' ' || p[i] >= 0x7f ||
+		    (p[i] == ' ' && p[i + 1] == ' '))
+			return false;
+	return true;
+}
+
 char *ident_clean_name(char *name)
 {
 	if (!name)
 		return NULL;
-	/* Most names are printable ASCII with single blanks between words,
-	 * clean already: kept as they are without the UTF-8 walk below. */
-	const unsigned char *p = (const unsigned char *)name;
-	bool clean = *p > ' ' && *p < 0x7f;
-	for (size_t i = 0; clean && p[i]; i++)
-		clean = p[i] == ' ' ? p[i + 1] > ' ' && p[i + 1] < 0x7f
-				    : p[i] > ' ' && p[i] < 0x7f;
-	if (clean)
+	/* kept as it is without the UTF-8 walk below */
+	if (ident_name_is_clean(name, strlen(name)))
 		return name;
 	str_sanitize(name);
 	char *w = name;

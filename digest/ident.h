@@ -98,6 +98,11 @@ size_t ident_unsafe_len(const unsigned char *s);
  */
 char *ident_clean_name(char *name);
 
+/* Is s[0..n) a name ident_clean_name keeps as it is because it is
+ * printable ASCII with single blanks between words (most names)?  False
+ * for some clean names too: those are cleaned. */
+bool ident_name_is_clean(const char *s, size_t n);
+
 /* Key under which auto_merge joins addresses: the lower-case local part
  * and the case-folded display name, or NULL when the name is empty or is
  * only the address.  Caller frees. */

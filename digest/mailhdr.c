@@ -345,20 +345,20 @@ fail:
 }
 
 /*
- * Decode RFC 2047 encoded words in a display name, group name or Subject
- * to UTF-8 (raw 8-bit bytes are taken as UTF-8), drop the quotes around
- * encoded words (libetpan keeps those of "=?...?=", and some mailers put
- * them inside: =?iso-8859-1?Q?"=F6tzi"?=), clean it as a stored name
- * is (ident_clean_name: no controls or bidi overrides, blanks
- * collapsed).  Quotes around a
- * name or subject without encoded words are part of it and stay.  NULL
- * when empty.  Caller frees.
+ * Decode RFC 2047 encoded words in raw[0..rawlen), folded or not: a
+ * display name, group name or Subject, to UTF-8 (raw 8-bit bytes are taken as
+ * UTF-8), drop the quotes around encoded words (libetpan keeps those of
+ * "=?...?=", and some mailers put them inside: =?iso-8859-1?Q?"=F6tzi"?=),
+ * clean it as a stored name is (ident_clean_name: no controls or bidi
+ * overrides, blanks collapsed).  Quotes around a name or subject without
+ * encoded words are part of it and stay.  NULL when empty.  Caller frees.
  */
-static char *decode_text(const char *raw)
+static char *decode_textn(const char *raw, size_t rawlen)
 {
-	if (!raw)
-		return NULL;
-	char *u = unfold(raw, strlen(raw));
+	/* most names: no encoded word, nothing to unfold or clean */
+	if (ident_name_is_clean(raw, rawlen) && !memmem(raw, rawlen, "=?", 2))
+		return xstrndup(raw, rawlen);
+	char *u = unfold(raw, rawlen);
 	bool words = strstr(u, "=?") != NULL;
 	char *res = words && mailhdr_own_parsers ? decode_utf8_phrase(u) : NULL;
 	if (res) {
@@ -392,6 +392,12 @@ static char *decode_text(const char *raw)
 		res = ident_clean_name(res);
 	}
 	return res;
+}
+
+/* decode_textn of a string, or NULL. */
+static char *decode_text(const char *raw)
+{
+	return raw ? decode_textn(raw, strlen(raw)) : NULL;
 }
 
 /* Lower-case, sanitized addr-spec, or NULL when ident_addr_ok refuses it
@@ -684,6 +690,19 @@ done:
 	return ok;
 }
 
+/* Is the line end after the last non-blank of v[0..n) its only one?
+ * libetpan ends a value before a continuation line of only blanks and
+ * drops that line as malformed. */
+static bool one_line_end(const char *v, size_t n)
+{
+	size_t e = n, lines = 0;
+	while (e > 0 && memchr(" \t\r\n", v[e - 1], 4))
+		e--;
+	for (size_t i = e; i < n; i++)
+		lines += v[i] == '\n';
+	return e > 0 && lines == 1;
+}
+
 /* The field f[0..n) (its name, value and newline) when it is a From, To,
  * Cc or Bcc that fast_address_list reads: read.  Else false. */
 static bool fast_address_field(struct hctx *c, const char *f, size_t n)
@@ -703,7 +722,8 @@ static bool fast_address_field(struct hctx *c, const char *f, size_t n)
 		size_t k = strlen(fields[i].name);
 		if (n > k && f[k] == ':' &&
 		    strncasecmp(f, fields[i].name, k) == 0)
-			return fast_address_list(c, f + k + 1, n - k - 1,
+			return one_line_end(f + k + 1, n - k - 1) &&
+			       fast_address_list(c, f + k + 1, n - k - 1,
 						 fields[i].dest,
 						 fields[i].name);
 	}
@@ -1204,6 +1224,20 @@ static void handle_optional(struct hctx *c,
 	}
 }
 
+/* The first Subject, from its value v[0..n), folded or not. */
+static void set_subject(struct hctx *c, const char *v, size_t n)
+{
+	if (c->have_subject)
+		return;
+	c->have_subject = true;
+	char *subject = decode_textn(v, n);
+	c->h->subject_hash = subject_hash(subject);
+	if (c->want_subject)
+		c->h->subject = subject;
+	else
+		free(subject);
+}
+
 /* raw: the field's value as written (after the colon), rawlen bytes. */
 static void handle_field(struct hctx *c, const struct mailimf_field *f,
 			 const char *raw, size_t rawlen)
@@ -1255,24 +1289,106 @@ static void handle_field(struct hctx *c, const struct mailimf_field *f,
 			}
 		}
 		break;
-	case MAILIMF_FIELD_SUBJECT:
-		if (!c->have_subject) {
-			c->have_subject = true;
-			char *subject =
-				decode_text(f->fld_data.fld_subject->sbj_value);
-			h->subject_hash = subject_hash(subject);
-			if (c->want_subject)
-				h->subject = subject;
-			else
-				free(subject);
-		}
+	case MAILIMF_FIELD_SUBJECT: {
+		const char *v = f->fld_data.fld_subject->sbj_value;
+		set_subject(c, v, strlen(v));
 		break;
+	}
 	case MAILIMF_FIELD_OPTIONAL_FIELD:
 		handle_optional(c, f->fld_data.fld_optional_field);
 		break;
 	default:
 		break;
 	}
+}
+
+/* A msg-id "<ID>" alone in v[0..n) but for blanks and folds, ID
+ * printable ASCII without blanks, quotes, comments or brackets, as
+ * libetpan reads it whole: *id and *idn set.  Else false. */
+static bool lone_id(const char *v, size_t n, const char **id, size_t *idn)
+{
+	size_t i = skip_blanks(v, n, 0), e;
+	if (i >= n || v[i] != '<')
+		return false;
+	for (e = i + 1;
+	     e < n && v[e] > ' ' && v[e] < 127 && !strchr("<>()\"\\", v[e]);
+	     e++)
+		;
+	if (e == i + 1 || e >= n || v[e] != '>' ||
+	    skip_blanks(v, n, e + 1) != n)
+		return false;
+	*id = v + i + 1;
+	*idn = e - i - 1;
+	return true;
+}
+
+/*
+ * The field f[0..n) when it is a Date, Subject, Message-ID or In-Reply-To
+ * read here as libetpan's path reads it: read.  Else false.  Both of
+ * libetpan's readings of a Date (as a date, or as text when that fails)
+ * end in set_date_raw, and of a Subject (unstructured text, which any
+ * value is) in set_subject, so those two are read here unless they end
+ * in a line of blanks (one_line_end); an id
+ * only when it is one lone_id reads (an In-Reply-To: its first, when
+ * each of its ids is one), since libetpan's fallback takes the first
+ * <...> of a value it refuses.
+ */
+static bool fast_field(struct hctx *c, const char *f, size_t n)
+{
+	const char *colon = memchr(f, ':', n);
+	if (!mailhdr_own_parsers || !colon)
+		return false;
+	size_t k = (size_t)(colon - f), vn = n - k - 1;
+	const char *v = colon + 1, *id;
+	size_t idn;
+	if (!one_line_end(v, vn))
+		return false;
+
+	if (k == 4 && strncasecmp(f, "Date", 4) == 0) {
+		if (!c->h->has_date)
+			set_date_raw(c, v, vn);
+		return true;
+	}
+	if (k == 7 && strncasecmp(f, "Subject", 7) == 0) {
+		set_subject(c, v, vn);
+		return true;
+	}
+	if (k == 10 && strncasecmp(f, "Message-ID", 10) == 0) {
+		if (!lone_id(v, vn, &id, &idn))
+			return false;
+		if (!c->have_mid) {
+			c->h->message_id = clean_id(id, idn);
+			c->have_mid = c->h->message_id != NULL;
+		}
+		return true;
+	}
+	if (k == 11 && strncasecmp(f, "In-Reply-To", 11) == 0) {
+		/* "<a> <b>": each id, with the blanks after it, one that
+		 * lone_id reads */
+		const char *first = NULL;
+		size_t firstn = 0;
+		for (size_t i = 0; skip_blanks(v, vn, i) < vn;) {
+			const char *gt = memchr(v + i, '>', vn - i);
+			if (!gt)
+				return false;
+			size_t end = skip_blanks(v, vn, (size_t)(gt - v) + 1);
+			if (!lone_id(v + i, end - i, &id, &idn))
+				return false;
+			if (!first) {
+				first = id;
+				firstn = idn;
+			}
+			i = end;
+		}
+		if (!first)
+			return false;
+		if (!c->have_irt) {
+			c->h->in_reply_to = clean_id(first, firstn);
+			c->have_irt = c->h->in_reply_to != NULL;
+		}
+		return true;
+	}
+	return false;
 }
 
 /* ---- the header block ----------------------------------------------- */
@@ -1422,7 +1538,8 @@ void mailsrc_parse_header(const char *buf, size_t len, bool want_subject,
 		} while (end < wlen && (w[end] == ' ' || w[end] == '\t'));
 
 		if (unused_field(w + pos, end - pos) ||
-		    fast_address_field(&c, w + pos, end - pos)) {
+		    fast_address_field(&c, w + pos, end - pos) ||
+		    fast_field(&c, w + pos, end - pos)) {
 			lineno += nlines;
 			pos = end;
 			continue;

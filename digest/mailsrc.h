@@ -53,9 +53,9 @@ typedef struct {
 				* "dropped malformed header line 4" */
 } mailsrc_header_t;
 
-/* Whether mailsrc_parse_header reads plain address fields and names
- * encoded in UTF-8 itself (true) or leaves all of them to libetpan: for
- * the tests that compare the two. */
+/* Whether mailsrc_parse_header reads plain address fields, names encoded
+ * in UTF-8, Date, Subject and plain ids itself (true) or leaves all of
+ * them to libetpan: for the tests that compare the two. */
 extern bool mailhdr_own_parsers;
 
 /* How many names of a Maildir are walked per reading of its directories

@@ -856,16 +856,20 @@ static status_t party_id(store_t *st, const store_interaction_t *ia, size_t i,
 	status_t s = address_id(st, ia->leader, ia->parties[i].addr, aid, err);
 	if (s || !ia->parties[i].name)
 		return s;
-	char *name = ident_clean_name(xstrdup(ia->parties[i].name));
-	if (!name)
-		return ST_OK;
+	const char *name = ia->parties[i].name;
+	char *cleaned = NULL; /* most names come clean from mailhdr.c */
+	if (!ident_name_is_clean(name, strlen(name))) {
+		if (!(cleaned = ident_clean_name(xstrdup(name))))
+			return ST_OK;
+		name = cleaned;
+	}
 	strbuf_t key = {0};
 	sb_add_i64(&key, *aid);
 	sb_putc(&key, ' ');
 	sb_puts(&key, name);
 	(*strmap_ref(&st->name_uses, sb_str(&key)))++;
 	sb_free(&key);
-	free(name);
+	free(cleaned);
 	return ST_OK;
 }
 

@@ -1,9 +1,9 @@
 /* Fuzz target: mailsrc_parse_header on arbitrary bytes.  Built for
  * libFuzzer with -DDIGEST_FUZZ=ON (clang); replay.c runs it over files in
  * the ordinary test suite.  Every header is read twice, with the plain
- * address fields and UTF-8 names read by mailhdr.c itself and with all of
- * them left to libetpan: the two must agree on every mailbox and
- * warning. */
+ * address fields, UTF-8 names, dates, subjects and ids read by mailhdr.c
+ * itself and with all of them left to libetpan: the two must agree on
+ * every mailbox, date, id, subject and warning. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -63,6 +63,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(same_str(h.subject, e.subject) &&
 		      h.subject_hash == e.subject_hash,
 	      "Subject");
+	check(h.has_date == e.has_date && h.date == e.date, "Date");
+	check(same_str(h.message_id, e.message_id), "Message-ID");
+	check(same_str(h.in_reply_to, e.in_reply_to), "In-Reply-To");
+	check(h.automated == e.automated, "automated");
+	check(h.cut == e.cut, "cut");
 	check(h.warnings.n == e.warnings.n, "warnings");
 	for (size_t i = 0; i < h.warnings.n; i++)
 		check(strcmp(h.warnings.v[i], e.warnings.v[i]) == 0,

@@ -135,6 +135,68 @@ static void test_own_parsers(void **state)
 	}
 }
 
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Date, Subject and plain ids read by mailhdr.c itself come out as
+ * libetpan's path reads them, and as expected; ids it leaves to
+ * libetpan (comments, blanks, a missing '>', a second '<') too. */
+static void test_own_ids_and_dates(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *header, *mid, *irt;
+		int64_t date; /* 0: none */
+	} cases[] = {
+		{"Message-ID: <a.1@x.org>\nIn-Reply-To: <p@x.org>\n"
+		 "Date: Tue, 1 Jul 2003 10:52:37 +0200\n",
+		 "a.1@x.org", "p@x.org", 1057049557},
+		/* folded, CRLF, two ids, a zone with a colon */
+		{"Message-Id:\r\n <a.2@x.org>\r\n"
+		 "In-Reply-To: <p@x.org>\r\n\t<q@x.org> \r\n"
+		 "DATE:\r\n 1 Jul 2003 10:52:37 +02:00\r\n",
+		 "a.2@x.org", "p@x.org", 1057049557},
+		/* left to libetpan: a comment, a blank inside, no '>' */
+		{"Message-ID: <a.3@x.org> (by hand)\n"
+		 "In-Reply-To: <p @x.org>\n"
+		 "Date: Tue, 1 Jul 2003 10:52:37 (CEST) +0200\n",
+		 "a.3@x.org", "p@x.org", 1057049557},
+		{"Message-ID: <a.4@x.org\nIn-Reply-To: Bob's message <p@x>\n"
+		 "Date: yesterday\nDate: 1 Jul 2003 10:52:37 GMT\n",
+		 "a.4@x.org", "p@x", 1057056757},
+		{"Message-ID: <>\nIn-Reply-To: <<p@x>>\nDate:\n", NULL, "p@x",
+		 0},
+		{"Message-ID: a.6@x.org\nIn-Reply-To: <p@x> <q\n", "a.6@x.org",
+		 "p@x", 0},
+		/* a value ending in a line of blanks, which libetpan drops
+		 * as malformed (found by fuzz_header) */
+		{"Date: Mon +0\r\n\t\r\n\t\nS=nFrom: x\n", NULL, NULL, 0},
+		{"From: +0\r\n\t\r\n\t\nMessage-ID: <m@x>\n \n", "m@x", NULL,
+		 0},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		mailsrc_header_t h, e;
+		parse(cases[i].header, true, &h);
+		mailhdr_own_parsers = false;
+		parse(cases[i].header, true, &e);
+		mailhdr_own_parsers = true;
+		assert_true(same_str(h.message_id, e.message_id));
+		assert_true(same_str(h.in_reply_to, e.in_reply_to));
+		assert_int_equal(h.has_date, e.has_date);
+		assert_int_equal(h.date, e.date);
+		assert_int_equal(h.warnings.n, e.warnings.n);
+		assert_true(same_str(h.message_id, cases[i].mid));
+		assert_true(same_str(h.in_reply_to, cases[i].irt));
+		assert_int_equal(h.has_date, cases[i].date != 0);
+		if (cases[i].date)
+			assert_int_equal(h.date, cases[i].date);
+		mailsrc_header_clear(&h);
+		mailsrc_header_clear(&e);
+	}
+}
+
 /* Quotes that are part of a name or subject stay; only those around
  * encoded words go. */
 static void test_quotes_kept(void **state)
@@ -754,6 +816,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_encoded_words),
 		cmocka_unit_test(test_own_parsers),
+		cmocka_unit_test(test_own_ids_and_dates),
 		cmocka_unit_test(test_folded_encoded_words),
 		cmocka_unit_test(test_groups),
 		cmocka_unit_test(test_missing_date),
