@@ -1033,6 +1033,69 @@ static int parse_zone_suffix(const char *s)
 	return 0;
 }
 
+/* lo to hi digits at s[*i] (of n) as *v, *i moved past them. */
+static bool take_number(const char *s, size_t n, size_t *i, size_t lo,
+			size_t hi, int *v)
+{
+	size_t k = 0;
+	*v = 0;
+	while (k < hi && *i + k < n && isdigit((unsigned char)s[*i + k]))
+		*v = *v * 10 + (s[*i + k++] - '0');
+	*i += k;
+	return k >= lo;
+}
+
+/* The three-letter name at s[*i] (of n) followed by c, among the
+ * names (each three letters, in order): its number from 1, *i moved past
+ * the c.  0 when none. */
+static int take_name(const char *s, size_t n, size_t *i, const char *names,
+		     char c)
+{
+	if (n - *i < 4 || s[*i + 3] != c)
+		return 0;
+	for (size_t k = 0; names[3 * k]; k++)
+		if (memcmp(s + *i, names + 3 * k, 3) == 0) {
+			*i += 4;
+			return (int)k + 1;
+		}
+	return 0;
+}
+
+/*
+ * A Date as nearly every mailer writes it, "Tue, 1 Jul 2003 10:52:37
+ * +0200" (the day name optional), alone in raw[0..n) but for blanks and
+ * the line end: set as libetpan's path sets it, without the copies and
+ * its parser.  Else false, for set_date_raw's whole reading.
+ */
+static bool plain_date(struct hctx *c, const char *raw, size_t n)
+{
+	size_t i = 0;
+	int day, mon, year, hh, mm, ss, zone;
+	while (i < n && (raw[i] == ' ' || raw[i] == '\t'))
+		i++;
+	if (take_name(raw, n, &i, "MonTueWedThuFriSatSun", ',') &&
+	    (i >= n || raw[i++] != ' '))
+		return false;
+	if (!take_number(raw, n, &i, 1, 2, &day) || i >= n || raw[i++] != ' ' ||
+	    !(mon = take_name(raw, n, &i,
+			      "JanFebMarAprMayJunJulAugSepOctNovDec", ' ')) ||
+	    !take_number(raw, n, &i, 4, 4, &year) || i >= n ||
+	    raw[i++] != ' ' || !take_number(raw, n, &i, 2, 2, &hh) || i >= n ||
+	    raw[i++] != ':' || !take_number(raw, n, &i, 2, 2, &mm) || i >= n ||
+	    raw[i++] != ':' || !take_number(raw, n, &i, 2, 2, &ss) ||
+	    i + 5 >= n || raw[i++] != ' ' || (raw[i] != '+' && raw[i] != '-'))
+		return false;
+	int sign = raw[i++] == '-' ? -1 : 1;
+	if (!take_number(raw, n, &i, 4, 4, &zone))
+		return false;
+	while (i < n && memchr(" \t\r\n", raw[i], 4))
+		i++;
+	if (i < n || day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 60)
+		return false;
+	set_date(c, year, mon, day, hh, mm, ss, sign * zone);
+	return true;
+}
+
 /*
  * A Date value (raw, as written).  Tried in order: libetpan's RFC 5322
  * date-time parser (obsolete forms, named zones; trailing junk ignored;
@@ -1042,6 +1105,8 @@ static int parse_zone_suffix(const char *s)
  */
 static void set_date_raw(struct hctx *c, const char *raw, size_t rawlen)
 {
+	if (mailhdr_own_parsers && plain_date(c, raw, rawlen))
+		return;
 	char *v = strip_comments(unfold(raw, rawlen));
 	/* "09 : 55 : 06" → "09:55:06" (obsolete syntax allows blanks) */
 	char *w = v;

@@ -170,6 +170,17 @@ static void test_own_ids_and_dates(void **state)
 		 0},
 		{"Message-ID: a.6@x.org\nIn-Reply-To: <p@x> <q\n", "a.6@x.org",
 		 "p@x", 0},
+		/* plain dates read by mailhdr.c, and others left to
+		 * libetpan */
+		{"Date: 01 Jul 2003 10:52:37 -0000\n", NULL, NULL, 1057056757},
+		{"Date:  Sun, 1 Jul 2003 10:52:37 +0001 \n", NULL, NULL,
+		 1057056697},
+		{"Date: 31 Feb 2003 10:52:37 +0000\nDate: tue, 1 jul 2003 "
+		 "10:52:37 +0100\n",
+		 NULL, NULL, 1057053157},
+		{"Date: Tue, 1 Jul 2003 10:52 +0000\n", NULL, NULL, 1057056720},
+		{"Date: Tue, 1 Jul 03 10:52:37 +0000\n", NULL, NULL,
+		 1057056757},
 		/* a value ending in a line of blanks, which libetpan drops
 		 * as malformed (found by fuzz_header) */
 		{"Date: Mon +0\r\n\t\r\n\t\nS=nFrom: x\n", NULL, NULL, 0},
