@@ -146,6 +146,9 @@ static void test_interactions(void **state)
 	store_party_t p3[] = {{"a@x.example", "Ay Ay"}};
 	add(st, leader, source, "mid:1", 100, p1, 2, true);
 	add(st, leader, source, "mid:1", 100, p1, 2, false); /* duplicate */
+	/* a duplicate naming someone new adds no address (nor names) */
+	store_party_t p4[] = {{"c@x.example", "Cee"}};
+	add(st, leader, source, "mid:1", 100, p4, 1, false);
 	add(st, leader, source, "mid:2", 300, p2, 1, true);
 	add(st, leader, source, "mid:3", 200, p3, 1, true);
 	/* the same Message-ID for another leader is not a duplicate */
