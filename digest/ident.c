@@ -40,28 +40,6 @@ static bool domain_literal(const char *d)
 	return true;
 }
 
-/* Blanks, controls and the specials of RFC 5322 but '@' and '.': never
- * in an address here. */
-static bool addr_special(unsigned char c)
-{
-	switch (c) {
-	case '<':
-	case '>':
-	case '(':
-	case ')':
-	case '[':
-	case ']':
-	case ',':
-	case ';':
-	case ':':
-	case '\\':
-	case '"':
-		return true;
-	default:
-		return c <= ' ' || c == 0x7f;
-	}
-}
-
 /* ident_addr_ok; with ascii, only ASCII and no domain literal. */
 static bool addr_check(const char *a, bool ascii)
 {
@@ -85,7 +63,7 @@ static bool addr_check(const char *a, bool ascii)
 			n += k - 1;
 			continue;
 		}
-		if (addr_special(*p) || (*p == '@' && (const char *)p != at))
+		if (ident_special(*p) || (*p == '@' && (const char *)p != at))
 			return false;
 		p++;
 	}

@@ -98,6 +98,29 @@ size_t ident_unsafe_len(const unsigned char *s);
  */
 char *ident_clean_name(char *name);
 
+/* Blanks, controls and the specials of RFC 5322 but '@' and '.': never
+ * in an address here, nor in an atom (a switch: called for every byte
+ * of every address). */
+static inline bool ident_special(unsigned char c)
+{
+	switch (c) {
+	case '<':
+	case '>':
+	case '(':
+	case ')':
+	case '[':
+	case ']':
+	case ',':
+	case ';':
+	case ':':
+	case '\\':
+	case '"':
+		return true;
+	default:
+		return c <= ' ' || c == 0x7f;
+	}
+}
+
 /* Is s[0..n) a name ident_clean_name keeps as it is because it is
  * printable ASCII with single blanks between words (most names)?  False
  * for some clean names too: those are cleaned. */

@@ -567,7 +567,7 @@ static size_t skip_blanks(const char *v, size_t n, size_t i)
 
 static bool plain_char(char ch)
 {
-	return ch > ' ' && ch < 127 && !strchr("\"(),:;<>[\\]", ch);
+	return (unsigned char)ch < 0x80 && !ident_special((unsigned char)ch);
 }
 
 /* Is t[0..n) an atom libetpan reads as it is: without "=?", or one
@@ -1376,7 +1376,8 @@ static bool lone_id(const char *v, size_t n, const char **id, size_t *idn)
 	if (i >= n || v[i] != '<')
 		return false;
 	for (e = i + 1;
-	     e < n && v[e] > ' ' && v[e] < 127 && !strchr("<>()\"\\", v[e]);
+	     e < n && v[e] > ' ' && v[e] < 127 && v[e] != '<' && v[e] != '>' &&
+	     v[e] != '(' && v[e] != ')' && v[e] != '"' && v[e] != '\\';
 	     e++)
 		;
 	if (e == i + 1 || e >= n || v[e] != '>' ||

@@ -419,15 +419,16 @@ char *str_sanitize(char *s)
 {
 	unsigned char *p = (unsigned char *)s;
 	while (p && *p) {
-		size_t n = str_utf8_len(p);
-		if (n == 0) {
-			*p++ = '?';
-		} else if (n == 1) {
+		if (*p < 0x80) { /* ASCII: no call to decode it */
 			if (*p < 0x20 || *p == 0x7f)
 				*p = ' ';
 			p++;
 		} else {
-			p += n;
+			size_t n = str_utf8_len(p);
+			if (n == 0)
+				*p++ = '?';
+			else
+				p += n;
 		}
 	}
 	return s;
