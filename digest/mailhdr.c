@@ -404,8 +404,12 @@ static char *decode_text(const char *raw)
  * (libetpan lets "<a@b", "a@b@c" and "foobar" through).  Caller frees. */
 static char *clean_addr(const char *spec)
 {
-	char *a = unfold(spec, strlen(spec));
-	str_lower(str_sanitize(a));
+	size_t n = strlen(spec);
+	bool plain = n > 0; /* most: nothing to unfold or sanitize */
+	for (size_t i = 0; plain && i < n; i++)
+		plain = spec[i] > ' ' && spec[i] < 0x7f;
+	char *a = plain ? xstrndup(spec, n) : str_sanitize(unfold(spec, n));
+	str_lower(a);
 	if (!ident_addr_ok(a)) {
 		free(a);
 		return NULL;

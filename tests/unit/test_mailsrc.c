@@ -684,6 +684,54 @@ static void test_maildir_not_files(void **state)
 	tmpdir_free(d);
 }
 
+/* A file that turns into a FIFO or a directory after the listing (which
+ * found a regular file) is said to be what it is now, and the walk goes
+ * on: the first read is what tells. */
+static void test_maildir_changed_type(void **state)
+{
+	(void)state;
+	char *d = tmpdir_new();
+	mkdir_at(d, "cur");
+	mkdir_at(d, "new");
+	mkdir_at(d, "tmp");
+	put(d, "cur/1.a:2,S", MSG("a@example.com"));
+	put(d, "cur/2.fifo:2,S", MSG("b@example.com"));
+	put(d, "cur/3.dir:2,S", MSG("c@example.com"));
+	put(d, "cur/4.d:2,S", MSG("d@example.com"));
+	mailsrc_t *src = NULL;
+	err_t err = {0};
+	assert_int_equal(
+		mailsrc_open(MAILSRC_MAILDIR, d, NULL, NULL, NULL, &src, &err),
+		ST_OK);
+	mailsrc_item_t it;
+	strvec_t got = {0};
+	int r;
+	alarm(10);
+	while ((r = mailsrc_next(src, &it, &err)) == 1) {
+		strvec_push(&got, it.error ? it.error : "ok");
+		if (strcmp(it.key, "1.a") == 0) {
+			char *f = path_of(d, "cur/2.fifo:2,S");
+			assert_int_equal(unlink(f), 0);
+			assert_int_equal(mkfifo(f, 0600), 0);
+			free(f);
+			f = path_of(d, "cur/3.dir:2,S");
+			assert_int_equal(unlink(f), 0);
+			assert_int_equal(mkdir(f, 0700), 0);
+			free(f);
+		}
+	}
+	alarm(0);
+	assert_int_equal(r, 0);
+	mailsrc_close(src);
+	assert_int_equal(got.n, 4);
+	assert_string_equal(got.v[0], "ok");
+	assert_string_equal(got.v[1], "not a regular file (a FIFO)");
+	assert_string_equal(got.v[2], "Is a directory");
+	assert_string_equal(got.v[3], "ok");
+	strvec_free(&got);
+	tmpdir_free(d);
+}
+
 /* A Maildir that cannot be looked into says why, not "not a Maildir".
  * Root reads through any mode bits, so the error is a loop here. */
 static void test_maildir_unreadable(void **state)
@@ -1035,6 +1083,7 @@ int main(void)
 		cmocka_unit_test(test_maildir_cursor),
 		cmocka_unit_test(test_maildir_errors),
 		cmocka_unit_test(test_maildir_not_files),
+		cmocka_unit_test(test_maildir_changed_type),
 		cmocka_unit_test(test_maildir_unreadable),
 		cmocka_unit_test(test_mbox_read),
 		cmocka_unit_test(test_mbox_cursor),
