@@ -219,12 +219,19 @@ static bool header_has(const char *hdr, const char *field_addr)
 	"\n"                                                                   \
 	"BODY-MARKER To: body@example.com\n"
 
-static char *make_maildir(void)
+/* A Maildir with nothing in it.  Caller frees (tmpdir_free). */
+static char *empty_maildir(void)
 {
 	char *d = tmpdir_new();
 	mkdir_at(d, "cur");
 	mkdir_at(d, "new");
 	mkdir_at(d, "tmp");
+	return d;
+}
+
+static char *make_maildir(void)
+{
+	char *d = empty_maildir();
 	put(d, "cur/1000.a.host:2,S", MSG("a@example.com"));
 	put(d, "cur/1001.b.host:2,RS", MSG("b@example.com"));
 	put(d, "cur/1003.d.host!2,S", MSG("d@example.com")); /* mu */
@@ -241,6 +248,17 @@ static char *make_maildir(void)
 	put(d, "cur/1005.big.host:2,", b.s);
 	sb_free(&b);
 	return d;
+}
+
+/* The Maildir at d, opened from the start with nothing seen. */
+static mailsrc_t *open_maildir(const char *d)
+{
+	mailsrc_t *src = NULL;
+	err_t err = {0};
+	assert_int_equal(
+		mailsrc_open(MAILSRC_MAILDIR, d, NULL, NULL, NULL, &src, &err),
+		ST_OK);
+	return src;
 }
 
 static void test_maildir_walk(void **state)
@@ -545,11 +563,8 @@ static void test_maildir_windows(void **state)
 	 * once, and what came into cur/ below the windows walked is left to
 	 * the next run (the mtimes moved). */
 	mailsrc_maildir_window = 2;
-	mailsrc_t *src = NULL;
 	err_t err = {0};
-	assert_int_equal(
-		mailsrc_open(MAILSRC_MAILDIR, d, NULL, NULL, NULL, &src, &err),
-		ST_OK);
+	mailsrc_t *src = open_maildir(d);
 	mailsrc_item_t it;
 	strvec_t keys = {0};
 	int r;
@@ -690,19 +705,13 @@ static void test_maildir_not_files(void **state)
 static void test_maildir_changed_type(void **state)
 {
 	(void)state;
-	char *d = tmpdir_new();
-	mkdir_at(d, "cur");
-	mkdir_at(d, "new");
-	mkdir_at(d, "tmp");
+	char *d = empty_maildir();
 	put(d, "cur/1.a:2,S", MSG("a@example.com"));
 	put(d, "cur/2.fifo:2,S", MSG("b@example.com"));
 	put(d, "cur/3.dir:2,S", MSG("c@example.com"));
 	put(d, "cur/4.d:2,S", MSG("d@example.com"));
-	mailsrc_t *src = NULL;
 	err_t err = {0};
-	assert_int_equal(
-		mailsrc_open(MAILSRC_MAILDIR, d, NULL, NULL, NULL, &src, &err),
-		ST_OK);
+	mailsrc_t *src = open_maildir(d);
 	mailsrc_item_t it;
 	strvec_t got = {0};
 	int r;
