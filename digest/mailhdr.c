@@ -1473,10 +1473,12 @@ static bool fast_field(struct hctx *c, const char *f, size_t n)
  */
 static bool unused_field(const char *f, size_t n)
 {
-	static const char *const used[] = {
-		"Auto-Submitted", "Bcc",         "Cc",         "Date",
-		"From",           "In-Reply-To", "Message-ID", "Precedence",
-		"Sender",         "Subject",     "To",
+	/* the fields read, under the length of their name */
+	static const char *const used[][2] = {
+		[2] = {"Cc", "To"},     [3] = {"Bcc"},
+		[4] = {"Date", "From"}, [6] = {"Sender"},
+		[7] = {"Subject"},      [10] = {"Message-ID", "Precedence"},
+		[11] = {"In-Reply-To"}, [14] = {"Auto-Submitted"},
 	};
 	size_t k = 0;
 
@@ -1486,9 +1488,10 @@ static bool unused_field(const char *f, size_t n)
 	 * those to the parser. */
 	if (k == 0 || k >= n || f[k] != ':')
 		return false;
-	for (size_t i = 0; i < sizeof used / sizeof *used; i++)
-		if (strlen(used[i]) == k && strncasecmp(f, used[i], k) == 0)
-			return false;
+	if (k < sizeof used / sizeof *used)
+		for (size_t i = 0; i < 2 && used[k][i]; i++)
+			if (strncasecmp(f, used[k][i], k) == 0)
+				return false;
 	return true;
 }
 
@@ -1584,9 +1587,9 @@ void mailsrc_parse_header(const char *buf, size_t len, bool want_subject,
 	size_t wlen = content_end - start;
 	w = xmalloc(wlen + 2);
 	memcpy(w, buf + start, wlen);
-	for (size_t i = 0; i < wlen; i++)
-		if (w[i] == '\0')
-			w[i] = ' ';
+	for (char *z = memchr(w, '\0', wlen); z;
+	     z = memchr(z, '\0', wlen - (size_t)(z - w)))
+		*z = ' ';
 	if (w[wlen - 1] != '\n')
 		w[wlen++] = '\n';
 	w[wlen] = '\0';
