@@ -374,10 +374,9 @@ static status_t stamp_of(const char *dir, char *out, size_t outsz, int64_t *ns,
 /*
  * Open entry i of the window, a regular file by its listing, relative to its
  * directory: one name looked up instead of the whole path, twice (by
- * open_regular's stat and open).  O_NOFOLLOW keeps a symbolic link out;
- * what else took the name since the listing (a directory, a FIFO) reads
- * as nothing or fails, and read_header asks then.  Returns the
- * descriptor, or -1 (left to open_regular, which says why).
+ * open_regular's stat and open).  O_NOFOLLOW and fstat make sure it is
+ * still a regular file; anything else is left to open_regular, which
+ * says why.  Returns the descriptor, or -1.
  */
 static int open_entry(const struct md_state *s, size_t i)
 {
@@ -389,41 +388,12 @@ static int open_entry(const struct md_state *s, size_t i)
 	int fd = openat(dirfd, entry_name(&s->win, i), flags | O_NOATIME);
 	if (fd < 0 && errno == EPERM)
 		fd = openat(dirfd, entry_name(&s->win, i), flags);
-	return fd;
-}
-
-/* Is fd a regular file? */
-static bool is_regular(int fd)
-{
 	struct stat st;
-	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-/* Read fd's header block into s->buf, *len bytes of it: 0, or the errno
- * of a read that failed. */
-static int read_block(struct md_state *s, int fd, size_t *len)
-{
-	*len = 0;
-	for (;;) {
-		if (*len == s->cap) {
-			if (s->cap >= MAILSRC_HEADER_MAX)
-				return 0; /* cut: yield what we have */
-			s->cap = s->cap ? s->cap * 2 : MD_FIRST_READ;
-			if (s->cap > MAILSRC_HEADER_MAX)
-				s->cap = MAILSRC_HEADER_MAX;
-			s->buf = xrealloc(s->buf, s->cap);
-		}
-		ssize_t k = read(fd, s->buf + *len, s->cap - *len);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return errno;
-		if (k == 0)
-			return 0;
-		*len += (size_t)k;
-		if (mailsrc_header_length(s->buf, *len) < *len)
-			return 0;
+	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+		close(fd);
+		fd = -1;
 	}
+	return fd;
 }
 
 /*
@@ -436,19 +406,8 @@ static int read_block(struct md_state *s, int fd, size_t *len)
 static ssize_t read_header(struct md_state *s, const char *path, int fd)
 {
 	ssize_t ret = -1;
-	size_t len = 0;
-	int e = -1; /* read_block's result; -1 before it ran */
+	size_t len = 0, hlen = 0;
 	struct stat st;
-	/* What took the name of open_entry's file since the listing reads
-	 * as nothing, or fails: open_regular then says what it is. */
-	if (fd >= 0) {
-		e = read_block(s, fd, &len);
-		if ((e || len == 0) && !is_regular(fd)) {
-			close(fd);
-			fd = -1;
-			e = -1;
-		}
-	}
 	if (fd < 0)
 		fd = open_regular(path, O_NOATIME, &st, NULL);
 	if (fd < 0) {
@@ -462,18 +421,37 @@ static ssize_t read_header(struct md_state *s, const char *path, int fd)
 			ret = -2;
 		goto done;
 	}
-	if (e < 0)
-		e = read_block(s, fd, &len);
-	if (e) {
-		snprintf(s->error, sizeof s->error, "%s", strerror(e));
-		goto done;
+	for (;;) {
+		if (len == s->cap) {
+			if (s->cap >= MAILSRC_HEADER_MAX)
+				break; /* cut: yield what we have */
+			s->cap = s->cap ? s->cap * 2 : MD_FIRST_READ;
+			if (s->cap > MAILSRC_HEADER_MAX)
+				s->cap = MAILSRC_HEADER_MAX;
+			s->buf = xrealloc(s->buf, s->cap);
+		}
+		ssize_t k = read(fd, s->buf + len, s->cap - len);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			snprintf(s->error, sizeof s->error, "%s",
+				 strerror(errno));
+			goto done;
+		}
+		if (k == 0)
+			break;
+		len += (size_t)k;
+		hlen = mailsrc_header_length(s->buf, len);
+		if (hlen < len)
+			break;
 	}
-	ret = (ssize_t)mailsrc_header_length(s->buf ? s->buf : "", len);
+	hlen = mailsrc_header_length(s->buf ? s->buf : "", len);
+	ret = (ssize_t)hlen;
 done:
 	if (fd >= 0) {
-		int saved = errno;
+		int e = errno;
 		close(fd);
-		errno = saved;
+		errno = e;
 	}
 	return ret;
 }

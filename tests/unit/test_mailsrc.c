@@ -701,7 +701,7 @@ static void test_maildir_not_files(void **state)
 
 /* A file that turns into a FIFO or a directory after the listing (which
  * found a regular file) is said to be what it is now, and the walk goes
- * on: the first read is what tells. */
+ * on; a FIFO is not read, though a writer has put something in it. */
 static void test_maildir_changed_type(void **state)
 {
 	(void)state;
@@ -714,7 +714,8 @@ static void test_maildir_changed_type(void **state)
 	mailsrc_t *src = open_maildir(d);
 	mailsrc_item_t it;
 	strvec_t got = {0};
-	int r;
+	int r, fifo = -1;
+	static const char fifo_msg[] = "From: x@example.com\n\n";
 	alarm(10);
 	while ((r = mailsrc_next(src, &it, &err)) == 1) {
 		strvec_push(&got, it.error ? it.error : "ok");
@@ -722,6 +723,11 @@ static void test_maildir_changed_type(void **state)
 			char *f = path_of(d, "cur/2.fifo:2,S");
 			assert_int_equal(unlink(f), 0);
 			assert_int_equal(mkfifo(f, 0600), 0);
+			fifo = open(f, O_RDWR | O_NONBLOCK);
+			assert_true(fifo >= 0);
+			assert_int_equal(
+				write(fifo, fifo_msg, sizeof fifo_msg - 1),
+				(ssize_t)(sizeof fifo_msg - 1));
 			free(f);
 			f = path_of(d, "cur/3.dir:2,S");
 			assert_int_equal(unlink(f), 0);
@@ -732,6 +738,11 @@ static void test_maildir_changed_type(void **state)
 	alarm(0);
 	assert_int_equal(r, 0);
 	mailsrc_close(src);
+	/* still there for its reader */
+	char left[64];
+	assert_int_equal(read(fifo, left, sizeof left),
+			 (ssize_t)(sizeof fifo_msg - 1));
+	close(fifo);
 	assert_int_equal(got.n, 4);
 	assert_string_equal(got.v[0], "ok");
 	assert_string_equal(got.v[1], "not a regular file (a FIFO)");
