@@ -41,7 +41,7 @@
 struct hctx {
 	mailsrc_header_t *h;
 	bool want_subject;
-	bool have_mid, have_irt, have_subject, have_sender;
+	bool have_subject, have_sender;
 	size_t dropped_lines; /* malformed lines dropped so far */
 };
 
@@ -1101,15 +1101,17 @@ static bool plain_date(struct hctx *c, const char *raw, size_t n)
 }
 
 /*
- * A Date value (raw, as written).  Tried in order: libetpan's RFC 5322
- * date-time parser (obsolete forms, named zones; trailing junk ignored;
+ * A Date value (raw, as written), unless one was set already: the first
+ * usable Date counts.  Tried in order: libetpan's RFC 5322 date-time
+ * parser (obsolete forms, named zones; trailing junk ignored;
  * "+hh:mm" zones, which it misreads as "+00hh", rewritten first),
  * asctime() style ("Tue Jul  1 10:52:37 2003", zone name optional, taken
  * as UTC) and ISO 8601 ("2003-07-01 10:52:37", "T" and a zone optional).
  */
 static void set_date_raw(struct hctx *c, const char *raw, size_t rawlen)
 {
-	if (mailhdr_own_parsers && plain_date(c, raw, rawlen))
+	if (c->h->has_date ||
+	    (mailhdr_own_parsers && plain_date(c, raw, rawlen)))
 		return;
 	char *v = strip_comments(unfold(raw, rawlen));
 	/* "09 : 55 : 06" → "09:55:06" (obsolete syntax allows blanks) */
@@ -1278,18 +1280,13 @@ static void handle_optional(struct hctx *c,
 	} else if (strcasecmp(name, "Bcc") == 0) {
 		repair_address_field(c, value, DEST_RCPT, "Bcc");
 	} else if (strcasecmp(name, "Date") == 0) {
-		if (!c->h->has_date)
-			set_date_raw(c, value, strlen(value));
+		set_date_raw(c, value, strlen(value));
 	} else if (strcasecmp(name, "Message-ID") == 0) {
-		if (!c->have_mid) {
+		if (!c->h->message_id)
 			c->h->message_id = raw_id(value, true);
-			c->have_mid = c->h->message_id != NULL;
-		}
 	} else if (strcasecmp(name, "In-Reply-To") == 0) {
-		if (!c->have_irt) {
+		if (!c->h->in_reply_to)
 			c->h->in_reply_to = raw_id(value, false);
-			c->have_irt = c->h->in_reply_to != NULL;
-		}
 	}
 }
 
@@ -1316,8 +1313,7 @@ static void handle_field(struct hctx *c, const struct mailimf_field *f,
 	case MAILIMF_FIELD_ORIG_DATE:
 		/* From the raw value: libetpan's own result loses "+hh:mm"
 		 * zones and "UT". */
-		if (!h->has_date)
-			set_date_raw(c, raw, rawlen);
+		set_date_raw(c, raw, rawlen);
 		break;
 	case MAILIMF_FIELD_FROM:
 		add_mailbox_list(c, f->fld_data.fld_from->frm_mb_list,
@@ -1341,21 +1337,18 @@ static void handle_field(struct hctx *c, const struct mailimf_field *f,
 				 DEST_RCPT, "Bcc");
 		break;
 	case MAILIMF_FIELD_MESSAGE_ID:
-		if (!c->have_mid && f->fld_data.fld_message_id->mid_value) {
+		if (!h->message_id && f->fld_data.fld_message_id->mid_value) {
 			const char *v = f->fld_data.fld_message_id->mid_value;
 			h->message_id = clean_id(v, strlen(v));
-			c->have_mid = h->message_id != NULL;
 		}
 		break;
 	case MAILIMF_FIELD_IN_REPLY_TO:
-		if (!c->have_irt) {
+		if (!h->in_reply_to) {
 			clist *l = f->fld_data.fld_in_reply_to->mid_list;
 			clistiter *it = l ? clist_begin(l) : NULL;
 			const char *v = it ? clist_content(it) : NULL;
-			if (v) {
+			if (v)
 				h->in_reply_to = clean_id(v, strlen(v));
-				c->have_irt = h->in_reply_to != NULL;
-			}
 		}
 		break;
 	case MAILIMF_FIELD_SUBJECT: {
@@ -1415,8 +1408,7 @@ static bool fast_field(struct hctx *c, const char *f, size_t n)
 		return false;
 
 	if (k == 4 && strncasecmp(f, "Date", 4) == 0) {
-		if (!c->h->has_date)
-			set_date_raw(c, v, vn);
+		set_date_raw(c, v, vn);
 		return true;
 	}
 	if (k == 7 && strncasecmp(f, "Subject", 7) == 0) {
@@ -1426,10 +1418,8 @@ static bool fast_field(struct hctx *c, const char *f, size_t n)
 	if (k == 10 && strncasecmp(f, "Message-ID", 10) == 0) {
 		if (!lone_id(v, vn, &id, &idn))
 			return false;
-		if (!c->have_mid) {
+		if (!c->h->message_id)
 			c->h->message_id = clean_id(id, idn);
-			c->have_mid = c->h->message_id != NULL;
-		}
 		return true;
 	}
 	if (k == 11 && strncasecmp(f, "In-Reply-To", 11) == 0) {
@@ -1452,10 +1442,8 @@ static bool fast_field(struct hctx *c, const char *f, size_t n)
 		}
 		if (!first)
 			return false;
-		if (!c->have_irt) {
+		if (!c->h->in_reply_to)
 			c->h->in_reply_to = clean_id(first, firstn);
-			c->have_irt = c->h->in_reply_to != NULL;
-		}
 		return true;
 	}
 	return false;
