@@ -118,9 +118,11 @@ void contacts_build(const config_t *cfg, const config_leader_t *l,
 	}
 
 	/* A person for every group with an address seen in the window. */
-	for (size_t i = 0; i < h->nias; i++)
+	for (size_t i = 0; i < h->nias; i++) {
+		const uint32_t *pv = store_parts(h, &h->ias[i]);
 		for (size_t j = 0; j < h->ias[i].nparts; j++)
-			uses[h->ias[i].parts[j]]++;
+			uses[pv[j]]++;
+	}
 	for (size_t i = 0; i < na; i++)
 		root_person[i] = -1;
 	size_t np = 0;
@@ -181,8 +183,9 @@ void contacts_build(const config_t *cfg, const config_leader_t *l,
 	 * once for that person. */
 	for (size_t i = 0; i < h->nias; i++) {
 		const store_ia_t *ia = &h->ias[i];
+		const uint32_t *pv = store_parts(h, ia);
 		for (size_t j = 0; j < ia->nparts; j++) {
-			int p = out->person_of[ia->parts[j]];
+			int p = out->person_of[pv[j]];
 			if (p < 0 || last[p] == (int)i)
 				continue;
 			last[p] = (int)i;

@@ -166,6 +166,9 @@ static char *dedup_key(const char *header, size_t len,
 #define BATCH      64 /* messages handed on at a time */
 /* Bytes of header text the reader may have queued for the parser. */
 #define QUEUE_BYTES (8u << 20)
+/* messages read from a source after which the memory freed is given
+ * back to the system (mem_give_back) */
+#define GIVE_BACK_MESSAGES 10000
 
 typedef struct qitem {
 	struct qitem *next; /* in a list of items handed back */
@@ -622,6 +625,7 @@ status_t ingest_mail(ingest_t *in, const char *cursor, char **new_cursor,
 	reader_t r = {.in = in};
 	pthread_t reader, parser;
 	status_t s = ST_OK;
+	size_t read_before = in->stats->read;
 
 	s = open_mail(in->cfg, in->l, in->src, cursor, seen_cb, &r, &r.ms,
 		      in->err);
@@ -680,5 +684,10 @@ done:
 	queue_destroy(&r.msgs);
 	strmap_free(&r.seen);
 	mailsrc_close(r.ms);
+	/* What the threads freed, back before what comes next (scoring);
+	 * after much, as giving back costs the page faults of using the
+	 * memory again. */
+	if (in->stats->read - read_before >= GIVE_BACK_MESSAGES)
+		mem_give_back();
 	return s;
 }

@@ -269,10 +269,11 @@ static json_t *stats_json(const people_t *p)
 	bool *touched = xcalloc(np ? np : 1, sizeof *touched);
 	for (size_t i = 0; i < h->nias; i++) {
 		const store_ia_t *ia = &h->ias[i];
+		const uint32_t *pv = store_parts(h, ia);
 		bool recent = ia->time >= p->now - WEEK && ia->time <= p->now;
 		bool person = false;
 		for (size_t j = 0; j < ia->nparts; j++) {
-			int k = p->contacts.person_of[ia->parts[j]];
+			int k = p->contacts.person_of[pv[j]];
 			if (k < 0)
 				continue;
 			person = true;
@@ -336,11 +337,11 @@ static json_t *coming_up_json(const config_t *cfg, const config_leader_t *l,
 		if (ia->time >= p->now + WEEK || !people_books(ia))
 			continue; /* a standing series' next instance, or an
 				   * all-hands */
+		const uint32_t *pv = store_parts(&p->upcoming, ia);
 		json_t *people = json_array();
 		for (size_t j = 0; j < ia->nparts; j++) {
 			int64_t k;
-			if (!strmap_get(&index,
-					p->upcoming.addrs[ia->parts[j]].addr,
+			if (!strmap_get(&index, p->upcoming.addrs[pv[j]].addr,
 					&k))
 				continue;
 			int q = p->contacts.person_of[k];
@@ -360,9 +361,11 @@ static json_t *coming_up_json(const config_t *cfg, const config_leader_t *l,
 		strftime(day, sizeof day, "%a %b %-d, %H:%M", &tm);
 		json_object_set_new(o, "when", model_time(ia->time));
 		json_object_set_new(o, "day", json_string(day));
-		json_object_set_new(o, "title",
-				    cfg->keep_subjects ? model_text(ia->title)
-						       : json_null());
+		json_object_set_new(
+			o, "title",
+			cfg->keep_subjects
+				? model_text(store_ia_title(&p->upcoming, i))
+				: json_null());
 		json_object_set_new(o, "people", people);
 		json_array_append_new(a, o);
 	}
@@ -397,9 +400,11 @@ static json_t *excluded_json(const config_leader_t *l, const people_t *p)
 	strvec_t ex[NREASONS] = {{0}};
 	const store_history_t *h = &p->history;
 	bool *seen = xcalloc(h->naddrs ? h->naddrs : 1, sizeof *seen);
-	for (size_t i = 0; i < h->nias; i++)
+	for (size_t i = 0; i < h->nias; i++) {
+		const uint32_t *pv = store_parts(h, &h->ias[i]);
 		for (size_t j = 0; j < h->ias[i].nparts; j++)
-			seen[h->ias[i].parts[j]] = true;
+			seen[pv[j]] = true;
+	}
 	for (size_t i = 0; i < h->naddrs; i++) {
 		if (!seen[i])
 			continue;
@@ -544,7 +549,7 @@ json_t *model_build(const config_t *cfg, const config_leader_t *l,
 	/* For the text shown instead of sent: every automatic merge, so the
 	 * leader can undo any (DESIGN §5). */
 	json_object_set_new(root, "merged_all", merged_json(p, true));
-	long off = 0;
+	int32_t off = 0;
 	tz_offsets(l->timezone, &p->now, 1, &off);
 	/* For the templates, those of the last 12 weeks apart. */
 	static const char *const stretches[][2] = {{"away", "away_recent"},

@@ -158,10 +158,10 @@ status_t people_load(store_t *st, const config_t *cfg, const config_leader_t *l,
 		const store_ia_t *ia = &out->upcoming.ias[i];
 		if (!people_books(ia))
 			continue;
+		const uint32_t *pv = store_parts(&out->upcoming, ia);
 		for (size_t j = 0; j < ia->nparts; j++) {
 			int64_t k;
-			if (!strmap_get(&index,
-					out->upcoming.addrs[ia->parts[j]].addr,
+			if (!strmap_get(&index, out->upcoming.addrs[pv[j]].addr,
 					&k))
 				continue;
 			int p = out->contacts.person_of[k];
@@ -174,15 +174,18 @@ status_t people_load(store_t *st, const config_t *cfg, const config_leader_t *l,
 		}
 	}
 
-	/* The leader's local days, with the offset of each instant. */
+	/* The leader's local days, with the offset of each instant (the
+	 * instants copied a block at a time). */
 	size_t ni = out->history.nias;
-	int64_t *times = xcalloc(ni + 1, sizeof *times);
-	long *offsets = xcalloc(ni + 1, sizeof *offsets);
-	for (size_t i = 0; i < ni; i++)
-		times[i] = out->history.ias[i].time;
-	times[ni] = now;
-	tz_offsets(l->timezone, times, ni + 1, offsets);
-	free(times);
+	int64_t times[1024];
+	int32_t *offsets = xcalloc(ni + 1, sizeof *offsets);
+	for (size_t i = 0; i <= ni; i += 1024) {
+		size_t n = ni + 1 - i < 1024 ? ni + 1 - i : 1024;
+		for (size_t k = 0; k < n; k++)
+			times[k] =
+				i + k < ni ? out->history.ias[i + k].time : now;
+		tz_offsets(l->timezone, times, n, offsets + i);
+	}
 	score_people(cfg, &out->history, &out->contacts, out->input, now,
 		     offsets, offsets[ni], out->scores, &out->away);
 	free(offsets);
@@ -193,13 +196,15 @@ status_t people_load(store_t *st, const config_t *cfg, const config_leader_t *l,
 	 * window either (asked of the store for those few only). */
 	out->fresh = xcalloc(n ? n : 1, sizeof *out->fresh);
 	int64_t *first = xcalloc(n ? n : 1, sizeof *first);
-	for (size_t i = 0; i < ni; i++)
-		for (size_t j = 0; j < out->history.ias[i].nparts; j++) {
-			int k = out->contacts.person_of[out->history.ias[i]
-								.parts[j]];
+	for (size_t i = 0; i < ni; i++) {
+		const store_ia_t *ia = &out->history.ias[i];
+		const uint32_t *pv = store_parts(&out->history, ia);
+		for (size_t j = 0; j < ia->nparts; j++) {
+			int k = out->contacts.person_of[pv[j]];
 			if (k >= 0 && !first[k])
-				first[k] = out->history.ias[i].time;
+				first[k] = ia->time;
 		}
+	}
 	for (size_t k = 0; k < n && !s; k++) {
 		if (!first[k] || first[k] < now - WEEK)
 			continue;
@@ -238,6 +243,14 @@ done:
 	return s;
 }
 
+/* The gap from h->ias[i] to the next: never negative, as a history is
+ * ordered by time. */
+static uint64_t gap_after(size_t i, const void *h)
+{
+	const store_ia_t *ias = ((const store_history_t *)h)->ias;
+	return (uint64_t)(ias[i + 1].time - ias[i].time);
+}
+
 status_t people_stale_sources(store_t *st, const config_leader_t *l,
 			      int64_t leader_id, const people_t *p,
 			      strvec_t *stale, err_t *err)
@@ -250,15 +263,13 @@ status_t people_stale_sources(store_t *st, const config_leader_t *l,
 	if ((s = store_sources(st, leader_id, p->now + 1, &src, &n, err)))
 		return s;
 	/* The usual gap between interactions: their median. */
-	int64_t gap = 0;
 	const store_history_t *h = &p->history;
-	if (h->nias > 1) {
-		int64_t *g = xcalloc(h->nias - 1, sizeof *g);
-		for (size_t i = 1; i < h->nias; i++)
-			g[i - 1] = h->ias[i].time - h->ias[i - 1].time;
-		gap = i64_select(g, h->nias - 1, (h->nias - 1) / 2);
-		free(g);
-	}
+	int64_t gap = 0;
+	if (h->nias > 1)
+		gap = (int64_t)u64_select_passes(
+			h->nias - 1, (h->nias - 1) / 2,
+			(uint64_t)(h->ias[h->nias - 1].time - h->ias[0].time),
+			gap_after, h);
 	int64_t limit = 2 * gap > 2 * WEEK ? 2 * gap : 2 * WEEK;
 	for (size_t k = 0; k < l->nsent + l->ncalendar; k++) {
 		const config_source_t *c =

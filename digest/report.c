@@ -243,10 +243,10 @@ static size_t people_of(const config_leader_t *l, const ident_extra_t *x,
 			uint32_t *out)
 {
 	size_t n = 0;
+	const uint32_t *pv = store_parts(h, ia);
 	for (size_t i = 0; i < ia->nparts; i++)
-		if (ident_classify(l, x, h->addrs[ia->parts[i]].addr) ==
-		    IDENT_CONTACT)
-			out[n++] = ia->parts[i];
+		if (ident_classify(l, x, h->addrs[pv[i]].addr) == IDENT_CONTACT)
+			out[n++] = pv[i];
 	return n;
 }
 
@@ -286,11 +286,13 @@ status_t report_interactions(FILE *out, report_format_t fmt,
 			json_object_set_new(o, "size", json_integer(ia->size));
 			json_object_set_new(o, "weight", json_real(w));
 			json_object_set_new(o, "participants", p);
-			json_object_set_new(o, "source",
-					    json_string(ia->source));
+			json_object_set_new(
+				o, "source",
+				json_string(store_ia_source(h, ia)));
 			if (cfg->keep_subjects)
-				json_object_set_new(o, "title",
-						    model_text(ia->title));
+				json_object_set_new(
+					o, "title",
+					model_text(store_ia_title(h, i)));
 			json_array_append_new(a, o);
 			continue;
 		}
@@ -306,9 +308,9 @@ status_t report_interactions(FILE *out, report_format_t fmt,
 		csv_field(out, size, false);
 		csv_field(out, weight, false);
 		csv_field(out, sb_str(&p), false);
-		csv_field(out, ia->source, !cfg->keep_subjects);
+		csv_field(out, store_ia_source(h, ia), !cfg->keep_subjects);
 		if (cfg->keep_subjects)
-			csv_field(out, ia->title, true);
+			csv_field(out, store_ia_title(h, i), true);
 		sb_free(&p);
 	}
 	free(ppl);

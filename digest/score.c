@@ -310,85 +310,139 @@ static void score_one(const config_t *cfg, const touch_t *t, size_t n,
 	free(start);
 }
 
+/* The leader's local day of h->ias[i]. */
+static int64_t ia_day(const store_history_t *h, size_t i,
+		      const int32_t *offsets, long now_offset)
+{
+	return floor_div(h->ias[i].time + (offsets ? offsets[i] : now_offset),
+			 DAY);
+}
+
+/* The distinct days, ascending, on which the leader had an interaction
+ * with anyone by now; how many.  They are marked in a map over the days
+ * the history spans (it is ordered by time, its days only nearly so). */
+static size_t active_days(const store_history_t *h, int64_t now,
+			  const int32_t *offsets, long now_offset,
+			  int64_t **out)
+{
+	int64_t lo = INT64_MAX, hi = INT64_MIN;
+	for (size_t i = 0; i < h->nias; i++) {
+		if (h->ias[i].time > now)
+			continue;
+		int64_t d = ia_day(h, i, offsets, now_offset);
+		lo = d < lo ? d : lo;
+		hi = d > hi ? d : hi;
+	}
+	size_t span = lo <= hi ? (size_t)(hi - lo) + 1 : 0, n = 0;
+	bool *on = xcalloc(span ? span : 1, sizeof *on);
+	for (size_t i = 0; i < h->nias; i++)
+		if (h->ias[i].time <= now)
+			on[ia_day(h, i, offsets, now_offset) - lo] = true;
+	*out = xcalloc(span ? span : 1, sizeof **out);
+	for (size_t d = 0; d < span; d++)
+		if (on[d])
+			(*out)[n++] = lo + (int64_t)d;
+	free(on);
+	return n;
+}
+
+/* At most this many touches are gathered at once (or one person's):
+ * 1 MiB of indices, a pass over the history for each. */
+#define SCORE_BATCH_TOUCHES (1 << 18)
+
+/* The touches of persons [p0, p1): each interaction of a touch's weight,
+ * once for each person in it.  With at, their indices go to
+ * at[slot[p]++]; without, slot[p + 1] counts them.  last: per person. */
+static void gather(const store_history_t *h, const contacts_t *c, size_t p0,
+		   size_t p1, int *last, size_t *slot, uint32_t *at)
+{
+	for (size_t p = p0; p < p1; p++)
+		last[p] = -1;
+	for (size_t i = 0; i < h->nias; i++) {
+		const store_ia_t *ia = &h->ias[i];
+		if (ia->weight < CONTACTS_TOUCH_WEIGHT)
+			continue;
+		const uint32_t *pv = store_parts(h, ia);
+		for (size_t j = 0; j < ia->nparts; j++) {
+			int p = c->person_of[pv[j]];
+			if (p < (int)p0 || p >= (int)p1 || last[p] == (int)i)
+				continue; /* once per interaction */
+			last[p] = (int)i;
+			if (at)
+				at[slot[p]++] = (uint32_t)i;
+			else
+				slot[p + 1]++;
+		}
+	}
+}
+
 void score_people(const config_t *cfg, const store_history_t *h,
 		  const contacts_t *c, const score_input_t *in, int64_t now,
-		  const long *offsets, long now_offset, score_t *out,
+		  const int32_t *offsets, long now_offset, score_t *out,
 		  score_aways_t *away)
 {
-	size_t np = c->n ? c->n : 1;
-	size_t *count = xcalloc(np, sizeof *count);
-	size_t *fill = xcalloc(np, sizeof *fill);
-	int *last = xcalloc(np, sizeof *last);
-	touch_t **t = xcalloc(np, sizeof *t);
-	int64_t *days = xcalloc(h->nias ? h->nias : 1, sizeof *days);
+	size_t np = c->n;
+	/* Each person's touches, as the indices of their interactions:
+	 * counted in one pass over the history, person p's from[p] to
+	 * from[p + 1] of all, then gathered a batch of people at a time
+	 * (the history may hold a million). */
+	size_t *from = xcalloc(np + 1, sizeof *from);
+	size_t *fill = xcalloc(np ? np : 1, sizeof *fill);
+	int *last = xcalloc(np ? np : 1, sizeof *last);
+	size_t acap = 1, tcap = 1; /* never NULL, for qsort */
+	uint32_t *at = xcalloc(acap, sizeof *at);
+	touch_t *t = xcalloc(tcap, sizeof *t);
 	int64_t today = floor_div(now + now_offset, DAY);
 	score_aways_t aw = {0};
 
 	/* The leader's absences: the distinct days of every interaction,
 	 * with anyone. */
-	size_t nd = 0;
-	for (size_t i = 0; i < h->nias; i++) {
-		if (h->ias[i].time > now)
-			continue;
-		int64_t d = floor_div(
-			h->ias[i].time + (offsets ? offsets[i] : now_offset),
-			DAY);
-		days[nd++] = d;
-	}
-	qsort(days, nd, sizeof *days, cmp_i64);
-	size_t nu = 0;
-	for (size_t i = 0; i < nd; i++)
-		if (nu == 0 || days[nu - 1] != days[i])
-			days[nu++] = days[i];
+	int64_t *days = NULL;
+	size_t nu = active_days(h, now, offsets, now_offset, &days);
 	find_aways(days, nu, today, &aw);
+	free(days);
 
-	/* Each person's touches, in one pass over the history to count and
-	 * one to fill. */
-	for (int pass = 0; pass < 2; pass++) {
-		for (size_t p = 0; p < c->n; p++)
-			last[p] = -1;
-		for (size_t i = 0; i < h->nias; i++) {
-			const store_ia_t *ia = &h->ias[i];
-			if (ia->weight < CONTACTS_TOUCH_WEIGHT)
-				continue;
-			for (size_t j = 0; j < ia->nparts; j++) {
-				int p = c->person_of[ia->parts[j]];
-				if (p < 0 || last[p] == (int)i)
-					continue; /* once per interaction */
-				last[p] = (int)i;
-				if (pass == 0) {
-					count[p]++;
-					continue;
-				}
-				t[p][fill[p]++] = (touch_t){
-					ia->time,
-					floor_div(
-						ia->time +
-							(offsets ? offsets[i]
-								 : now_offset),
-						DAY),
-					ia->channel, ia->weight};
-			}
+	gather(h, c, 0, np, last, from, NULL);
+	for (size_t p = 0; p < np; p++)
+		from[p + 1] += from[p];
+	for (size_t p0 = 0, p1; p0 < np; p0 = p1) {
+		for (p1 = p0 + 1;
+		     p1 < np && from[p1 + 1] - from[p0] <= SCORE_BATCH_TOUCHES;
+		     p1++)
+			;
+		if (from[p1] - from[p0] > acap) {
+			acap = from[p1] - from[p0];
+			at = xrealloc(at, acap * sizeof *at);
 		}
-		if (pass == 0)
-			for (size_t p = 0; p < c->n; p++)
-				t[p] = xcalloc(count[p] ? count[p] : 1,
-					       sizeof **t);
-	}
-	for (size_t p = 0; p < c->n; p++) {
-		memset(&out[p], 0, sizeof out[p]);
-		qsort(t[p], count[p], sizeof **t, cmp_touch);
-		score_one(cfg, t[p], count[p], in ? &in[p] : NULL, now, today,
-			  &aw, &out[p]);
-		free(t[p]);
+		for (size_t p = p0; p < p1; p++)
+			fill[p] = from[p] - from[p0];
+		gather(h, c, p0, p1, last, fill, at);
+		for (size_t p = p0; p < p1; p++) {
+			size_t n = from[p + 1] - from[p];
+			const uint32_t *ip = at + (from[p] - from[p0]);
+			if (n > tcap) {
+				tcap = n;
+				t = xrealloc(t, tcap * sizeof *t);
+			}
+			for (size_t k = 0; k < n; k++)
+				t[k] = (touch_t){
+					h->ias[ip[k]].time,
+					ia_day(h, ip[k], offsets, now_offset),
+					(store_channel_t)h->ias[ip[k]].channel,
+					h->ias[ip[k]].weight};
+			memset(&out[p], 0, sizeof out[p]);
+			qsort(t, n, sizeof *t, cmp_touch);
+			score_one(cfg, t, n, in ? &in[p] : NULL, now, today,
+				  &aw, &out[p]);
+		}
 	}
 	if (away)
 		*away = aw;
 	else
 		score_aways_free(&aw);
-	free(days);
 	free(t);
-	free(count);
+	free(at);
+	free(from);
 	free(fill);
 	free(last);
 }

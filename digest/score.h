@@ -125,7 +125,7 @@ typedef struct {
  */
 void score_people(const config_t *cfg, const store_history_t *h,
 		  const contacts_t *c, const score_input_t *in, int64_t now,
-		  const long *offsets, long now_offset, score_t *out,
+		  const int32_t *offsets, long now_offset, score_t *out,
 		  score_aways_t *away);
 void score_aways_free(score_aways_t *a);
 

@@ -1733,6 +1733,9 @@ static uint32_t idset_rank(const idset_t *set, int64_t id)
 #define RUN_GAP 64
 /* KiB of page cache while a history is read (set_cache_kib) */
 #define SCAN_CACHE_KIB 1024
+/* a page cache of at least this many bytes is given back before a
+ * history is read (load_history) */
+#define GIVE_BACK_BYTES (4 << 20)
 
 /* The runs of members, each [first, last], ascending; returns how many. */
 static size_t idset_runs(const idset_t *set, int64_t (**out)[2])
@@ -1880,7 +1883,6 @@ static status_t load_history(store_t *st, int64_t leader, int64_t since,
 	int64_t *ids = NULL, (*runs)[2] = NULL;
 	int64_t *src_ids = NULL, *addr_ids = NULL;
 	uint32_t *addr_of = NULL, *place = NULL;
-	size_t *first = NULL; /* each interaction's parts in ps */
 	parts_t ps = {0};
 	size_t nids = 0, nruns = 0, cap = 0, placed = 0;
 	idset_t set = {0}, aset = {0};
@@ -1889,7 +1891,14 @@ static status_t load_history(store_t *st, int64_t leader, int64_t since,
 	/* one snapshot for all the queries, unless already in one */
 	bool own = sqlite3_get_autocommit(st->db);
 
+	int used = 0, hi = 0;
+	sqlite3_db_status(st->db, SQLITE_DBSTATUS_CACHE_USED, &used, &hi, 0);
 	int cache = set_cache_kib(st, SCAN_CACHE_KIB);
+	/* What a fresh ingest left in the cache goes back to the system
+	 * before the history's arrays are made, or the two would add up.
+	 * Not for a little: giving back costs its page faults. */
+	if (used >= GIVE_BACK_BYTES)
+		mem_give_back();
 
 	memset(out, 0, sizeof *out);
 	if (own && sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
@@ -1937,6 +1946,8 @@ static status_t load_history(store_t *st, int64_t leader, int64_t since,
 		goto dberr;
 	sqlite3_finalize(q);
 	q = NULL;
+	if (out->nsources >= UINT16_MAX) /* store_ia_t.source */
+		goto toobig;
 
 	/* the window's ids, oldest first */
 	if (sqlite3_prepare_v2(st->db, id_sqls[upcoming], -1, &q, NULL) !=
@@ -1961,9 +1972,11 @@ static status_t load_history(store_t *st, int64_t leader, int64_t since,
 	place = xcalloc(nids ? nids : 1, sizeof *place);
 	for (size_t k = 0; k < nids; k++)
 		place[idset_rank(&set, ids[k])] = (uint32_t)k;
+	free(ids); /* before the rows: the set knows them */
+	ids = NULL;
 	nruns = idset_runs(&set, &runs);
 	out->ias = xcalloc(nids ? nids : 1, sizeof *out->ias);
-	first = xcalloc(nids ? nids : 1, sizeof *first);
+	out->nias = nids; /* for store_history_free, on an error too */
 
 	/* the rows */
 	if (sqlite3_prepare_v2(st->db, ia_sqls[upcoming], -1, &q, NULL) !=
@@ -1980,7 +1993,8 @@ static status_t load_history(store_t *st, int64_t leader, int64_t since,
 			int64_t id = sqlite3_column_int64(q, 0);
 			if (!idset_has(&set, id))
 				continue;
-			store_ia_t *ia = &out->ias[place[idset_rank(&set, id)]];
+			uint32_t k = place[idset_rank(&set, id)];
+			store_ia_t *ia = &out->ias[k];
 			ia->time = sqlite3_column_int64(q, 1);
 			ia->channel =
 				strcmp((const char *)sqlite3_column_text(q, 2),
@@ -1989,16 +2003,22 @@ static status_t load_history(store_t *st, int64_t leader, int64_t since,
 					: STORE_EMAIL;
 			ia->size = sqlite3_column_int(q, 3);
 			ia->weight = sqlite3_column_double(q, 4);
-			ia->title = xstrdup(
-				(const char *)sqlite3_column_text(q, 5));
+			if (sqlite3_column_type(q, 5) != SQLITE_NULL) {
+				if (!out->titles)
+					out->titles = xcalloc(
+						nids, sizeof *out->titles);
+				out->titles[k] = xstrdup((
+					const char *)sqlite3_column_text(q, 5));
+			}
 			int64_t sid = sqlite3_column_int64(q, 6);
-			ia->source = "";
+			ia->source = UINT16_MAX;
 			for (size_t i = 0; i < out->nsources; i++)
 				if (src_ids[i] == sid)
-					ia->source = out->sources[i];
+					ia->source = (uint16_t)i;
 			ia->recurring = sqlite3_column_int(q, 7) != 0;
-			/* the offset for now: the pool moves as it grows */
-			first[place[idset_rank(&set, id)]] = ps.n;
+			if (ps.n > UINT32_MAX)
+				goto toobig;
+			ia->first = (uint32_t)ps.n;
 			ia->nparts = (uint32_t)read_parties(
 				&ps, (const char *)sqlite3_column_text(q, 8),
 				&aset, addr_of);
@@ -2007,12 +2027,9 @@ static status_t load_history(store_t *st, int64_t leader, int64_t since,
 		if (rc != SQLITE_DONE)
 			goto dberr;
 	}
-	out->nias = nids;
 	/* exactly as many as there are: the pool grew by doubling */
 	out->parts = ps.n ? xrealloc(ps.v, ps.n * sizeof *ps.v) : ps.v;
 	ps.v = NULL;
-	for (size_t k = 0; k < nids; k++)
-		out->ias[k].parts = out->parts + first[k];
 	sqlite3_finalize(q);
 	q = NULL;
 	if (placed != nids) { /* one snapshot: the index and the table agree */
@@ -2022,6 +2039,11 @@ static status_t load_history(store_t *st, int64_t leader, int64_t since,
 		goto done;
 	}
 
+	goto done;
+toobig:
+	s = sql_fail(st, err, SQLITE_TOOBIG, "reading history",
+		     "more sources or participants than a history holds");
+	store_history_free(out);
 	goto done;
 dberr:
 	s = db_error(st, err, "reading history");
@@ -2040,7 +2062,6 @@ done:
 	free(addr_ids);
 	free(addr_of);
 	free(place);
-	free(first);
 	free(ps.v);
 	return s;
 }
@@ -2086,8 +2107,9 @@ void store_history_free(store_history_t *h)
 		free(h->addrs[i].addr);
 		free(h->addrs[i].name);
 	}
-	for (size_t i = 0; i < h->nias; i++)
-		free(h->ias[i].title);
+	for (size_t i = 0; h->titles && i < h->nias; i++)
+		free(h->titles[i]);
+	free(h->titles);
 	free(h->parts);
 	for (size_t i = 0; i < h->nsources; i++)
 		free(h->sources[i]);

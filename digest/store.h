@@ -290,20 +290,19 @@ typedef struct {
 } store_addr_t;
 
 /* One per interaction of a history, which may hold a few hundred
- * thousand: its members are in the order with the least padding
- * (56 bytes on a 64-bit system). */
+ * thousand: 32 bytes on a 64-bit system, what differs from one to the
+ * next.  Its participants, source and title are read through the
+ * history (store_parts, store_ia_source, store_ia_title). */
 typedef struct {
 	int64_t time;
 	double weight;
-	char *title;        /* or NULL */
-	const char *source; /* the source's spec as configured (owned by the
-			     * history) */
-	uint32_t *parts;    /* indices into store_history_t.addrs, ascending
-			     * (in store_history_t.parts) */
+	uint32_t first; /* its participants: store_history_t.parts[first ..
+			 * first + nparts), address indices, ascending */
 	uint32_t nparts;
-	int size;
-	store_channel_t channel;
-	bool recurring; /* coming-up meetings: of a recurring series */
+	int32_t size;
+	uint16_t source; /* index into store_history_t.sources */
+	uint8_t channel; /* store_channel_t */
+	bool recurring;  /* coming-up meetings: of a recurring series */
 } store_ia_t;
 
 typedef struct {
@@ -311,10 +310,30 @@ typedef struct {
 	size_t naddrs;
 	store_ia_t *ias; /* interactions in [since, until), oldest first */
 	size_t nias;
-	uint32_t *parts; /* the parts of every ias[], one block */
-	char **sources;  /* the leader's specs, which ias[].source point to */
+	uint32_t *parts; /* the participants of every ias[], one block */
+	char **titles;   /* ias[i]'s title or NULL; NULL when none has one */
+	char **sources;  /* the leader's specs, by store_ia_t.source */
 	size_t nsources;
 } store_history_t;
+
+static inline const uint32_t *store_parts(const store_history_t *h,
+					  const store_ia_t *ia)
+{
+	return h->parts + ia->first;
+}
+
+/* The spec of the source ia came from, as configured ("" if unknown). */
+static inline const char *store_ia_source(const store_history_t *h,
+					  const store_ia_t *ia)
+{
+	return ia->source < h->nsources ? h->sources[ia->source] : "";
+}
+
+/* The title of h->ias[i], or NULL. */
+static inline const char *store_ia_title(const store_history_t *h, size_t i)
+{
+	return h->titles ? h->titles[i] : NULL;
+}
 
 /* Load a leader's interactions with since <= time < until.  Free with
  * store_history_free. */

@@ -71,7 +71,7 @@ void tz_localtime(const char *zone, int64_t t, struct tm *out)
 	tz_leave(&sv);
 }
 
-void tz_offsets(const char *zone, const int64_t *t, size_t n, long *out)
+void tz_offsets(const char *zone, const int64_t *t, size_t n, int32_t *out)
 {
 	tz_saved_t sv;
 	tz_enter(zone, &sv);
@@ -79,7 +79,7 @@ void tz_offsets(const char *zone, const int64_t *t, size_t n, long *out)
 		struct tm tm;
 		time_t tt = (time_t)t[i];
 		localtime_r(&tt, &tm);
-		out[i] = tm.tm_gmtoff;
+		out[i] = (int32_t)tm.tm_gmtoff; /* within a day */
 	}
 	tz_leave(&sv);
 }

@@ -23,7 +23,7 @@ void tz_localtime(const char *zone, int64_t t, struct tm *out);
 
 /* The offsets from UTC (seconds east) in zone at each of n instants,
  * with one switch of TZ for all of them. */
-void tz_offsets(const char *zone, const int64_t *t, size_t n, long *out);
+void tz_offsets(const char *zone, const int64_t *t, size_t n, int32_t *out);
 
 /*
  * Parse --now and --since style values: "YYYY-MM-DD", "YYYY-MM-DDTHH:MM",

@@ -7,6 +7,9 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +86,13 @@ char *xasprintf(const char *fmt, ...)
 	vsnprintf(p, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	return p;
+}
+
+void mem_give_back(void)
+{
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
 }
 
 static void sb_grow(strbuf_t *b, size_t extra)
@@ -337,37 +347,33 @@ int cmp_i64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Quickselect: partition around the middle element, keep the side that
- * holds k. */
-int64_t i64_select(int64_t *v, size_t n, size_t k)
+/* buckets of a pass of u64_select_passes */
+#define SELECT_BUCKETS 4096
+
+uint64_t u64_select_passes(size_t n, size_t k, uint64_t max,
+			   uint64_t (*get)(size_t i, const void *ctx),
+			   const void *ctx)
 {
-	size_t lo = 0, hi = n - 1;
+	size_t *count = xcalloc(SELECT_BUCKETS, sizeof *count);
+	uint64_t lo = 0, hi = max; /* the k-th is in [lo, hi] */
 	while (lo < hi) {
-		int64_t pivot = v[lo + (hi - lo) / 2];
-		size_t i = lo, j = hi;
-		while (i <= j) {
-			while (v[i] < pivot)
-				i++;
-			while (v[j] > pivot)
-				j--;
-			if (i <= j) {
-				int64_t t = v[i];
-				v[i] = v[j];
-				v[j] = t;
-				i++;
-				if (j-- == 0)
-					break;
-			}
+		uint64_t w = (hi - lo) / SELECT_BUCKETS + 1;
+		memset(count, 0, SELECT_BUCKETS * sizeof *count);
+		for (size_t i = 0; i < n; i++) {
+			uint64_t v = get(i, ctx);
+			if (v >= lo && v <= hi)
+				count[(v - lo) / w]++;
 		}
-		/* now v[lo..j] <= pivot <= v[i..hi] and j < i */
-		if (k <= j && j != (size_t)-1)
-			hi = j;
-		else if (k >= i)
-			lo = i;
-		else
-			return v[k];
+		/* k is now counted among the values in [lo, hi] */
+		size_t b = 0;
+		while (b + 1 < SELECT_BUCKETS && k >= count[b])
+			k -= count[b++];
+		lo += b * w;
+		if (hi - lo > w - 1)
+			hi = lo + w - 1;
 	}
-	return v[k];
+	free(count);
+	return lo;
 }
 
 int str_ptr_cmp(const void *a, const void *b)

@@ -49,6 +49,10 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s); /* NULL in, NULL out */
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) UTIL_PRINTF(1, 2); /* caller frees */
+/* Hand the free memory of the heap back to the system (glibc keeps it):
+ * after a phase that freed much, so that the next one's peak does not
+ * come on top of it. */
+void mem_give_back(void);
 
 /* Growable byte string, always NUL-terminated once anything was added. */
 typedef struct {
@@ -109,10 +113,15 @@ bool strmap_get(const strmap_t *m, const char *key, int64_t *val);
 const char *strmap_slot_key(const strmap_t *m, size_t i, int64_t *val);
 void strmap_free(strmap_t *m);
 
-/* int64_t comparison for qsort; the k-th smallest of v[0..n), k < n, found
- * in linear time by reordering v. */
+/* int64_t comparison for qsort. */
 int cmp_i64(const void *a, const void *b);
-int64_t i64_select(int64_t *v, size_t n, size_t k);
+/* The k-th smallest (from 0, k < n) of the n values get(0, ctx) .. get(n - 1,
+ * ctx), each at most max: found in passes over them that hold none, each
+ * narrowing the range it is in 4096-fold (three for a year of seconds),
+ * for values too many to copy. */
+uint64_t u64_select_passes(size_t n, size_t k, uint64_t max,
+			   uint64_t (*get)(size_t i, const void *ctx),
+			   const void *ctx);
 
 /* Strings. */
 char *str_lower(char *s); /* ASCII, in place; returns s */

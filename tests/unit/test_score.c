@@ -90,10 +90,10 @@ static void add(world_t *w, double days_ago, store_channel_t ch, double weight,
 	if (!w->h.parts)
 		w->h.parts = xcalloc(POOL, sizeof *w->h.parts);
 	assert_true(w->nparts + 2 <= POOL);
-	ia->parts = w->h.parts + w->nparts;
-	ia->parts[ia->nparts++] = a;
+	ia->first = (uint32_t)w->nparts;
+	w->h.parts[ia->first + ia->nparts++] = a;
 	if (b >= 0)
-		ia->parts[ia->nparts++] = (uint32_t)b;
+		w->h.parts[ia->first + ia->nparts++] = (uint32_t)b;
 	w->nparts += ia->nparts;
 }
 
@@ -441,27 +441,30 @@ static void test_snooze_cadence(void **state)
 
 static void test_too_few_touches_and_weak(void **state)
 {
+	/* the one with only weak interactions first: scored with no touch
+	 * before anyone else */
 	const char *addrs[] = {"a@x.example", "b@x.example"};
 	world_t w;
 	(void)state;
 	world_init(&w, addrs, 2);
-	add(&w, 100, STORE_EMAIL, 1.0, 0, -1);
-	add(&w, 90, STORE_EMAIL, 1.0, 0, -1); /* two touches */
+	add(&w, 100, STORE_EMAIL, 1.0, 1, -1);
+	add(&w, 90, STORE_EMAIL, 1.0, 1, -1); /* two touches */
 	for (int k = 0; k < 10; k++)          /* only weak interactions */
-		add(&w, 30 + 7 * k, STORE_EMAIL, 0.3, 1, -1);
+		add(&w, 30 + 7 * k, STORE_EMAIL, 0.3, 0, -1);
 	run(&w, NULL);
-	assert_int_equal(w.s[0].state, SCORE_TOO_FEW);
-	assert_false(w.s[0].neglected);
-	assert_true(w.s[0].rhythm_days < 0);
-	assert_int_equal(w.c.v[1].touches, 0);
 	assert_int_equal(w.s[1].state, SCORE_TOO_FEW);
 	assert_false(w.s[1].neglected);
+	assert_true(w.s[1].rhythm_days < 0);
+	assert_int_equal(w.c.v[0].touches, 0);
+	assert_int_equal(w.s[0].state, SCORE_TOO_FEW);
+	assert_false(w.s[0].neglected);
 	/* with a cadence one touch is enough */
-	w.in[0].cadence_days = 14;
+	w.in[1].cadence_days = 14;
 	rerun(&w);
-	assert_true(w.s[0].neglected);
+	assert_true(w.s[1].neglected);
 	world_free(&w);
 }
+
 static void test_merge_joins_histories(void **state)
 {
 	const char *addrs[] = {"jo@home.example", "kim@work.example"};
@@ -550,7 +553,7 @@ static void test_days_follow_dst(void **state)
 	add(&w, 150.0 - 2.0 / 24, STORE_EMAIL, 1.0, 0, -1); /* 10:00 UTC */
 	qsort(w.h.ias, w.h.nias, sizeof *w.h.ias, ia_cmp);
 	contacts_build(&w.cfg, &w.l, NULL, NULL, &w.h, &w.c);
-	long summer[2] = {7200, 7200};
+	int32_t summer[2] = {7200, 7200};
 	score_people(&w.cfg, &w.h, &w.c, NULL, NOW, summer, 3600, w.s, NULL);
 	assert_int_equal(w.s[0].episodes, 1);
 	score_people(&w.cfg, &w.h, &w.c, NULL, NOW, NULL, 3600, w.s, NULL);

@@ -157,6 +157,21 @@ static void test_interactions(void **state)
 				      &osrc, &cursor, &err),
 			 ST_OK);
 	add(st, other, osrc, "mid:1", 100, p1, 2, true);
+	/* a title (kept with keep_subjects), later than the others */
+	store_interaction_t titled = {.leader = leader,
+				      .source = source,
+				      .channel = STORE_EMAIL,
+				      .time = 2000,
+				      .size = 1,
+				      .weight = 1.0,
+				      .dedup = "mid:4",
+				      .title = "Plans",
+				      .parties = p2,
+				      .nparties = 1};
+	bool added = false;
+	assert_int_equal(store_add_interaction(st, &titled, &added, NULL, &err),
+			 ST_OK);
+	assert_true(added);
 	assert_int_equal(store_source_done(st, source, "c1", 1000, true, &err),
 			 ST_OK);
 	assert_int_equal(store_commit(st, &err), ST_OK);
@@ -180,9 +195,19 @@ static void test_interactions(void **state)
 	assert_int_equal(h.ias[1].time, 200);
 	assert_int_equal(h.ias[2].time, 300);
 	assert_int_equal(h.ias[0].nparts, 2);
-	assert_int_equal(h.ias[0].parts[0], 0);
-	assert_int_equal(h.ias[0].parts[1], 1);
-	assert_string_equal(h.ias[0].source, "maildir:~/Sent");
+	assert_int_equal(store_parts(&h, &h.ias[0])[0], 0);
+	assert_int_equal(store_parts(&h, &h.ias[0])[1], 1);
+	assert_string_equal(store_ia_source(&h, &h.ias[0]), "maildir:~/Sent");
+	assert_null(h.titles); /* none has one */
+	assert_null(store_ia_title(&h, 0));
+	store_history_free(&h);
+
+	assert_int_equal(store_history(st, leader, 0, 3000, &h, &err), ST_OK);
+	assert_int_equal(h.nias, 4);
+	assert_null(store_ia_title(&h, 0));
+	assert_null(store_ia_title(&h, 2));
+	assert_string_equal(store_ia_title(&h, 3), "Plans");
+	assert_int_equal(store_parts(&h, &h.ias[3])[0], 0);
 	store_history_free(&h);
 
 	assert_int_equal(store_history(st, leader, 150, 300, &h, &err), ST_OK);
@@ -252,16 +277,19 @@ static void test_history_runs(void **state)
 		const store_ia_t *ia = &h.ias[j];
 		int i = want[j].i;
 		assert_int_equal(ia->time, want[j].time);
-		assert_string_equal(ia->source, i % 2 ? "S1" : "S2");
+		assert_string_equal(store_ia_source(&h, ia),
+				    i % 2 ? "S1" : "S2");
 		assert_int_equal(ia->nparts, i % 3 ? 1 : 2);
 		char addr[32];
 		snprintf(addr, sizeof addr, "p%d@x.example", i % 7);
 		/* ascending indices into addrs, which are sorted */
-		assert_string_equal(h.addrs[ia->parts[0]].addr, addr);
+		assert_string_equal(h.addrs[store_parts(&h, ia)[0]].addr, addr);
 		if (ia->nparts == 2) {
-			assert_true(ia->parts[0] < ia->parts[1]);
-			assert_string_equal(h.addrs[ia->parts[1]].addr,
-					    "q@x.example");
+			assert_true(store_parts(&h, ia)[0] <
+				    store_parts(&h, ia)[1]);
+			assert_string_equal(
+				h.addrs[store_parts(&h, ia)[1]].addr,
+				"q@x.example");
 		}
 	}
 	store_history_free(&h);
@@ -270,7 +298,7 @@ static void test_history_runs(void **state)
 	assert_int_equal(store_history(st, kim, 0, INT64_MAX, &h, &err), ST_OK);
 	assert_int_equal(h.nias, 300);
 	for (size_t j = 0; j < h.nias; j++)
-		assert_string_equal(h.ias[j].source, "K");
+		assert_string_equal(store_ia_source(&h, &h.ias[j]), "K");
 	store_history_free(&h);
 
 	/* an empty window */
@@ -500,14 +528,16 @@ static void test_first_time(void **state)
 	for (size_t i = 0; i < 4; i++) {
 		assert_int_equal(h.ias[i].nparts, want[i][1] ? 2 : 1);
 		for (size_t k = 0; k < h.ias[i].nparts; k++)
-			assert_string_equal(h.addrs[h.ias[i].parts[k]].addr,
-					    want[i][k]);
+			assert_string_equal(
+				h.addrs[store_parts(&h, &h.ias[i])[k]].addr,
+				want[i][k]);
 	}
 	store_history_free(&h);
 	assert_int_equal(store_upcoming(st, leader, 0, 1000, &h, &err), ST_OK);
 	assert_int_equal(h.nias, 1);
 	assert_int_equal(h.ias[0].nparts, 1);
-	assert_string_equal(h.addrs[h.ias[0].parts[0]].addr, "wen@x.example");
+	assert_string_equal(h.addrs[store_parts(&h, &h.ias[0])[0]].addr,
+			    "wen@x.example");
 	store_history_free(&h);
 	store_close(st);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);

@@ -1,8 +1,8 @@
-/* Unit tests of util's small algorithms: the k-th smallest by selection
- * agrees with sorting on every k, duplicates and runs included; a sorted
- * string table finds what it holds in any order of lookups; a string map
- * holds what was put through its growth; numbers and hashes are written
- * as printf writes them. */
+/* Unit tests of util's small algorithms: the k-th smallest by passes of
+ * counting agrees with sorting on every k, duplicates, runs and the
+ * extremes included; a sorted string table finds what it holds in any
+ * order of lookups; a string map holds what was put through its growth;
+ * numbers and hashes are written as printf writes them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,22 +14,28 @@
 
 #include "util.h"
 
-/* Every k of v[0..n) against a sorted copy. */
+/* v[i] as the ordered uint64_t it maps to (the sign bit flipped) */
+static uint64_t ordered(size_t i, const void *v)
+{
+	return (uint64_t)((const int64_t *)v)[i] ^ (UINT64_C(1) << 63);
+}
+
+/* Every k of v[0..n) against a sorted copy, with max the largest value
+ * and the largest possible. */
 static void check_all_k(const int64_t *v, size_t n)
 {
 	int64_t *sorted = xcalloc(n, sizeof *sorted);
-	int64_t *work = xcalloc(n, sizeof *work);
 	memcpy(sorted, v, n * sizeof *v);
 	qsort(sorted, n, sizeof *sorted, cmp_i64);
+	uint64_t max = ordered(n - 1, sorted);
 	for (size_t k = 0; k < n; k++) {
-		memcpy(work, v, n * sizeof *v);
-		assert_int_equal(i64_select(work, n, k), sorted[k]);
-		/* a reordering: the same values */
-		qsort(work, n, sizeof *work, cmp_i64);
-		assert_memory_equal(work, sorted, n * sizeof *v);
+		uint64_t want = ordered(k, sorted);
+		assert_int_equal(u64_select_passes(n, k, max, ordered, v),
+				 want);
+		assert_int_equal(
+			u64_select_passes(n, k, UINT64_MAX, ordered, v), want);
 	}
 	free(sorted);
-	free(work);
 }
 
 static void test_select(void **state)
@@ -47,6 +53,9 @@ static void test_select(void **state)
 	check_all_k(down, 9);
 	int64_t ext[] = {INT64_MAX, INT64_MIN, 0, INT64_MAX, INT64_MIN};
 	check_all_k(ext, 5);
+	/* most in one bucket of the first pass, one far out */
+	int64_t far[] = {5, 5, 6, 5, INT64_C(1) << 40, 7, 5, 4};
+	check_all_k(far, 8);
 
 	/* random arrays, few distinct values and many */
 	unsigned seed = 12345;
