@@ -290,9 +290,9 @@ typedef struct {
 } store_addr_t;
 
 /* One per interaction of a history, which may hold a few hundred
- * thousand: 32 bytes on a 64-bit system, what differs from one to the
- * next.  Its participants, source and title are read through the
- * history (store_parts, store_ia_source, store_ia_title). */
+ * thousand: 32 bytes on a 64-bit system.  Its participants, source and
+ * title are kept by the history, and read through it (store_parts,
+ * store_ia_source, store_ia_title). */
 typedef struct {
 	int64_t time;
 	double weight;
